@@ -1,0 +1,163 @@
+"""`python -m bot …` — run (Socket Mode or HTTP), sandbox, check-config, import, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_config
+
+log = logging.getLogger("bot")
+
+NO_TOKENS = """\
+No Slack tokens found, so Baton is starting the local sandbox instead.
+
+To run against a real Slack workspace (create the app from manifest.yaml first):
+  Socket Mode:  SLACK_BOT_TOKEN=xoxb-…  SLACK_APP_TOKEN=xapp-…       python -m bot run
+  HTTP mode:    SLACK_BOT_TOKEN=xoxb-…  SLACK_SIGNING_SECRET=…        python -m bot run --http --port 3000
+"""
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("BATON_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _config_or_exit(path: str | None):  # noqa: ANN202
+    try:
+        return load_config(path)
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        print("Baton did not start: fix the configuration above (python -m bot check-config).", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _serve(baton, host: str, port: int, socket_mode: bool) -> None:  # noqa: ANN001
+    from aiohttp import web
+
+    await baton.start()
+    runner = web.AppRunner(baton.web_app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    handler = None
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(baton.bolt, baton.settings.slack_app_token)
+        await handler.connect_async()
+        log.info("Baton running in Socket Mode; REST API and /healthz on http://%s:%s", host, port)
+    else:
+        log.info("Baton running in HTTP mode on http://%s:%s (Slack request URL: /slack/events)", host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    if handler:
+        await handler.close_async()
+    await runner.cleanup()
+    await baton.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not settings.slack_bot_token:
+        print(NO_TOKENS)
+        return cmd_sandbox(args)
+    socket_mode = bool(settings.slack_app_token) and not args.http
+    if not socket_mode and not settings.slack_signing_secret:
+        print("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode).", file=sys.stderr)
+        return 2
+    config = _config_or_exit(args.config or settings.config_path)
+    from bot.app import Baton
+
+    asyncio.run(_serve(Baton(config, settings), args.host, args.port, socket_mode))
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.run import run_sandbox
+
+    config_path = getattr(args, "config", None) or os.environ.get("BATON_CONFIG") or "app.yaml"
+    config = _config_or_exit(config_path)
+    asyncio.run(run_sandbox(config, host=args.host, port=args.port, ui_port=getattr(args, "ui_port", 3001)))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = args.path or os.environ.get("BATON_CONFIG") or "app.yaml"
+    try:
+        config = load_config(path)
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(f"{path}: OK — {len(config.people)} people, {len(config.teams)} teams, MQL threshold {config.scoring.threshold}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.db import migrate
+
+    asyncio.run(migrate(Settings.from_env().database_url))
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.importer import import_csv
+
+    settings = Settings.from_env()
+    config = _config_or_exit(args.config or settings.config_path)
+    return asyncio.run(import_csv(config, settings, args.kind, Path(args.file), encoding=args.encoding))
+
+
+def main(argv: list[str] | None = None) -> int:
+    _setup_logging()
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Baton — THE MODEL's revenue relay in Slack")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
+    run.add_argument("--http", action="store_true", help="HTTP mode even if SLACK_APP_TOKEN is set")
+    run.add_argument("--host", default=os.environ.get("BATON_HOST", "0.0.0.0"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    run.add_argument("--config")
+    run.set_defaults(fn=cmd_run)
+
+    sb = sub.add_parser("sandbox", help="run against the built-in Slack emulator with a local web view")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=3000, help="the bot's port (REST API, /slack/events)")
+    sb.add_argument("--ui-port", type=int, default=3001, help="the emulator's web page")
+    sb.add_argument("--config")
+    sb.set_defaults(fn=cmd_sandbox)
+
+    cc = sub.add_parser("check-config", help="validate app.yaml and exit")
+    cc.add_argument("path", nargs="?")
+    cc.set_defaults(fn=cmd_check_config)
+
+    mg = sub.add_parser("migrate", help="bring the database schema up to date")
+    mg.set_defaults(fn=cmd_migrate)
+
+    im = sub.add_parser("import", help="import a CSV file (leads)")
+    im.add_argument("kind", choices=["leads"])
+    im.add_argument("file")
+    im.add_argument("--encoding", help="default: detect UTF-8 (with or without BOM) or Shift_JIS/CP932")
+    im.add_argument("--config")
+    im.set_defaults(fn=cmd_import)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

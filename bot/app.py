@@ -1,0 +1,127 @@
+"""The app factory: one `Baton` holds the Bolt app, the database, delivery, the scheduler and the
+aiohttp server that serves Slack (`/slack/events`), the REST API (`/api/*`) and `/healthz`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock, SystemClock
+from bot.config import AppConfig, Settings
+from bot.context import Context
+from bot.db import make_engine, make_sessionmaker, migrate
+from bot.messages import Messages
+from bot.models import ProcessedRequest
+from bot.scheduler import Scheduler
+from bot.slack.delivery import Delivery
+
+log = logging.getLogger(__name__)
+
+
+class Baton:
+    def __init__(self, config: AppConfig, settings: Settings, clock: Clock | None = None):
+        import bot.notify  # noqa: F401  (registers notification subscribers)
+        import jobs  # noqa: F401  (registers timer handlers and scheduled jobs)
+
+        self.config = config
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(self.engine)
+        self.ctx = Context(
+            config=config, settings=settings, sessions=sessions, clock=clock or SystemClock(), messages=Messages()
+        )
+        # Our own durable outbox retries; the SDK's retry handlers would retry behind its back.
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+        )
+        self.delivery = Delivery(sessions, self.client, self.ctx.clock, per_channel_per_second=settings.per_channel_per_second)
+        self.scheduler = Scheduler(self.ctx)
+        self.ctx.after_commit.append(self.delivery.kick)
+        self.ctx.after_commit.append(self.scheduler.request_arm)
+        self.bolt = self._make_bolt()
+        self.ready = False
+
+    def _make_bolt(self) -> AsyncApp:
+        bolt = AsyncApp(
+            signing_secret=self.settings.slack_signing_secret or "",
+            client=self.client,
+            # Listeners ack themselves as soon as the decision is durable; Slack I/O happens later.
+            process_before_response=False,
+            request_verification_enabled=True,
+        )
+        baton = self
+
+        @bolt.middleware
+        async def inject(context: dict[str, Any], body: dict[str, Any], next: Any) -> Any:  # noqa: A002
+            context["baton"] = baton
+            # Events API delivers at least once: an event id seen before has no second effect.
+            event_id = body.get("event_id") if isinstance(body, dict) else None
+            if event_id and not await baton.first_time(f"event:{event_id}"):
+                return  # Bolt acks unhandled events itself
+            return await next()
+
+        from handlers import register
+
+        register(bolt)
+        return bolt
+
+    async def first_time(self, request_id: str) -> bool:
+        try:
+            async with self.ctx.sessions() as s, s.begin():
+                s.add(ProcessedRequest(id=request_id[:200], received_at=self.ctx.now()))
+            return True
+        except IntegrityError:
+            return False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start(self, *, migrate_schema: bool = True, background: bool = True) -> None:
+        if migrate_schema:
+            await migrate(self.settings.database_url)
+        if background:
+            self.delivery.start()
+            self.scheduler.start()
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        self.scheduler.shutdown()
+        await self.delivery.stop()
+        await self.engine.dispose()
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    def web_app(self) -> web.Application:
+        from handlers.api import routes as api_routes
+
+        app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[_json_errors])
+        app["baton"] = self
+        app.router.add_post("/slack/events", self._slack)
+        app.router.add_get("/healthz", self._healthz)
+        api_routes(app)
+        return app
+
+    async def _slack(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": self.ready}, status=200 if self.ready else 503)
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """No stack trace ever reaches a caller: unexpected errors become a JSON 500 and a log line."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.content_type == "application/json" or e.status < 400:
+            raise
+        return web.json_response({"error": e.reason}, status=e.status)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error"}, status=500)

@@ -1,0 +1,99 @@
+"""What every part of the bot shares: config, clock, database, message rendering, and the unit of work.
+
+A unit of work is one transaction. Domain code records what happened as domain events
+(`uow.emit`); subscribers (bot/notify) turn them into outbox rows *in the same transaction*, so a
+stage change and the Slack message announcing it are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import AppConfig, Settings
+from bot.messages import Messages
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+Subscriber = Callable[["UnitOfWork", Any], Awaitable[None]]
+_subscribers: dict[type, list[Subscriber]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E]) -> Callable[[Callable[[UnitOfWork, E], Awaitable[None]]], Any]:
+    """Register an async subscriber run inside the emitting transaction, before commit."""
+
+    def deco(fn: Callable[[UnitOfWork, E], Awaitable[None]]) -> Callable[[UnitOfWork, E], Awaitable[None]]:
+        _subscribers[event_type].append(fn)
+        return fn
+
+    return deco
+
+
+@dataclass
+class Context:
+    config: AppConfig
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    messages: Messages
+    # Called after every commit that wrote something worth waking up for (delivery, timers).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[UnitOfWork]:
+        async with self.sessions() as session:
+            async with session.begin():
+                uow = UnitOfWork(self, session)
+                yield uow
+                await uow.dispatch()
+        for hook in self.after_commit:
+            hook()
+
+
+@dataclass
+class UnitOfWork:
+    ctx: Context
+    session: AsyncSession
+    events: list[Any] = field(default_factory=list)
+    _dispatched: int = 0
+
+    @property
+    def config(self) -> AppConfig:
+        return self.ctx.config
+
+    def now(self) -> datetime:
+        return self.ctx.now()
+
+    def emit(self, event: Any) -> None:
+        self.events.append(event)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested unit (one item of a batch): on error its rows *and* its events are dropped."""
+        mark = len(self.events)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self.events[mark:]
+            raise
+
+    async def dispatch(self) -> None:
+        # Subscribers may emit further events; run until quiet.
+        while self._dispatched < len(self.events):
+            event = self.events[self._dispatched]
+            self._dispatched += 1
+            for fn in _subscribers.get(type(event), ()):
+                await fn(self, event)

@@ -1,0 +1,64 @@
+"""Durable timers: rows in `timers`, fired at most once by a compare-and-set on `fired_at`.
+
+The scheduler only ever arms one wake-up, at the earliest pending `due_at` (see bot/scheduler.py),
+so a restart re-arms everything from the table and fires what passed while the bot was down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import UnitOfWork
+from bot.models import Timer
+
+
+async def schedule(uow: UnitOfWork, kind: str, subject: str, due_at: datetime, data: dict[str, Any] | None = None) -> None:
+    """Idempotent: the same (kind, subject, due_at) is one timer however often it is scheduled."""
+    exists = await uow.session.scalar(
+        select(Timer.id).where(Timer.kind == kind, Timer.subject == subject, Timer.due_at == due_at)
+    )
+    if exists:
+        return
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(Timer(kind=kind, subject=subject, due_at=due_at, data=data or {}))
+    except IntegrityError:  # another process scheduled it at the same moment
+        pass
+
+
+async def cancel(uow: UnitOfWork, subject: str, kinds: tuple[str, ...] | None = None) -> int:
+    stmt = update(Timer).where(Timer.subject == subject, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+    if kinds:
+        stmt = stmt.where(Timer.kind.in_(kinds))
+    result = await uow.session.execute(stmt.values(cancelled_at=uow.now()))
+    return result.rowcount or 0
+
+
+async def claim(uow: UnitOfWork, timer_id: int) -> bool:
+    """Take a due timer for firing; exactly one caller (process) wins."""
+    result = await uow.session.execute(
+        update(Timer)
+        .where(Timer.id == timer_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        .values(fired_at=uow.now())
+    )
+    return (result.rowcount or 0) == 1
+
+
+async def due(uow: UnitOfWork, now: datetime, limit: int = 200) -> list[Timer]:
+    rows = await uow.session.execute(
+        select(Timer)
+        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now)
+        .order_by(Timer.due_at, Timer.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def next_due_at(uow: UnitOfWork) -> datetime | None:
+    return await uow.session.scalar(
+        select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+    )

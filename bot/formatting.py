@@ -1,0 +1,256 @@
+"""Locale-aware formatting of money, numbers, dates and durations (ja / en).
+
+Japanese sales teams read amounts in 万/億, so JPY gets a hand-written compact
+form; other currencies go through babel.  Dates use fixed tables rather than
+CLDR patterns so Slack messages stay byte-for-byte stable across babel
+upgrades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import numbers as babel_numbers
+
+__all__ = [
+    "format_date",
+    "format_datetime",
+    "format_duration",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "format_time",
+    "tz_label",
+]
+
+_BABEL_LOCALES = {"ja": "ja_JP", "en": "en_US"}
+_JA_WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _lang(locale: str) -> str:
+    """Normalise "ja", "ja_JP", "en-US" … to "ja" / "en"; anything else is an error."""
+    key = str(locale).replace("-", "_").split("_")[0].lower()
+    if key not in _BABEL_LOCALES:
+        raise ValueError(f"unsupported locale '{locale}': use ja or en")
+    return key
+
+
+def _zone(tz: ZoneInfo | str) -> ZoneInfo:
+    if isinstance(tz, ZoneInfo):
+        return tz
+    try:
+        return ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone '{tz}'") from None
+
+
+def _aware(dt: datetime) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"datetime must be timezone-aware, got naive {dt.isoformat()}")
+    return dt
+
+
+# --------------------------------------------------------------------------
+# Money and numbers
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tier:
+    threshold: Decimal  # smallest (rounded) amount shown in this tier
+    divisor: Decimal
+    suffix: str
+    decimals: int
+
+
+_ONE = Decimal(1)
+# Ascending.  en shows "¥9,800" in full but "¥12.5K" from 10,000 up, mirroring
+# where ja switches to 万.
+_JPY_TIERS: dict[str, tuple[_Tier, ...]] = {
+    "ja": (
+        _Tier(Decimal(0), _ONE, "", 0),
+        _Tier(Decimal(10**4), Decimal(10**4), "万", 1),
+        _Tier(Decimal(10**8), Decimal(10**8), "億", 1),
+    ),
+    "en": (
+        _Tier(Decimal(0), _ONE, "", 0),
+        _Tier(Decimal(10**4), Decimal(10**3), "K", 1),
+        _Tier(Decimal(10**6), Decimal(10**6), "M", 1),
+        _Tier(Decimal(10**9), Decimal(10**9), "B", 1),
+    ),
+}
+
+
+def _to_decimal(amount: int | float | Decimal) -> Decimal:
+    if isinstance(amount, bool):
+        raise TypeError("amount must be a number, not bool")
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"bad amount {amount!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"amount must be finite, got {amount!r}")
+    return value
+
+
+def _round(value: Decimal, decimals: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _group(value: Decimal) -> str:
+    """Thousands separators; a whole number loses its ".0"."""
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,}"
+
+
+def _compact_jpy(magnitude: Decimal, lang: str) -> str:
+    tiers = _JPY_TIERS[lang]
+    idx = max(i for i, t in enumerate(tiers) if magnitude >= t.threshold)
+    while True:
+        tier = tiers[idx]
+        scaled = _round(magnitude / tier.divisor, tier.decimals)
+        # Rounding can reach the next tier (99,999,999 -> "10,000万"): promote it.
+        if idx + 1 < len(tiers) and scaled * tier.divisor >= tiers[idx + 1].threshold:
+            idx += 1
+            continue
+        return _group(scaled) + tier.suffix
+
+
+def format_money(
+    amount: int | float | Decimal,
+    currency: str = "JPY",
+    locale: str = "ja",
+    *,
+    compact: bool = True,
+) -> str:
+    """ja: "1.2億円", "3,400万円", "9,800円"; en: "¥1.2B", "¥34M"; other currencies via babel.
+
+    ``compact`` only affects JPY: other currencies are always shown in full
+    (e.g. "$1,234.50"), since 万/億 scaling of dollars confuses readers.
+    """
+    lang = _lang(locale)
+    code = str(currency).strip().upper()
+    if not babel_numbers.is_currency(code):
+        raise ValueError(f"unknown currency '{currency}': use an ISO 4217 code such as JPY or USD")
+    value = _to_decimal(amount)
+    if code != "JPY":
+        return babel_numbers.format_currency(value, code, locale=_BABEL_LOCALES[lang])
+
+    magnitude = abs(value)
+    body = _compact_jpy(magnitude, lang) if compact else _group(_round(magnitude, 0))
+    # Sign from the rounded figure, so -0.4 yen is "0円" not "-0円".
+    sign = "-" if value < 0 and body.strip("0") else ""
+    return f"{sign}{body}円" if lang == "ja" else f"{sign}¥{body}"
+
+
+def format_number(n: int | float | Decimal, locale: str) -> str:
+    """Thousands separators per locale (ja and en both use "1,234,567")."""
+    return babel_numbers.format_decimal(n, locale=_BABEL_LOCALES[_lang(locale)])
+
+
+def format_percent(ratio: float, locale: str, digits: int = 0) -> str:
+    """0.253 -> "25%"; digits=1 -> "25.3%"."""
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return babel_numbers.format_percent(ratio, format=pattern, locale=_BABEL_LOCALES[_lang(locale)])
+
+
+# --------------------------------------------------------------------------
+# Dates and times
+# --------------------------------------------------------------------------
+
+
+def _today_in(today: date | datetime | None, tz: ZoneInfo) -> date | None:
+    if isinstance(today, datetime):
+        return _aware(today).astimezone(tz).date()
+    return today
+
+
+def format_date(d: date, locale: str, today: date | None = None) -> str:
+    """ja "11月24日(火)", en "Tue, Nov 24"; the year is added when ``today`` is in another year."""
+    lang = _lang(locale)
+    if isinstance(d, datetime):
+        d = d.date()
+    with_year = today is not None and today.year != d.year
+    if lang == "ja":
+        year = f"{d.year}年" if with_year else ""
+        return f"{year}{d.month}月{d.day}日({_JA_WEEKDAYS[d.weekday()]})"
+    year = f", {d.year}" if with_year else ""
+    return f"{_EN_WEEKDAYS[d.weekday()]}, {_EN_MONTHS[d.month - 1]} {d.day}{year}"
+
+
+def format_time(dt: datetime, locale: str, tz: ZoneInfo | str) -> str:
+    """24-hour "14:35" in ``tz`` (same for ja and en)."""
+    _lang(locale)
+    local = _aware(dt).astimezone(_zone(tz))
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
+def format_datetime(
+    dt: datetime,
+    locale: str,
+    tz: ZoneInfo | str,
+    today: date | datetime | None = None,
+) -> str:
+    """ja "11月24日(火) 14:35", en "Tue, Nov 24 14:35"; only "14:35" when on ``today`` (in tz)."""
+    zone = _zone(tz)
+    local = _aware(dt).astimezone(zone)
+    day = _today_in(today, zone)
+    clock = format_time(local, locale, zone)
+    if day is not None and local.date() == day:
+        return clock
+    return f"{format_date(local.date(), locale, day)} {clock}"
+
+
+# Largest unit first; each duration shows at most its two leading units.
+_DURATION_UNITS = {
+    "ja": (("日", ""), ("時間", ""), ("分", "")),
+    "en": ((" d", " "), (" h", " "), (" min", " ")),
+}
+_UNDER_A_MINUTE = {"ja": "1分未満", "en": "<1 min"}
+
+
+def format_duration(td: timedelta, locale: str) -> str:
+    """ja "12分", "1時間5分", "2日3時間"; en "12 min", "1 h 5 min", "2 d 3 h".
+
+    Truncates to whole minutes (an SLA with 59m59s left reads "59分") and keeps
+    the two largest units.  Negative values (overdue) get a leading "-".
+    """
+    lang = _lang(locale)
+    total_minutes = int(abs(td).total_seconds() // 60)
+    if total_minutes == 0:
+        return _UNDER_A_MINUTE[lang]
+    days, rem = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(rem, 60)
+    values = [days, hours, minutes]
+    first = next(i for i, v in enumerate(values) if v)
+    parts = [
+        f"{values[i]}{_DURATION_UNITS[lang][i][0]}"
+        for i in range(first, min(first + 2, 3))
+        if values[i]
+    ]
+    joiner = _DURATION_UNITS[lang][0][1]
+    return ("-" if td < timedelta(0) else "") + joiner.join(parts)
+
+
+def tz_label(tz: ZoneInfo | str, at: datetime, locale: str) -> str:
+    """Abbreviation in force at ``at``: "JST", "EST"/"EDT"; numeric zones become "UTC+4"."""
+    _lang(locale)
+    local = _aware(at).astimezone(_zone(tz))
+    name = local.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    # zoneinfo has no letters for many zones ("+04", "-0330"): spell the offset out.
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, rem = divmod(int(abs(offset).total_seconds()), 3600)
+    return f"UTC{sign}{hours}" + (f":{rem // 60:02d}" if rem else "")
+
+

@@ -1,0 +1,116 @@
+"""Every user-visible string: Jinja2 templates per locale in `templates/{ja,en}/`.
+
+- `*.json.j2` render to Block Kit (a message `{text, blocks}` or a view) and are checked against
+  Slack's limits before anything is queued.
+- `strings.yaml` holds short texts (ephemeral replies, errors, labels) as Jinja expressions.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot import formatting
+from bot.slack.blockkit import check_message, check_view
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LOCALES = ("ja", "en")
+
+_MRKDWN_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape_mrkdwn(value: Any) -> str:
+    """User text must not become a mention, link or `<!channel>` in Slack."""
+    return "" if value is None else str(value).translate(_MRKDWN_SPECIAL)
+
+
+def truncate(value: Any, limit: int) -> str:
+    s = "" if value is None else str(value)
+    return s if len(s) <= limit else s[: max(0, limit - 1)] + "…"
+
+
+class Messages:
+    def __init__(self, templates: Path = TEMPLATES):
+        self.templates = templates
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates)),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            extensions=["jinja2.ext.do"],
+        )
+        self.env.filters.update(
+            esc=escape_mrkdwn,
+            truncate_to=truncate,
+            mention=lambda slack_id: f"<@{slack_id}>" if slack_id else "",
+        )
+        self._strings: dict[str, dict[str, Any]] = {}
+
+    # -- locale-bound formatting, available inside templates ------------------------------------
+    def _globals(self, locale: str, tz: Any) -> dict[str, Any]:
+        return {
+            "locale": locale,
+            "money": lambda v, cur="JPY": formatting.format_money(v, cur, locale),
+            "num": lambda v: formatting.format_number(v, locale),
+            "pct": lambda v, d=0: formatting.format_percent(v, locale, d),
+            "dt": lambda v, today=None: formatting.format_datetime(v, locale, tz, today=today),
+            "hm": lambda v: formatting.format_time(v, locale, tz),
+            "day": lambda v: formatting.format_date(v, locale),
+            "dur": lambda v: formatting.format_duration(v if isinstance(v, timedelta) else timedelta(seconds=v), locale),
+            "tzname": lambda v: formatting.tz_label(tz, v, locale),
+            "t": lambda key, **kw: self.text(locale, key, **kw),
+        }
+
+    def _strings_for(self, locale: str) -> dict[str, Any]:
+        if locale not in self._strings:
+            path = self.templates / locale / "strings.yaml"
+            self._strings[locale] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return self._strings[locale]
+
+    def text(self, locale: str, key: str, **kw: Any) -> str:
+        """A short string, e.g. ``text("ja", "not_yours", who="<@U1>")``; keys may be dotted."""
+        node: Any = self._strings_for(_locale(locale))
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"templates/{locale}/strings.yaml has no '{key}'")
+            node = node[part]
+        return self.env.from_string(str(node)).render(**kw).strip() if "{" in str(node) else str(node)
+
+    def has_text(self, locale: str, key: str) -> bool:
+        try:
+            self.text(locale, key)
+            return True
+        except KeyError:
+            return False
+
+    def _render(self, name: str, locale: str, tz: Any, values: dict[str, Any]) -> dict[str, Any]:
+        locale = _locale(locale)
+        tmpl = self.env.get_template(f"{locale}/{name}.json.j2")
+        raw = tmpl.render(**self._globals(locale, tz), **values)
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as e:  # a template bug, not user input: fail loudly in tests
+            raise ValueError(f"templates/{locale}/{name}.json.j2 rendered invalid JSON: {e}\n{raw}") from e
+
+    def message(self, name: str, locale: str, tz: Any = "UTC", **values: Any) -> dict[str, Any]:
+        """Render a message template to ``{"text", "blocks"}`` and check Slack's limits."""
+        msg = self._render(name, locale, tz, values)
+        check_message(msg.get("text"), msg.get("blocks"))
+        return msg
+
+    def view(self, name: str, locale: str, tz: Any = "UTC", **values: Any) -> dict[str, Any]:
+        view = self._render(name, locale, tz, values)
+        check_view(view)
+        return view
+
+
+def _locale(locale: str | None) -> str:
+    return locale if locale in LOCALES else "ja"
+

@@ -1,0 +1,226 @@
+"""Database tables. All metrics come from `StageEvent`, the one log of every stage change.
+
+Times are stored as timezone-aware UTC; presentation converts to the team's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from bot.clock import as_utc
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out — SQLite would otherwise hand back naive datetimes.
+
+    Migrations use the underlying `DateTime(timezone=True)`; this only changes the Python side.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        return as_utc(value)
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        return as_utc(value)
+
+
+class Stage(StrEnum):
+    """Canonical stage ids of the brief (API responses use exactly these)."""
+
+    lead = "lead"
+    mql = "mql"
+    sal = "sal"
+    sql = "sql"
+    opportunity = "opportunity"
+    won = "won"
+    lost = "lost"
+    recycled = "recycled"
+    closed = "closed"
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, **kw))
+
+
+# SQLite autoincrement needs INTEGER; PostgreSQL gets BIGINT for tables that grow without bound.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("external_id", name="uq_leads_external_id"),
+        Index("ix_leads_email", "email"),
+        Index("ix_leads_stage_team", "stage", "team_id"),
+        Index("ix_leads_owner_stage", "owner_id", "stage"),
+        Index("ix_leads_recycle_at", "stage", "recycle_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    external_id: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    industry: str | None = Field(default=None, max_length=100)
+    employees: int | None = None
+    country: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] = _json()
+    stage: str = Field(default=Stage.lead, max_length=20)
+    score: int = 0
+    score_breakdown: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    team_id: str | None = Field(default=None, max_length=100)
+    assignee_id: str | None = Field(default=None, max_length=100)  # who is expected to answer (None: claim)
+    owner_id: str | None = Field(default=None, max_length=100)  # who accepted it
+    sla_policy: str | None = Field(default=None, max_length=200)
+    sla_due_at: datetime | None = _ts()
+    mql_at: datetime | None = _ts()
+    recycle_at: date | None = None
+    recycle_count: int = 0
+    is_returning: bool = False  # came back round the recycle loop
+    rollup_id: int | None = None  # the burst roll-up whose thread holds this lead's card
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Activity(SQLModel, table=True):
+    """A behaviour event (page view, download, webinar, demo request …) that feeds the score."""
+
+    __tablename__ = "activities"
+    __table_args__ = (UniqueConstraint("lead_id", "type", "at", name="uq_activity_once"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    lead_id: int = Field(index=True)
+    type: str = Field(max_length=100)
+    at: datetime = _ts(nullable=False)
+    data: dict[str, Any] = _json()
+
+
+class StageEvent(SQLModel, table=True):
+    """Every transition anywhere in the product: who, when, from, to, why. Metrics read only this."""
+
+    __tablename__ = "stage_events"
+    __table_args__ = (
+        Index("ix_stage_events_entity", "entity_type", "entity_id", "id"),
+        Index("ix_stage_events_to_at", "to_stage", "at"),
+        Index("ix_stage_events_team_at", "team_id", "at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    entity_type: str = Field(max_length=20)  # lead | opportunity | account
+    entity_id: int
+    from_stage: str | None = Field(default=None, max_length=30)
+    to_stage: str = Field(max_length=30)
+    at: datetime = _ts(nullable=False)
+    actor: str = Field(max_length=100)  # a person id, or system / api / import
+    team_id: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=100)
+    note: str | None = None
+    data: dict[str, Any] = _json()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One Slack Web API write waiting to be delivered: the single way out to Slack.
+
+    `key` names the message a post creates (e.g. ``lead:12:card``) so later updates and thread
+    replies can target it before its `ts` is known; `dedupe_key` makes enqueueing idempotent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
+        Index("ix_outbox_ready", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    method: str = Field(max_length=60)
+    payload: dict[str, Any] = _json()
+    channel: str | None = Field(default=None, max_length=40)  # for per-channel rate limiting
+    key: str | None = Field(default=None, max_length=200)  # message created by this post
+    target_key: str | None = Field(default=None, max_length=200)  # message this update/delete targets
+    thread_key: str | None = Field(default=None, max_length=200)  # message this post replies under
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed | superseded
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False)
+    lease_until: datetime | None = _ts()
+    last_error: str | None = None
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+
+
+class SlackMessage(SQLModel, table=True):
+    """Where a keyed message landed in Slack, so `chat.update` targets the original post."""
+
+    __tablename__ = "slack_messages"
+
+    key: str = Field(primary_key=True, max_length=200)
+    channel: str = Field(max_length=40)
+    ts: str = Field(max_length=40)
+    thread_ts: str | None = Field(default=None, max_length=40)
+    posted_at: datetime = _ts(nullable=False)
+
+
+class Rollup(SQLModel, table=True):
+    """A burst of MQLs for one channel, shown as one parent message with the cards in its thread."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (Index("ix_rollups_channel_started", "channel", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    team_id: str = Field(max_length=100)
+    started_at: datetime = _ts(nullable=False)
+    source: str | None = Field(default=None, max_length=100)
+
+
+class Timer(SQLModel, table=True):
+    """A durable moment to act (SLA warning, breach …). Firing is a compare-and-set on `fired_at`."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "due_at", name="uq_timer_once"),
+        Index("ix_timers_pending", "fired_at", "cancelled_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=100)  # e.g. lead:12
+    due_at: datetime = _ts(nullable=False)
+    fired_at: datetime | None = _ts()
+    cancelled_at: datetime | None = _ts()
+    data: dict[str, Any] = _json()
+
+
+class RoutingCursor(SQLModel, table=True):
+    """Round-robin position per team."""
+
+    __tablename__ = "routing_cursors"
+
+    team_id: str = Field(primary_key=True, max_length=100)
+    last_person_id: str | None = Field(default=None, max_length=100)
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Slack delivers events at least once; an id seen here is not processed again."""
+
+    __tablename__ = "processed_requests"
+
+    id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = _ts(nullable=False)

@@ -1,0 +1,1606 @@
+"""In-process Slack emulator: a Web API server plus a "user" that clicks and submits.
+
+Baton talks to it through an ordinary ``AsyncWebClient(base_url=emu.api_url)``; the
+emulator sends interactions back to ``bot_url`` signed exactly like Slack does, so the
+whole bolt stack (signature check, routing, ack) is exercised.  All state is plain
+Python so tests can inspect it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import html
+import itertools
+import json
+import math
+import random
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.blockkit import LIMITS, validate_message, validate_view
+
+__all__ = ["SlackEmulator"]
+
+TRIGGER_TTL_SECONDS = 3.0
+MAX_VIEW_STACK = 3
+DEFAULT_TZ = "Asia/Tokyo"
+# Form-encoded API calls carry these as JSON strings.
+_JSON_PARAMS = ("blocks", "view", "metadata", "files", "attachments")
+_FAULT_KINDS = frozenset({"429", "500", "503", "timeout", "drop"})
+_PAGE_TEMPLATE = Path(__file__).with_name("page.html")
+_FALLBACK_PAGE = (
+    '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>Baton sandbox</title>'
+    '<form method="get" action="/">act as'
+    ' <select name="as" onchange="this.form.submit()">__AS_OPTIONS__</select></form>'
+    "<main>__CONTENT__</main>"
+)
+_HTML_INPUT_TYPES = {
+    "datepicker": "date",
+    "timepicker": "time",
+    "number_input": "number",
+    "email_text_input": "email",
+    "url_text_input": "url",
+}
+_TEXT_KEYS = frozenset({"text", "fields", "elements", "title", "label"})
+
+
+class _ApiError(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+@dataclass
+class _Fault:
+    method: str
+    kind: str
+    times: int | None
+    retry_after: int
+    probability: float | None
+    rng: random.Random
+
+    def matches(self, method: str) -> bool:
+        if self.method not in ("*", method) or self.times == 0:
+            return False
+        return self.probability is None or self.rng.random() < self.probability
+
+
+@dataclass
+class _Trigger:
+    user: str
+    issued_at: float
+    view_id: str | None = None
+    used: bool = False
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+def _truthy(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "on")
+    return bool(v)
+
+
+def _iter_elements(blocks: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
+    """(block, element) for every interactive element in ``blocks``."""
+    for block in blocks or []:
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("accessory"), dict):
+            yield block, block["accessory"]
+        if isinstance(block.get("element"), dict):
+            yield block, block["element"]
+        if block.get("type") == "actions":
+            for el in block.get("elements") or []:
+                if isinstance(el, dict):
+                    yield block, el
+
+
+def _all_options(element: dict) -> list[dict]:
+    opts = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        opts.extend(group.get("options") or [])
+    return opts
+
+
+def _text_of(obj: Any) -> str:
+    """All human-readable strings inside a Block Kit structure (for searching)."""
+    if isinstance(obj, dict):
+        return " ".join(_text_of(v) for k, v in obj.items() if k in _TEXT_KEYS or isinstance(v, (list, dict)))
+    if isinstance(obj, list):
+        return " ".join(_text_of(v) for v in obj)
+    return obj if isinstance(obj, str) else ""
+
+
+class SlackEmulator:
+    """A fake Slack workspace served over HTTP by aiohttp."""
+
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        bot_token: str = "xoxb-sandbox",
+        bot_url: str | None = None,
+        users: dict[str, dict] | None = None,
+        team_id: str = "T0BATON",
+        bot_user_id: str = "UBATONBOT",
+        clock: Callable[[], Any] | Any | None = None,
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.bot_token = bot_token
+        self.bot_url = bot_url
+        self.users: dict[str, dict] = dict(users or {})
+        self.team_id = team_id
+        self.team_domain = "baton-sandbox"
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B" + bot_user_id.lstrip("U")[:10]
+        self.bot_name = "baton"
+        self.app_id = "A0BATON"
+        self.clock = clock
+        self.channel_names: dict[str, str] = {"C0GENERAL": "general"}
+
+        # Inspectable state.
+        self.messages: list[dict] = []
+        self.views: dict[str, dict] = {}
+        self.home: dict[str, dict] = {}
+        self.calls: list[dict] = []
+        self.files: dict[str, dict] = {}
+        self.sent: list[dict] = []  # interactions/events delivered to the bot
+        self.missing_channels: set[str] = set()
+
+        # Fault knobs.
+        self.timeout_seconds: float = 5.0
+        self.bot_timeout_seconds: float = 3.0  # Slack's ack deadline
+        self.faults_injected = 0
+        self._faults: list[_Fault] = []
+        self._rate_limits: dict[str, float] = {}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+        self._ids = itertools.count(1)
+        self._last_ts_us = 0
+        self._triggers: dict[str, _Trigger] = {}
+        self._dm_ids: dict[str, str] = {}
+        self._home_ids: dict[str, str] = {}
+        self._response_urls: dict[str, dict] = {}
+        self._ui_flash: str | None = None
+        self._verifier = SignatureVerifier(signing_secret)
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._base = ""
+        self._methods: dict[str, Callable[[dict], dict]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "users.info": self._users_info,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.add_routes(
+            [
+                web.route("*", "/api/{method}", self._handle_api),
+                web.post("/upload/{file_id}", self._handle_upload),
+                web.post("/response_url/{rid}", self._handle_response_url),
+                web.get("/", self._ui_page),
+                web.get("/_ui/fragment", self._ui_fragment),
+                web.post("/_ui/{action}", self._ui_post),
+                web.get("/_state", self._handle_state),
+            ]
+        )
+        # Short shutdown so a pending "timeout" fault does not hold stop() up.
+        self._runner = web.AppRunner(app, shutdown_timeout=0.25, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self._base = f"http://{bound_host}:{bound_port}"
+        self._session = aiohttp.ClientSession()
+        return self.api_url
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "SlackEmulator":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self._require_base()}/api/"
+
+    @property
+    def web_url(self) -> str:
+        return f"{self._require_base()}/"
+
+    def _require_base(self) -> str:
+        if not self._base:
+            raise RuntimeError("SlackEmulator is not started")
+        return self._base
+
+    # ------------------------------------------------------------------ clock & ids
+
+    def _now(self) -> float:
+        c = self.clock
+        if c is None:
+            return time.time()
+        value = c() if callable(c) else c
+        if not isinstance(value, (int, float, datetime)) and hasattr(value, "now"):
+            value = value.now()
+        if isinstance(value, datetime):
+            return value.timestamp()
+        return float(value)
+
+    def _next_ts(self) -> str:
+        """Unique, strictly increasing Slack-style ts, even under a frozen clock."""
+        us = max(int(self._now() * 1_000_000), self._last_ts_us + 1)
+        self._last_ts_us = us
+        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def dm_channel(self, user_id: str) -> str:
+        """The stable D-channel id of the bot's DM with ``user_id``."""
+        if user_id not in self._dm_ids:
+            self._dm_ids[user_id] = "D" + hashlib.sha1(user_id.encode()).hexdigest()[:10].upper()
+        return self._dm_ids[user_id]
+
+    def _resolve_channel(self, channel: str | None) -> str:
+        if not channel:
+            raise _ApiError("channel_not_found")
+        if channel in self.missing_channels:
+            raise _ApiError("channel_not_found")
+        if channel.startswith(("U", "W")):
+            if self.users and channel not in self.users:
+                raise _ApiError("channel_not_found")
+            return self.dm_channel(channel)
+        return channel
+
+    def _channel_key(self, channel: str) -> str:
+        return self.dm_channel(channel) if channel.startswith(("U", "W")) else channel
+
+    def user(self, user_id: str) -> dict:
+        """Profile of ``user_id`` with defaults filled in."""
+        u = self.users.get(user_id, {})
+        name = u.get("name") or user_id.lower()
+        return {
+            "name": name,
+            "real_name": u.get("real_name") or name,
+            "display_name": u.get("display_name") or name,
+            "tz": u.get("tz") or DEFAULT_TZ,
+            "is_admin": bool(u.get("is_admin", False)),
+            "email": u.get("email"),
+        }
+
+    def _user_ref(self, user_id: str) -> dict:
+        name = self.user(user_id)["name"]
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+
+    def _team_ref(self) -> dict:
+        return {"id": self.team_id, "domain": self.team_domain}
+
+    def _channel_ref(self, channel: str) -> dict:
+        name = "directmessage" if channel.startswith("D") else self.channel_names.get(channel, channel.lower())
+        return {"id": channel, "name": name}
+
+    # ------------------------------------------------------------------ state helpers
+
+    def channel_messages(self, channel: str, include_threads: bool = False) -> list[dict]:
+        """Live messages in ``channel`` (ephemerals included), oldest first."""
+        ch = self._channel_key(channel)
+        return [
+            m
+            for m in self.messages
+            if m["channel"] == ch
+            and not m["deleted"]
+            and (include_threads or not m["thread_ts"] or m["thread_ts"] == m["ts"] or m.get("reply_broadcast"))
+        ]
+
+    def thread(self, channel: str, ts: str) -> list[dict]:
+        """Parent followed by its replies, oldest first."""
+        ch = self._channel_key(channel)
+        return [
+            m
+            for m in self.messages
+            if m["channel"] == ch and not m["deleted"] and (m["ts"] == ts or m["thread_ts"] == ts)
+        ]
+
+    def find(self, text_contains: str | None = None, channel: str | None = None) -> list[dict]:
+        """Live messages whose text or block text contains ``text_contains``."""
+        ch = self._channel_key(channel) if channel else None
+        out = []
+        for m in self.messages:
+            if m["deleted"] or (ch is not None and m["channel"] != ch):
+                continue
+            if text_contains is not None and text_contains not in f"{m['text'] or ''} {_text_of(m['blocks'])}":
+                continue
+            out.append(m)
+        return out
+
+    def last(self, channel: str) -> dict | None:
+        msgs = self.channel_messages(channel, include_threads=True)
+        return msgs[-1] if msgs else None
+
+    def get_message(self, channel: str, ts: str) -> dict | None:
+        ch = self._channel_key(channel)
+        for m in self.messages:
+            if m["channel"] == ch and m["ts"] == ts and not m["deleted"]:
+                return m
+        return None
+
+    def open_views(self, user: str) -> list[dict]:
+        """The user's open modal stack, bottom first."""
+        return [v for v in self.views.values() if v["user"] == user and v["type"] == "modal" and not v["closed"]]
+
+    def issue_trigger(self, user_id: str, view_id: str | None = None) -> str:
+        """A fresh trigger_id, as Slack attaches to every interaction."""
+        trigger_id = f"{next(self._ids)}.{int(self._now())}.{secrets.token_hex(16)}"
+        self._triggers[trigger_id] = _Trigger(user=user_id, issued_at=self._now(), view_id=view_id)
+        return trigger_id
+
+    # ------------------------------------------------------------------ faults
+
+    def inject(
+        self,
+        method: str = "*",
+        kind: str = "500",
+        times: int | None = 1,
+        retry_after: int = 1,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls (None = all) of ``method`` fail with ``kind``."""
+        if kind not in _FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_FAULT_KINDS)}")
+        self._faults.append(_Fault(method, kind, times, max(1, int(retry_after)), probability, random.Random(seed)))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._rate_limits.clear()
+        self._buckets.clear()
+
+    def rate_limit(self, method: str = "chat.postMessage", per_channel_per_second: float = 1.0) -> None:
+        """Token bucket per (method, channel); excess calls get HTTP 429 + Retry-After."""
+        if per_channel_per_second <= 0:
+            raise ValueError("per_channel_per_second must be > 0")
+        self._rate_limits[method] = per_channel_per_second
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.matches(method):
+                if fault.times is not None:
+                    fault.times -= 1
+                self._faults = [f for f in self._faults if f.times != 0]
+                return fault
+        return None
+
+    def _rate_limited(self, method: str, params: dict) -> int | None:
+        """Retry-After seconds when the call exceeds its budget, else None."""
+        rate = self._rate_limits.get(method)
+        if rate is None:
+            return None
+        key = (method, self._channel_key(str(params.get("channel") or params.get("channel_id") or "")))
+        now = self._now()
+        capacity = max(1.0, rate)
+        bucket = self._buckets.setdefault(key, _Bucket(capacity, now))
+        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        return max(1, math.ceil((1.0 - bucket.tokens) / rate))
+
+    # ------------------------------------------------------------------ HTTP: Web API
+
+    async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], str | None]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    params.update(body)
+            else:
+                form = await request.post()
+                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        token = params.pop("token", None)
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer ") :].strip()
+        for key in _JSON_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str):
+                try:
+                    params[key] = json.loads(value) if value.strip() else None
+                except json.JSONDecodeError:
+                    pass  # left as a string; the method reports it
+        return params, token
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params, token = await self._read_params(request)
+        call: dict[str, Any] = {"method": method, "params": params, "status": None, "error": None, "at": self._now()}
+        self.calls.append(call)
+
+        fault = self._take_fault(method)
+        if fault is not None:
+            return await self._apply_fault(fault, call, request)
+        handler = self._methods.get(method)
+        if handler is None:
+            return self._reply(call, {"ok": False, "error": "unknown_method"})
+        if token != self.bot_token:
+            return self._reply(call, {"ok": False, "error": "invalid_auth"})
+        retry_after = self._rate_limited(method, params)
+        if retry_after is not None:
+            return self._reply(
+                call, {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
+        try:
+            body = handler(params)
+        except _ApiError as e:
+            body = {"ok": False, "error": e.error, **e.extra}
+        except (TypeError, ValueError, KeyError, AttributeError) as e:  # malformed params, not an emulator crash
+            body = {"ok": False, "error": "invalid_arguments", "detail": f"{type(e).__name__}: {e}"}
+        return self._reply(call, body)
+
+    def _reply(self, call: dict, body: dict, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        call["status"] = status
+        call["error"] = None if body.get("ok") else body.get("error")
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _apply_fault(self, fault: _Fault, call: dict, request: web.Request) -> web.StreamResponse:
+        self.faults_injected += 1
+        if fault.kind == "429":
+            return self._reply(
+                call, {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(fault.retry_after)}
+            )
+        if fault.kind in ("500", "503"):
+            error = "internal_error" if fault.kind == "500" else "service_unavailable"
+            return self._reply(call, {"ok": False, "error": error}, status=int(fault.kind))
+        if fault.kind == "timeout":
+            call["error"] = "timeout"
+            await asyncio.sleep(self.timeout_seconds)
+            return self._reply(call, {"ok": False, "error": "request_timeout"})
+        # "drop": close the socket without any response.
+        call["error"] = "dropped"
+        if request.transport is not None:
+            request.transport.close()
+        raise asyncio.CancelledError()
+
+    # ------------------------------------------------------------------ message storage
+
+    def _with_block_ids(self, blocks: list[dict] | None) -> list[dict] | None:
+        """Copy of ``blocks`` where every block has a block_id (Slack fills them in)."""
+        if blocks is None:
+            return None
+        out = copy.deepcopy(blocks)
+        for block in out:
+            if isinstance(block, dict) and not block.get("block_id"):
+                block["block_id"] = hashlib.sha1(f"{next(self._ids)}".encode()).hexdigest()[:5]
+        return out
+
+    def _store(
+        self,
+        *,
+        channel: str,
+        text: str | None,
+        blocks: list[dict] | None = None,
+        metadata: dict | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+        ephemeral_user: str | None = None,
+        files: list[dict] | None = None,
+        reply_broadcast: bool = False,
+    ) -> dict:
+        msg = {
+            "channel": channel,
+            "ts": self._next_ts(),
+            "thread_ts": thread_ts or None,
+            "text": text or "",
+            "blocks": self._with_block_ids(blocks),
+            "metadata": metadata,
+            "user": user or self.bot_user_id,
+            "ephemeral_user": ephemeral_user,
+            "edits": [],
+            "files": files or [],
+            "deleted": False,
+            "reply_broadcast": reply_broadcast,
+        }
+        self.messages.append(msg)
+        return msg
+
+    def _api_message(self, m: dict, include_metadata: bool = True) -> dict:
+        out: dict[str, Any] = {
+            "type": "message",
+            "ts": m["ts"],
+            "text": m["text"],
+            "user": m["user"],
+            "team": self.team_id,
+        }
+        if m["user"] == self.bot_user_id:
+            out.update(bot_id=self.bot_id, app_id=self.app_id)
+        if m["blocks"] is not None:
+            out["blocks"] = m["blocks"]
+        if m["thread_ts"]:
+            out["thread_ts"] = m["thread_ts"]
+        if m["thread_ts"] is None or m["thread_ts"] == m["ts"]:
+            replies = [r for r in self.thread(m["channel"], m["ts"]) if r["ts"] != m["ts"] and not r["ephemeral_user"]]
+            if replies:
+                out.update(thread_ts=m["ts"], reply_count=len(replies), latest_reply=replies[-1]["ts"])
+        if m["edits"]:
+            out["edited"] = {"user": m["user"], "ts": m["edits"][-1]["at"]}
+        if m["files"]:
+            out["files"] = m["files"]
+            out["subtype"] = "file_share" if m["user"] != self.bot_user_id else "bot_message"
+        if include_metadata and m["metadata"] is not None:
+            out["metadata"] = m["metadata"]
+        return out
+
+    def _validate_message(self, text: Any, blocks: Any) -> None:
+        if not text and not blocks:
+            raise _ApiError("no_text")
+        if isinstance(text, str) and len(text) > LIMITS["message.text"]:
+            raise _ApiError("msg_too_long")
+        if blocks is not None and not isinstance(blocks, list):
+            raise _ApiError("invalid_blocks_format")
+        errors = validate_message(text, blocks)
+        if errors:
+            raise _ApiError("invalid_blocks", errors=errors)
+
+    def _find_live(self, channel: str, ts: str | None, *, ephemeral: bool = False) -> dict:
+        for m in self.messages:
+            if m["channel"] == channel and m["ts"] == ts and not m["deleted"]:
+                if bool(m["ephemeral_user"]) == ephemeral:
+                    return m
+        raise _ApiError("message_not_found")
+
+    def _edit(self, m: dict, *, text: str | None, blocks: list[dict] | None, metadata: dict | None) -> None:
+        m["edits"].append({"text": m["text"], "blocks": m["blocks"], "metadata": m["metadata"], "at": self._next_ts()})
+        if text is not None:
+            m["text"] = text
+        if blocks is not None:
+            m["blocks"] = self._with_block_ids(blocks)
+        if metadata is not None:
+            m["metadata"] = metadata
+
+    # ------------------------------------------------------------------ methods: auth/chat
+
+    def _auth_test(self, params: dict) -> dict:
+        return {
+            "ok": True,
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": "Baton Sandbox",
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        text, blocks = params.get("text"), params.get("blocks")
+        self._validate_message(text, blocks)
+        m = self._store(
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            metadata=params.get("metadata"),
+            thread_ts=params.get("thread_ts"),
+            reply_broadcast=_truthy(params.get("reply_broadcast", False)),
+        )
+        return {"ok": True, "channel": channel, "ts": m["ts"], "message": self._api_message(m)}
+
+    def _chat_update(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        m = self._find_live(channel, params.get("ts"))
+        if m["user"] != self.bot_user_id:
+            raise _ApiError("message_not_found")
+        text, blocks = params.get("text"), params.get("blocks")
+        self._validate_message(text if text is not None else m["text"], blocks if blocks is not None else m["blocks"])
+        self._edit(m, text=text, blocks=blocks, metadata=params.get("metadata"))
+        return {"ok": True, "channel": channel, "ts": m["ts"], "text": m["text"], "message": self._api_message(m)}
+
+    def _chat_post_ephemeral(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        user = params.get("user")
+        if not user:
+            raise _ApiError("user_not_found")
+        if self.users and user not in self.users:
+            raise _ApiError("user_not_in_channel")
+        text, blocks = params.get("text"), params.get("blocks")
+        self._validate_message(text, blocks)
+        m = self._store(
+            channel=channel, text=text, blocks=blocks, thread_ts=params.get("thread_ts"), ephemeral_user=user
+        )
+        return {"ok": True, "message_ts": m["ts"]}
+
+    def _chat_delete(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        m = self._find_live(channel, params.get("ts"))
+        if m["user"] != self.bot_user_id:
+            raise _ApiError("cant_delete_message")
+        m["deleted"] = True
+        return {"ok": True, "channel": channel, "ts": m["ts"]}
+
+    # ------------------------------------------------------------------ methods: conversations/users
+
+    def _conversations_open(self, params: dict) -> dict:
+        raw = params.get("users") or params.get("channel")
+        users = raw if isinstance(raw, list) else [u.strip() for u in str(raw or "").split(",") if u.strip()]
+        if not users:
+            raise _ApiError("users_list_not_supplied")
+        for u in users:
+            if self.users and u not in self.users:
+                raise _ApiError("user_not_found")
+        if len(users) == 1:
+            return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
+        key = ",".join(sorted(users))
+        return {"ok": True, "channel": {"id": "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()}}
+
+    def _conversations_history(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        inclusive = _truthy(params.get("inclusive", False))
+        oldest, latest = params.get("oldest"), params.get("latest")
+        include_meta = _truthy(params.get("include_all_metadata", False))
+        limit = int(params.get("limit") or 100)
+
+        def in_range(ts: str) -> bool:
+            t = float(ts)
+            if oldest is not None and (t < float(oldest) or (t == float(oldest) and not inclusive)):
+                return False
+            if latest is not None and (t > float(latest) or (t == float(latest) and not inclusive)):
+                return False
+            return True
+
+        msgs = [m for m in self.channel_messages(channel) if not m["ephemeral_user"] and in_range(m["ts"])]
+        msgs.reverse()
+        page = msgs[:limit]
+        return {
+            "ok": True,
+            "messages": [self._api_message(m, include_meta) for m in page],
+            "has_more": len(msgs) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_replies(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        ts = params.get("ts")
+        msgs = [m for m in self.thread(channel, ts) if not m["ephemeral_user"]] if ts else []
+        if not msgs:
+            raise _ApiError("thread_not_found")
+        include_meta = _truthy(params.get("include_all_metadata", False))
+        limit = int(params.get("limit") or 1000)
+        return {
+            "ok": True,
+            "messages": [self._api_message(m, include_meta) for m in msgs[:limit]],
+            "has_more": len(msgs) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _users_info(self, params: dict) -> dict:
+        uid = params.get("user")
+        is_bot = uid == self.bot_user_id
+        if not uid or (self.users and uid not in self.users and not is_bot):
+            raise _ApiError("user_not_found")
+        u = self.user(uid) if not is_bot else {**self.user(uid), "name": self.bot_name, "real_name": "Baton"}
+        try:
+            offset = ZoneInfo(u["tz"]).utcoffset(datetime.now(timezone.utc))
+        except Exception:
+            offset = None
+        profile = {"real_name": u["real_name"], "display_name": u["display_name"]}
+        if u["email"]:
+            profile["email"] = u["email"]
+        return {
+            "ok": True,
+            "user": {
+                "id": uid,
+                "team_id": self.team_id,
+                "name": u["name"],
+                "real_name": u["real_name"],
+                "deleted": False,
+                "is_bot": is_bot,
+                "is_admin": u["is_admin"],
+                "tz": u["tz"],
+                "tz_label": u["tz"],
+                "tz_offset": int(offset.total_seconds()) if offset else 0,
+                "profile": profile,
+            },
+        }
+
+    # ------------------------------------------------------------------ methods: views
+
+    def _consume_trigger(self, trigger_id: str | None) -> _Trigger:
+        trig = self._triggers.get(trigger_id or "")
+        if trig is None:
+            raise _ApiError("invalid_trigger_id")
+        if self._now() - trig.issued_at > TRIGGER_TTL_SECONDS:
+            raise _ApiError("expired_trigger_id")
+        if trig.used:
+            raise _ApiError("trigger_exchanged")
+        trig.used = True
+        return trig
+
+    def _check_view(self, view: Any, expected: str | None = None) -> dict:
+        if not isinstance(view, dict):
+            messages = ["[ERROR] missing required field: view"]
+            raise _ApiError("invalid_arguments", response_metadata={"messages": messages})
+        errors = validate_view(view)
+        if expected is not None and view.get("type") != expected:
+            errors.append(f"type: must be {expected!r}")
+        if errors:
+            messages = []
+            for e in errors:
+                path, _, msg = e.partition(": ")
+                pointer = "/view/" + re.sub(r"\[(\d+)\]", r"/\1", path).replace(".", "/")
+                messages.append(f"[ERROR] {msg} [json-pointer:{pointer}]")
+            raise _ApiError("invalid_arguments", response_metadata={"messages": messages})
+        return view
+
+    def _new_hash(self) -> str:
+        return f"{int(self._now())}.{secrets.token_hex(4)}"
+
+    def _create_view(self, user: str, view: dict, *, root: dict | None = None, view_id: str | None = None) -> dict:
+        stored = copy.deepcopy(view)
+        stored["blocks"] = self._with_block_ids(stored.get("blocks") or [])
+        vid = view_id or self._new_id("V")
+        rec = {
+            "id": vid,
+            "user": user,
+            "type": stored.get("type"),
+            "view": stored,
+            "hash": self._new_hash(),
+            "root_view_id": root["id"] if root else vid,
+            "previous_view_id": None,
+            "closed": False,
+        }
+        if root is not None:
+            stack = self.open_views(user)
+            rec["previous_view_id"] = stack[-1]["id"] if stack else None
+        self.views[vid] = rec
+        return rec
+
+    def _view_payload(self, rec: dict, state_values: dict | None = None) -> dict:
+        v = rec["view"]
+        return {
+            "id": rec["id"],
+            "team_id": self.team_id,
+            "type": v.get("type"),
+            "blocks": v.get("blocks") or [],
+            "private_metadata": v.get("private_metadata", ""),
+            "callback_id": v.get("callback_id", ""),
+            "external_id": v.get("external_id", ""),
+            "state": {"values": state_values or {}},
+            "hash": rec["hash"],
+            "title": v.get("title"),
+            "submit": v.get("submit"),
+            "close": v.get("close"),
+            "clear_on_close": bool(v.get("clear_on_close", False)),
+            "notify_on_close": bool(v.get("notify_on_close", False)),
+            "previous_view_id": rec["previous_view_id"],
+            "root_view_id": rec["root_view_id"],
+            "app_id": self.app_id,
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+
+    def _views_open(self, params: dict) -> dict:
+        trig = self._consume_trigger(params.get("trigger_id"))
+        view = self._check_view(params.get("view"), "modal")
+        rec = self._create_view(trig.user, view)
+        return {"ok": True, "view": self._view_payload(rec)}
+
+    def _views_push(self, params: dict) -> dict:
+        trig = self._consume_trigger(params.get("trigger_id"))
+        view = self._check_view(params.get("view"), "modal")
+        stack = self.open_views(trig.user)
+        if len(stack) >= MAX_VIEW_STACK:
+            raise _ApiError("push_limit_reached")
+        root = self.views[stack[0]["root_view_id"]] if stack else None
+        rec = self._create_view(trig.user, view, root=root)
+        return {"ok": True, "view": self._view_payload(rec)}
+
+    def _find_view(self, params: dict) -> dict:
+        vid, ext = params.get("view_id"), params.get("external_id")
+        for rec in self.views.values():
+            if (vid and rec["id"] == vid) or (ext and not vid and rec["view"].get("external_id") == ext):
+                if rec["closed"]:
+                    break
+                return rec
+        raise _ApiError("not_found")
+
+    def _views_update(self, params: dict) -> dict:
+        rec = self._find_view(params)
+        if params.get("hash") and params["hash"] != rec["hash"]:
+            raise _ApiError("hash_conflict")
+        view = self._check_view(params.get("view"), rec["type"])
+        self._replace_view(rec, view)
+        return {"ok": True, "view": self._view_payload(rec)}
+
+    def _replace_view(self, rec: dict, view: dict) -> None:
+        stored = copy.deepcopy(view)
+        stored["blocks"] = self._with_block_ids(stored.get("blocks") or [])
+        rec["view"] = stored
+        rec["hash"] = self._new_hash()
+
+    def _views_publish(self, params: dict) -> dict:
+        user = params.get("user_id")
+        if not user or (self.users and user not in self.users):
+            raise _ApiError("user_not_found")
+        view = self._check_view(params.get("view"), "home")
+        existing = self.home.get(user)
+        if existing is not None:
+            if params.get("hash") and params["hash"] != existing["hash"]:
+                raise _ApiError("hash_conflict")
+            self._replace_view(existing, view)
+            rec = existing
+        else:
+            rec = self._create_view(user, view, view_id=self._home_ids.setdefault(user, self._new_id("VH")))
+            self.home[user] = rec
+        return {"ok": True, "view": self._view_payload(rec)}
+
+    # ------------------------------------------------------------------ methods: files
+
+    def _files_get_upload_url(self, params: dict) -> dict:
+        filename, length = params.get("filename"), params.get("length")
+        if not filename:
+            raise _ApiError("invalid_arguments")
+        try:
+            size = int(length)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise _ApiError("invalid_arguments") from None
+        file_id = self._new_id("F")
+        self.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "title": filename,
+            "length": size,
+            "content": None,
+            "uploaded": False,
+            "completed": False,
+            "channel": None,
+            "ts": None,
+            "user": self.bot_user_id,
+        }
+        return {"ok": True, "upload_url": f"{self._require_base()}/upload/{file_id}", "file_id": file_id}
+
+    def _file_object(self, f: dict) -> dict:
+        return {
+            "id": f["id"],
+            "name": f["name"],
+            "title": f["title"],
+            "size": len(f["content"] or b""),
+            "user": f["user"],
+            "created": int(self._now()),
+            "url_private": f"{self._require_base()}/files/{f['id']}",
+            "permalink": f"https://{self.team_domain}.slack.com/files/{f['user']}/{f['id']}",
+        }
+
+    def _files_complete_upload(self, params: dict) -> dict:
+        items = params.get("files")
+        if not isinstance(items, list) or not items:
+            raise _ApiError("invalid_arguments")
+        records = []
+        for item in items:
+            f = self.files.get(item.get("id")) if isinstance(item, dict) else None
+            if f is None or not f["uploaded"]:
+                raise _ApiError("file_not_found")
+            records.append((f, item))
+        channel = params.get("channel_id") or params.get("channel")
+        if channel:
+            channel = self._resolve_channel(channel)
+        for f, item in records:
+            f["title"] = item.get("title") or f["name"]
+            f["completed"] = True
+        objs = [self._file_object(f) for f, _ in records]
+        if channel:
+            m = self._store(
+                channel=channel, text=params.get("initial_comment") or "", thread_ts=params.get("thread_ts"), files=objs
+            )
+            for f, _ in records:
+                f["channel"], f["ts"] = channel, m["ts"]
+        return {"ok": True, "files": objs}
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        f = self.files.get(request.match_info["file_id"])
+        if f is None:
+            return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            part = await reader.next()
+            data = await part.read() if isinstance(part, aiohttp.BodyPartReader) else b""
+        else:
+            data = await request.read()
+        f["content"], f["uploaded"] = bytes(data), True
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    # ------------------------------------------------------------------ response_url
+
+    def _issue_response_url(self, user: str, channel: str | None, message: dict | None = None) -> str:
+        rid = secrets.token_hex(8)
+        self._response_urls[rid] = {"user": user, "channel": channel, "message": message}
+        return f"{self._require_base()}/response_url/{rid}"
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        ctx = self._response_urls.get(request.match_info["rid"])
+        if ctx is None:
+            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, aiohttp.ContentTypeError):
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+        try:
+            self._apply_response(ctx, body if isinstance(body, dict) else {})
+        except _ApiError as e:
+            return web.json_response({"ok": False, "error": e.error, **e.extra}, status=400)
+        return web.json_response({"ok": True})
+
+    def _apply_response(self, ctx: dict, body: dict) -> None:
+        """Slack's handling of a response_url / slash-command response payload."""
+        original: dict | None = ctx["message"]
+        if _truthy(body.get("delete_original", False)) and original is not None:
+            original["deleted"] = True
+            return
+        text, blocks = body.get("text"), body.get("blocks")
+        if _truthy(body.get("replace_original", False)) and original is not None:
+            self._validate_message(text if text is not None else original["text"], blocks)
+            self._edit(original, text=text, blocks=blocks, metadata=None)
+            return
+        if not ctx["channel"]:
+            raise _ApiError("channel_not_found")
+        self._validate_message(text, blocks)
+        in_channel = body.get("response_type") == "in_channel"
+        self._store(
+            channel=ctx["channel"],
+            text=text,
+            blocks=blocks,
+            thread_ts=body.get("thread_ts"),
+            ephemeral_user=None if in_channel else ctx["user"],
+        )
+
+    # ------------------------------------------------------------------ acting as a user
+
+    async def _post_to_bot(
+        self,
+        kind: str,
+        body: str,
+        content_type: str,
+        extra_headers: dict[str, str] | None = None,
+        payload: Any = None,
+    ) -> dict:
+        if not self.bot_url:
+            raise RuntimeError("SlackEmulator.bot_url is not set")
+        if self._session is None:
+            raise RuntimeError("SlackEmulator is not started")
+        # Bolt compares against the wall clock, so never use the emulator clock here.
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": self._verifier.generate_signature(timestamp=timestamp, body=body) or "",
+            **(extra_headers or {}),
+        }
+        timeout = aiohttp.ClientTimeout(total=self.bot_timeout_seconds)
+        async with self._session.post(self.bot_url, data=body.encode(), headers=headers, timeout=timeout) as resp:
+            raw = await resp.text()
+            status = resp.status
+        parsed: Any = raw
+        if raw.strip().startswith(("{", "[")):
+            try:
+                parsed = json.loads(raw)
+            except json.JSONDecodeError:
+                pass
+        self.sent.append({"kind": kind, "payload": payload, "status": status, "body": parsed})
+        return {"status": status, "body": parsed}
+
+    async def _send_interaction(self, payload: dict) -> dict:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self._post_to_bot(payload["type"], body, "application/x-www-form-urlencoded", payload=payload)
+
+    def _action_for(self, block: dict, element: dict, value: str | None, selected_option: str | None) -> dict:
+        etype = element.get("type", "button")
+        action: dict[str, Any] = {
+            "type": etype,
+            "action_id": element["action_id"],
+            "block_id": block.get("block_id"),
+            "action_ts": self._next_ts(),
+        }
+        if etype == "button":
+            action["text"] = element.get("text")
+            action["value"] = value if value is not None else element.get("value")
+            if element.get("style"):
+                action["style"] = element["style"]
+            return action
+        options = _all_options(element)
+        if options or etype in ("static_select", "overflow", "radio_buttons", "checkboxes"):
+            wanted = selected_option if selected_option is not None else value
+            chosen = next((o for o in options if o.get("value") == wanted), None)
+            if chosen is None:
+                raise ValueError(f"option {wanted!r} not in {element['action_id']!r}")
+            opt = {"text": chosen.get("text"), "value": chosen["value"]}
+            if etype in ("checkboxes", "multi_static_select"):
+                action["selected_options"] = [opt]
+            else:
+                action["selected_option"] = opt
+            return action
+        key = {
+            "datepicker": "selected_date",
+            "timepicker": "selected_time",
+            "users_select": "selected_user",
+            "conversations_select": "selected_conversation",
+            "channels_select": "selected_channel",
+        }.get(etype, "value")
+        action[key] = value if value is not None else selected_option
+        return action
+
+    @staticmethod
+    def _element_by_action(blocks: list[dict] | None, action_id: str, where: str) -> tuple[dict, dict]:
+        for block, element in _iter_elements(blocks or []):
+            if element.get("action_id") == action_id:
+                return block, element
+        raise ValueError(f"action_id {action_id!r} is not on {where}")
+
+    async def click(
+        self,
+        user_id: str,
+        message: dict | tuple[str, str],
+        action_id: str,
+        value: str | None = None,
+        selected_option: str | None = None,
+    ) -> dict:
+        """Click a button / pick an option on a message (a ``block_actions`` payload)."""
+        channel, ts = (message if isinstance(message, tuple) else (message["channel"], message["ts"]))
+        m = self.get_message(channel, ts)
+        if m is None:
+            raise ValueError(f"no message {ts} in {channel}")
+        block, element = self._element_by_action(m["blocks"], action_id, f"message {ts}")
+        is_ephemeral = bool(m["ephemeral_user"])
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": m["ts"],
+            "channel_id": m["channel"],
+            "is_ephemeral": is_ephemeral,
+        }
+        if m["thread_ts"]:
+            container["thread_ts"] = m["thread_ts"]
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user_ref(user_id),
+            "api_app_id": self.app_id,
+            "token": "sandbox-verification-token",
+            "container": container,
+            "trigger_id": self.issue_trigger(user_id),
+            "team": self._team_ref(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": self._channel_ref(m["channel"]),
+            "state": {"values": {}},
+            "response_url": self._issue_response_url(user_id, m["channel"], m),
+            "actions": [self._action_for(block, element, value, selected_option)],
+        }
+        if not is_ephemeral:  # Slack omits the message for ephemerals
+            payload["message"] = self._api_message(m)
+        return await self._send_interaction(payload)
+
+    async def click_view(
+        self,
+        user_id: str,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        selected_option: str | None = None,
+    ) -> dict:
+        """Click a button / pick an option inside an open modal or home tab."""
+        rec = self.views.get(view_id)
+        if rec is None or rec["closed"]:
+            raise ValueError(f"view {view_id} is not open")
+        block, element = self._element_by_action(rec["view"].get("blocks"), action_id, f"view {view_id}")
+        payload = {
+            "type": "block_actions",
+            "user": self._user_ref(user_id),
+            "api_app_id": self.app_id,
+            "token": "sandbox-verification-token",
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self.issue_trigger(user_id, view_id),
+            "team": self._team_ref(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": self._view_payload(rec),
+            "actions": [self._action_for(block, element, value, selected_option)],
+        }
+        return await self._send_interaction(payload)
+
+    def _state_value(self, element: dict | None, raw: Any) -> dict:
+        """Slack's ``state.values`` entry for a plain value typed/picked by the user."""
+        etype = (element or {}).get("type", "plain_text_input")
+        if isinstance(raw, dict):
+            return {"type": etype, **raw}
+        out: dict[str, Any] = {"type": etype}
+        options = {o.get("value"): o for o in _all_options(element or {})}
+
+        def opt(v: Any) -> dict | None:
+            if v is None:
+                return None
+            o = options.get(v)
+            return {"text": o.get("text") if o else {"type": "plain_text", "text": str(v)}, "value": v}
+
+        if etype in ("static_select", "external_select", "radio_buttons"):
+            out["selected_option"] = opt(raw)
+        elif etype in ("multi_static_select", "multi_external_select", "checkboxes"):
+            vals = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+            out["selected_options"] = [opt(v) for v in vals]
+        else:
+            key = {
+                "datepicker": "selected_date",
+                "timepicker": "selected_time",
+                "datetimepicker": "selected_date_time",
+                "users_select": "selected_user",
+                "multi_users_select": "selected_users",
+                "conversations_select": "selected_conversation",
+                "multi_conversations_select": "selected_conversations",
+                "channels_select": "selected_channel",
+                "multi_channels_select": "selected_channels",
+            }.get(etype, "value")
+            out[key] = raw
+        return out
+
+    def _build_state(self, rec: dict, values: dict) -> dict:
+        inputs = {
+            (b.get("block_id"), b["element"].get("action_id")): b
+            for b in rec["view"].get("blocks") or []
+            if b.get("type") == "input" and isinstance(b.get("element"), dict)
+        }
+        state: dict[str, dict] = {}
+        # Like Slack, every input block appears in state, unanswered ones as empty.
+        for (block_id, action_id), block in inputs.items():
+            state.setdefault(block_id, {})[action_id] = self._state_value(block["element"], None)
+        for block_id, actions in values.items():
+            for action_id, raw in actions.items():
+                block = inputs.get((block_id, action_id))
+                state.setdefault(block_id, {})[action_id] = self._state_value(block["element"] if block else None, raw)
+        for (block_id, action_id), block in inputs.items():
+            if not block.get("optional") and not self._has_value(state[block_id][action_id]):
+                raise ValueError(f"required input {block_id}.{action_id} has no value")
+        return state
+
+    @staticmethod
+    def _has_value(entry: dict) -> bool:
+        return any(v not in (None, "", []) for k, v in entry.items() if k != "type")
+
+    async def submit_view(self, user_id: str, view_id: str, values: dict) -> dict:
+        """Submit a modal (a ``view_submission`` payload) and apply the bot's response_action."""
+        rec = self.views.get(view_id)
+        if rec is None or rec["closed"] or rec["type"] != "modal":
+            raise ValueError(f"modal {view_id} is not open")
+        state = self._build_state(rec, values)
+        payload = {
+            "type": "view_submission",
+            "team": self._team_ref(),
+            "user": self._user_ref(user_id),
+            "api_app_id": self.app_id,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.issue_trigger(user_id, view_id),
+            "view": self._view_payload(rec, state),
+            "response_urls": [],
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        result = await self._send_interaction(payload)
+        if result["status"] == 200:
+            self._apply_response_action(rec, result["body"])
+        return result
+
+    def _apply_response_action(self, rec: dict, body: Any) -> None:
+        action = body.get("response_action") if isinstance(body, dict) else None
+        if action == "errors":
+            return
+        if action == "update" and isinstance(body.get("view"), dict):
+            self._replace_view(rec, body["view"])
+        elif action == "push" and isinstance(body.get("view"), dict):
+            self._create_view(rec["user"], body["view"], root=self.views[rec["root_view_id"]])
+        elif action == "clear":
+            for v in self.open_views(rec["user"]):
+                if v["root_view_id"] == rec["root_view_id"]:
+                    v["closed"] = True
+        else:
+            rec["closed"] = True
+
+    async def close_view(self, user_id: str, view_id: str) -> dict:
+        """Close a modal; notifies the bot (``view_closed``) only if notify_on_close is set."""
+        rec = self.views.get(view_id)
+        if rec is None or rec["closed"]:
+            raise ValueError(f"modal {view_id} is not open")
+        rec["closed"] = True
+        if not rec["view"].get("notify_on_close"):
+            return {"status": None, "body": None}
+        payload = {
+            "type": "view_closed",
+            "team": self._team_ref(),
+            "user": self._user_ref(user_id),
+            "api_app_id": self.app_id,
+            "token": "sandbox-verification-token",
+            "view": self._view_payload(rec),
+            "is_cleared": False,
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        return await self._send_interaction(payload)
+
+    async def slash(self, user_id: str, command: str, text: str = "", channel_id: str = "C0GENERAL") -> dict:
+        """Run a slash command; an immediate JSON/text response is shown like Slack does."""
+        command = command if command.startswith("/") else f"/{command}"
+        channel = self._channel_key(channel_id)
+        form = {
+            "token": "sandbox-verification-token",
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": channel,
+            "channel_name": self._channel_ref(channel)["name"],
+            "user_id": user_id,
+            "user_name": self.user(user_id)["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": self.app_id,
+            "is_enterprise_install": "false",
+            "response_url": self._issue_response_url(user_id, channel),
+            "trigger_id": self.issue_trigger(user_id),
+        }
+        result = await self._post_to_bot(
+            "slash_command", urlencode(form), "application/x-www-form-urlencoded", payload=form
+        )
+        body = result["body"]
+        if result["status"] == 200 and body:
+            reply = body if isinstance(body, dict) else {"text": str(body)}
+            if reply.get("text") or reply.get("blocks"):
+                self._apply_response({"user": user_id, "channel": channel, "message": None}, reply)
+        return result
+
+    async def send_event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> dict:
+        """Deliver an Events API ``event_callback`` wrapping ``event``."""
+        event = {"event_ts": self._next_ts(), **event}
+        envelope = {
+            "token": "sandbox-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": self.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
+            "event_time": int(self._now()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        headers: dict[str, str] = {}
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+        if retry_reason is not None:
+            headers["X-Slack-Retry-Reason"] = retry_reason
+        return await self._post_to_bot("event_callback", json.dumps(envelope), "application/json", headers, envelope)
+
+    async def open_home(self, user_id: str) -> dict:
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.dm_channel(user_id),
+            "tab": "home",
+        }
+        if user_id in self.home:
+            event["view"] = self._view_payload(self.home[user_id])
+        return await self.send_event(event)
+
+    # ------------------------------------------------------------------ debugging JSON
+
+    def state(self) -> dict:
+        files = {fid: {k: v for k, v in f.items() if k != "content"} for fid, f in self.files.items()}
+        return {"messages": self.messages, "views": self.views, "home": self.home, "files": files}
+
+    async def _handle_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state(), dumps=lambda o: json.dumps(o, default=str))
+
+    # ------------------------------------------------------------------ web UI
+
+    def _acting_users(self) -> list[str]:
+        return list(self.users) or ["U0TESTER"]
+
+    def _mrkdwn(self, text: str) -> str:
+        def mention(m: re.Match[str]) -> str:
+            return f'<b class="mention">@{html.escape(self.user(m[1])["name"])}</b>'
+
+        def channel(m: re.Match[str]) -> str:
+            return f"<b>#{m[2] or html.escape(self._channel_ref(m[1])['name'])}</b>"
+
+        def link(m: re.Match[str]) -> str:
+            return f'<a href="{m[1]}">{m[2] or m[1]}</a>'
+
+        s = html.escape(text)
+        s = re.sub(r"&lt;@([UW][A-Z0-9]+)(?:\|[^&]*)?&gt;", mention, s)
+        s = re.sub(r"&lt;#([CDG][A-Z0-9]+)(?:\|([^&]*))?&gt;", channel, s)
+        s = re.sub(r"&lt;!(here|channel|everyone)(?:\|[^&]*)?&gt;", r"<b>@\1</b>", s)
+        s = re.sub(r"&lt;(https?://[^|\s]+?)(?:\|(.+?))?&gt;", link, s)
+        s = re.sub(r"`([^`\n]+)`", r"<code>\1</code>", s)
+        s = re.sub(r"(?<!\w)\*([^*\n]+)\*(?!\w)", r"<b>\1</b>", s)
+        s = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<i>\1</i>", s)
+        s = re.sub(r"(?<!\w)~([^~\n]+)~(?!\w)", r"<s>\1</s>", s)
+        # Slack-escaped entities in the source were escaped a second time above.
+        s = s.replace("&amp;lt;", "&lt;").replace("&amp;gt;", "&gt;").replace("&amp;amp;", "&amp;")
+        return s.replace("\n", "<br>")
+
+    def _text_html(self, obj: Any) -> str:
+        if not isinstance(obj, dict):
+            return ""
+        text = str(obj.get("text", ""))
+        return self._mrkdwn(text) if obj.get("type") == "mrkdwn" else html.escape(text)
+
+    @staticmethod
+    def _hidden(**fields: str) -> str:
+        return "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items())
+
+    def _options_html(self, options: list[dict]) -> str:
+        return "".join(
+            f'<option value="{html.escape(str(o.get("value")))}">{self._text_html(o.get("text"))}</option>' for o in options
+        )
+
+    def _element_html(self, el: dict, hidden: str, in_form: bool) -> str:
+        """An interactive element; in_form=True means inside a modal/home form (no nested forms)."""
+        etype, aid = el.get("type"), str(el.get("action_id", ""))
+        if etype == "button":
+            label, cls = self._text_html(el.get("text")), html.escape(str(el.get("style", "")))
+            url = str(el.get("url", ""))
+            if url.startswith(("https://", "http://")) and not el.get("action_id"):
+                return f'<a class="btn {cls}" href="{html.escape(url)}">{label}</a>'
+            if in_form:
+                return (
+                    f'<button class="btn {cls}" formaction="/_ui/click" formnovalidate'
+                    f' name="action_id" value="{html.escape(aid)}">{label}</button>'
+                )
+            return (
+                f'<form class="inline" method="post" action="/_ui/click">{hidden}{self._hidden(action_id=aid)}'
+                f'<button class="btn {cls}">{label}</button></form>'
+            )
+        options = _all_options(el)
+        if options and not in_form:
+            return (
+                f'<form class="inline" method="post" action="/_ui/click">{hidden}{self._hidden(action_id=aid)}'
+                f'<select name="selected_option">{self._options_html(options)}</select><button class="btn">Go</button></form>'
+            )
+        return f'<span class="muted">[{html.escape(str(etype))}]</span>'
+
+    def _input_html(self, index: int, block: dict) -> str:
+        el = block.get("element") or {}
+        etype, name = str(el.get("type")), f"v.{index}"
+        required = "" if block.get("optional") else " required"
+        options = _all_options(el)
+        if etype in ("users_select", "multi_users_select"):
+            options = [
+                {"value": u, "text": {"type": "plain_text", "text": self.user(u)["name"]}} for u in self._acting_users()
+            ]
+        if options:
+            multiple = " multiple" if etype in ("checkboxes", "multi_static_select", "multi_users_select") else ""
+            blank = "" if multiple else "<option></option>"
+            field = f'<select name="{name}"{multiple}{required}>{blank}{self._options_html(options)}</select>'
+        elif etype == "plain_text_input" and el.get("multiline"):
+            field = f'<textarea name="{name}"{required}>{html.escape(str(el.get("initial_value", "")))}</textarea>'
+        else:
+            kind = _HTML_INPUT_TYPES.get(etype, "text")
+            initial = el.get("initial_value") or el.get("initial_date") or el.get("initial_time") or ""
+            field = f'<input type="{kind}" name="{name}" value="{html.escape(str(initial))}"{required}>'
+        return f"<label>{self._text_html(block.get('label'))}<br>{field}</label>"
+
+    def _block_html(self, index: int, b: dict, hidden: str, in_form: bool) -> str:
+        t = b.get("type")
+        if t == "header":
+            return f"<h4>{self._text_html(b.get('text'))}</h4>"
+        if t == "section":
+            inner = f"<div>{self._text_html(b.get('text'))}</div>" if b.get("text") else ""
+            if b.get("fields"):
+                inner += '<div class="fields">' + "".join(f"<div>{self._text_html(f)}</div>" for f in b["fields"]) + "</div>"
+            if isinstance(b.get("accessory"), dict):
+                inner += f'<div class="accessory">{self._element_html(b["accessory"], hidden, in_form)}</div>'
+            return f'<div class="section">{inner}</div>'
+        if t == "context":
+            items = [
+                html.escape(str(e.get("alt_text", ""))) if e.get("type") == "image" else self._text_html(e)
+                for e in b.get("elements") or []
+            ]
+            return f'<div class="context">{" · ".join(items)}</div>'
+        if t == "divider":
+            return "<hr>"
+        if t == "actions":
+            elements = "".join(self._element_html(e, hidden, in_form) for e in b.get("elements") or [])
+            return f'<div class="actions">{elements}</div>'
+        if t == "image":
+            return f'<div class="muted">[image: {html.escape(str(b.get("alt_text", "")))}]</div>'
+        if t == "input":
+            if in_form:
+                return self._input_html(index, b)
+            return f'<div class="muted">[input: {self._text_html(b.get("label"))}]</div>'
+        if t == "rich_text":
+            return f"<div>{html.escape(_text_of(b.get('elements')))}</div>"
+        return ""
+
+    def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False) -> str:
+        return "".join(self._block_html(i, b, hidden, in_form) for i, b in enumerate(blocks or []))
+
+    def _message_html(self, m: dict, acting: str) -> str:
+        hidden = self._hidden(**{"as": acting, "channel": m["channel"], "ts": m["ts"]})
+        who = self.bot_name if m["user"] == self.bot_user_id else self.user(m["user"])["name"]
+        tags = ""
+        if m["ephemeral_user"]:
+            tags += f' <span class="tag">only visible to @{html.escape(self.user(m["ephemeral_user"])["name"])}</span>'
+        if m["edits"]:
+            tags += ' <span class="tag">edited</span>'
+        body = self._blocks_html(m["blocks"], hidden) if m["blocks"] else f"<div>{self._mrkdwn(m['text'])}</div>"
+        files = "".join(f'<div class="file">📎 {html.escape(str(f.get("title")))}</div>' for f in m["files"])
+        cls = "msg ephemeral" if m["ephemeral_user"] else "msg"
+        meta = f'<b>{html.escape(who)}</b> <span class="muted">{html.escape(m["ts"])}</span>{tags}'
+        return f'<div class="{cls}"><div class="meta">{meta}</div>{body}{files}</div>'
+
+    def _view_html(self, rec: dict, acting: str) -> str:
+        v = rec["view"]
+        hidden = self._hidden(**{"as": acting, "view_id": rec["id"]})
+        owner = html.escape(self.user(rec["user"])["name"])
+        submit = f'<button class="btn primary">{self._text_html(v.get("submit"))}</button>' if v.get("submit") else ""
+        close = self._text_html(v.get("close")) or "Close"
+        return (
+            f'<form class="modal" method="post" action="/_ui/submit">{hidden}'
+            f'<div class="meta"><b>{self._text_html(v.get("title"))}</b>'
+            f' <span class="muted">modal {html.escape(rec["id"])} for @{owner}</span></div>'
+            f'{self._blocks_html(v.get("blocks"), hidden, in_form=True)}'
+            f'<div class="actions">{submit}<button class="btn" formaction="/_ui/close" formnovalidate>{close}</button></div>'
+            "</form>"
+        )
+
+    def _channel_html(self, channel: str, msgs: list[dict], acting: str) -> str:
+        if channel.startswith("D"):
+            peer = next((u for u, d in self._dm_ids.items() if d == channel), channel)
+            title = f"DM with @{self.user(peer)['name']}"
+        else:
+            title = f"#{self._channel_ref(channel)['name']}"
+        parts = []
+        for m in msgs:
+            if m["thread_ts"] and m["thread_ts"] != m["ts"] and not m.get("reply_broadcast"):
+                continue  # rendered under its parent
+            parts.append(self._message_html(m, acting))
+            replies = [r for r in msgs if r["thread_ts"] == m["ts"] and r["ts"] != m["ts"]]
+            if replies:
+                parts.append(f'<div class="thread">{"".join(self._message_html(r, acting) for r in replies)}</div>')
+        heading = f'{html.escape(title)} <span class="muted">{html.escape(channel)}</span>'
+        return f'<section class="channel"><h2>{heading}</h2>{"".join(parts)}</section>'
+
+    def _fragment(self, acting: str) -> str:
+        out: list[str] = []
+        if self._ui_flash:
+            out.append(f'<div class="flash">{html.escape(self._ui_flash)}</div>')
+        modals = [v for v in self.views.values() if v["type"] == "modal" and not v["closed"]]
+        if modals:
+            out.append("<h2>Open modals</h2>" + "".join(self._view_html(v, acting) for v in modals))
+        if acting in self.home:
+            rec = self.home[acting]
+            hidden = self._hidden(**{"as": acting, "view_id": rec["id"]})
+            out.append(
+                f'<h2>Home of @{html.escape(self.user(acting)["name"])}</h2>'
+                f'<form class="home" method="post" action="/_ui/click">{hidden}'
+                f'{self._blocks_html(rec["view"].get("blocks"), hidden, in_form=True)}</form>'
+            )
+        channels: dict[str, list[dict]] = {}
+        for m in self.messages:
+            if not m["deleted"]:
+                channels.setdefault(m["channel"], []).append(m)
+        out.extend(self._channel_html(ch, msgs, acting) for ch, msgs in sorted(channels.items()))
+        if not channels:
+            out.append('<p class="muted">No messages yet.</p>')
+        return "".join(out)
+
+    def _acting(self, request: web.Request, form: Any = None) -> str:
+        acting = (form.get("as") if form is not None else None) or request.query.get("as")
+        return str(acting or self._acting_users()[0])
+
+    async def _ui_page(self, request: web.Request) -> web.Response:
+        acting = self._acting(request)
+        options = "".join(
+            f'<option value="{html.escape(u)}"{" selected" if u == acting else ""}>'
+            f'{html.escape(self.user(u)["name"])} ({html.escape(u)})</option>'
+            for u in self._acting_users()
+        )
+        # The fallback keeps the page usable if page.html was not packaged.
+        page = _PAGE_TEMPLATE.read_text(encoding="utf-8") if _PAGE_TEMPLATE.exists() else _FALLBACK_PAGE
+        page = page.replace("__AS_OPTIONS__", options).replace("__AS__", html.escape(acting))
+        return web.Response(text=page.replace("__CONTENT__", self._fragment(acting)), content_type="text/html")
+
+    async def _ui_fragment(self, request: web.Request) -> web.Response:
+        return web.Response(text=self._fragment(self._acting(request)), content_type="text/html")
+
+    async def _ui_post(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        acting = self._acting(request, form)
+        self._ui_flash = None
+        try:
+            result = await self._ui_dispatch(request.match_info["action"], form, acting)
+            body = result.get("body") if result else None
+            if isinstance(body, dict) and body.get("response_action") == "errors":
+                self._ui_flash = f"errors: {json.dumps(body.get('errors'), ensure_ascii=False)}"
+            elif result and result.get("status") not in (None, 200):
+                self._ui_flash = f"bot answered HTTP {result['status']}: {body}"
+        except (KeyError, ValueError, RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as e:
+            self._ui_flash = f"{type(e).__name__}: {e}"
+        raise web.HTTPSeeOther(f"/?as={quote(acting)}")
+
+    async def _ui_dispatch(self, action: str, form: Any, acting: str) -> dict | None:
+        view_id = form.get("view_id")
+        if action == "click":
+            selected = form.get("selected_option")
+            if view_id:
+                return await self.click_view(acting, view_id, form["action_id"], selected_option=selected)
+            return await self.click(acting, (form["channel"], form["ts"]), form["action_id"], selected_option=selected)
+        if action == "submit":
+            rec = self.views[view_id]
+            values: dict[str, dict] = {}
+            for i, b in enumerate(rec["view"].get("blocks") or []):
+                if b.get("type") != "input" or not isinstance(b.get("element"), dict):
+                    continue
+                el = b["element"]
+                raw = [v for v in form.getall(f"v.{i}", []) if v != ""]
+                multi = el.get("type") in ("checkboxes", "multi_static_select", "multi_users_select")
+                values.setdefault(b["block_id"], {})[el.get("action_id")] = raw if multi else (raw[0] if raw else None)
+            return await self.submit_view(rec["user"], view_id, values)
+        if action == "close":
+            return await self.close_view(self.views[view_id]["user"], view_id)
+        if action == "home":
+            return await self.open_home(acting)
+        if action == "slash":
+            channel = form.get("channel_id") or "C0GENERAL"
+            return await self.slash(acting, form.get("command", ""), form.get("text", ""), channel)
+        raise ValueError(f"unknown UI action {action!r}")

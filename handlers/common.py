@@ -1,0 +1,68 @@
+"""Small helpers shared by listeners: who is pressing, in which locale, and private replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import Baton
+from bot.config import Person
+from bot.context import UnitOfWork
+from bot.slack.delivery import enqueue
+
+
+def baton_of(context: dict[str, Any]) -> Baton:
+    return context["baton"]
+
+
+def actor(baton: Baton, body: dict[str, Any]) -> tuple[str, Person | None]:
+    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    return user, baton.config.person_by_slack(user)
+
+
+def locale_for(baton: Baton, person: Person | None, team_id: str | None = None) -> str:
+    return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)
+
+
+def action_int(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, text: str) -> None:
+    """A private reply next to where the user acted (ephemeral), through the one delivery path."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or body.get("channel_id")
+    if channel:
+        thread = (body.get("message") or {}).get("thread_ts")
+        payload = {"channel": channel, "user": user, "text": text}
+        if thread:
+            payload["thread_ts"] = thread
+        await enqueue(uow, "chat.postEphemeral", payload)
+    else:  # e.g. from a modal or App Home: a DM is the only private place
+        await enqueue(uow, "chat.postMessage", {"channel": user, "text": text})
+
+
+def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:
+    """The ephemeral line for a decision that changed nothing (not yours / already decided …)."""
+    msgs, config = baton.ctx.messages, baton.config
+    if decision.outcome == "not_found":
+        return msgs.text(locale, "lead_not_found")
+    if decision.outcome == "already_decided":
+        who = config.person(decision.decided_by)
+        return msgs.text(
+            locale, "already_decided",
+            who=f"<@{who.slack_id}>" if who else "",
+            outcome=msgs.text(locale, f"outcomes.{decision.previous_stage}") if decision.previous_stage else "",
+        )  # fmt: skip
+    if decision.outcome == "not_allowed":
+        lead = decision.lead
+        team = config.team(lead.team_id) if lead else None
+        assignee = config.person(lead.assignee_id) if lead else None
+        if config.person_by_slack(user) is None:
+            return msgs.text(locale, "not_in_config", user=f"<@{user}>")
+        return msgs.text(
+            locale, "not_yours", team=team.name if team else "",
+            assignee=f"<@{assignee.slack_id}>" if assignee else "",
+        )  # fmt: skip
+    return msgs.text(locale, "busy_retry")

@@ -1,0 +1,1 @@
+"""Scheduled jobs and timer handlers. Importing this package registers them with bot.scheduler."""
