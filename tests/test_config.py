@@ -1,0 +1,79 @@
+"""app.yaml validation: every problem names its key and line, and nothing starts on a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = (Path(__file__).parent / "fixtures" / "app.yaml").read_text(encoding="utf-8")
+
+
+def test_example_app_yaml_is_valid_and_realistic():
+    config = load_config(ROOT / "app.yaml")
+    assert config.company.locale == "ja" and config.company.timezone == "Asia/Tokyo"
+    is_teams = [t for t in config.teams if t.function == "inside_sales"]
+    assert len(is_teams) >= 2 and len({t.channel for t in is_teams}) == len(is_teams)
+    assert all(p.slack_id for p in config.people)
+    assert config.scoring.threshold > 0 and config.routing.rules
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        parse_config(text, "app.yaml")
+    return e.value.problems
+
+
+def test_unknown_key_names_key_and_line():
+    text = BASE.replace("scoring:\n  threshold: 60", "scoring:\n  threshold: 60\n  treshold_typo: 5")
+    line = text.splitlines().index("  treshold_typo: 5") + 1
+    [p] = problems_of(text)
+    assert "scoring.treshold_typo" in p and f"line {line}" in p and "unknown key" in p
+
+
+def test_person_without_slack_id():
+    text = BASE.replace("{id: kato,     name: 加藤, slack_id: U0KATO, roles: [fs_rep]}", "{id: kato, name: 加藤, roles: [fs_rep]}")
+    [p] = problems_of(text)
+    assert "people[5].slack_id" in p and "line" in p and "required" in p.lower()
+
+
+def test_team_without_channel():
+    text = BASE.replace("channel: C0FS, ", "")
+    [p] = problems_of(text)
+    assert "teams[2].channel" in p and "line" in p
+
+
+def test_bad_duration_is_named():
+    text = BASE.replace("within: 30m", "within: 30 minutes")
+    [p] = problems_of(text)
+    assert "sla.mql_response.policies[0].within" in p and "30 minutes" in p
+
+
+def test_cross_references_are_checked():
+    text = BASE.replace("team: is_smb, mode: claim", "team: is_nowhere, mode: claim").replace("manager: sato, members: [ito]", "manager: nobody, members: [ito]")
+    [p] = problems_of(text)
+    assert "unknown team 'is_nowhere'" in p and "unknown person 'nobody'" in p
+
+
+def test_unknown_rule_operator():
+    text = BASE.replace("{employees: {gte: 1000}}", "{employees: {greater: 1000}}")
+    [p] = problems_of(text)
+    assert "unknown operator 'greater'" in p
+
+
+def test_not_yaml_and_missing_file(tmp_path):
+    assert "not valid YAML" in problems_of("company: [unclosed")[0]
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path / "nope.yaml")
+    assert "cannot read" in str(e.value)
+
+
+def test_secrets_come_from_the_environment_only():
+    text = BASE.replace("company: {", "slack_bot_token: xoxb-leak\ncompany: {")
+    assert "slack_bot_token" in problems_of(text)[0]
+    s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": "postgres://u@h/db", "SLACK_API_URL": "http://x/api"})
+    assert s.slack_bot_token == "xoxb-1"
+    assert s.database_url == "postgresql+asyncpg://u@h/db" and s.slack_api_url == "http://x/api/"
