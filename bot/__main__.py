@@ -29,6 +29,9 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from bot.logsafe import install
+
+    install()
 
 
 def _config_or_exit(path: str | None):  # noqa: ANN202

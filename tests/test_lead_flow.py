@@ -161,3 +161,22 @@ def _text_objects(block):
         yield block["text"]
     yield from block.get("fields", [])
     yield from (e for e in block.get("elements", []) if e.get("type") in ("mrkdwn", "plain_text"))
+
+
+async def test_unsigned_or_forged_slack_requests_are_rejected(harness):
+    _, body = await harness.post("/api/leads", ENTERPRISE)
+    await harness.deliver()
+    import json
+    import time
+    from urllib.parse import urlencode
+
+    payload = {"type": "block_actions", "user": {"id": "U0TANAKA"}, "actions": [{"action_id": "mql_accept", "value": str(body["id"])}]}
+    data = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+    }
+    async with harness.http.post(harness.url + "/slack/events", data=data, headers=headers) as r:
+        assert r.status == 401
+    assert (await harness.lead(body["id"]))["stage"] == "mql"

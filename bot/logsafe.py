@@ -1,0 +1,33 @@
+"""No personal data in logs: e-mail addresses and phone numbers are masked in every log record."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[-\s]?)?(?:\(?\d{2,4}\)?[-\s]?)\d{2,4}[-\s]?\d{3,4}(?!\d)")
+
+
+def mask(text: str) -> str:
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return _PHONE.sub(lambda m: m.group(0)[:2] + "*" * max(0, len(m.group(0)) - 4) + m.group(0)[-2:], text)
+
+
+class MaskPersonalData(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logged as it is rather than dropped
+            return True
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install() -> None:
+    """Attach the filter to every handler of the root logger (call after logging is configured)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
+            handler.addFilter(MaskPersonalData())
