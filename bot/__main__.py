@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--http", action="store_true", help="HTTP mode even if SLACK_APP_TOKEN is set")
     run.add_argument("--host", default=os.environ.get("BATON_HOST", "0.0.0.0"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    run.add_argument("--ui-port", type=int, default=3001, help="sandbox only: the emulator's web page")
     run.add_argument("--config")
     run.set_defaults(fn=cmd_run)
 

@@ -23,6 +23,8 @@ from bot.slack.delivery import Delivery
 
 log = logging.getLogger(__name__)
 
+BATON_KEY: web.AppKey[Baton] = web.AppKey("baton")
+
 
 class Baton:
     def __init__(self, config: AppConfig, settings: Settings, clock: Clock | None = None):
@@ -99,7 +101,7 @@ class Baton:
         from handlers.api import routes as api_routes
 
         app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[_json_errors])
-        app["baton"] = self
+        app[BATON_KEY] = self
         app.router.add_post("/slack/events", self._slack)
         app.router.add_get("/healthz", self._healthz)
         api_routes(app)

@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.app import BATON_KEY
+
 MAX_BATCH = 5000
 
 
 def require_token(request: web.Request) -> None:
-    expected = request.app["baton"].settings.api_token
+    expected = request.app[BATON_KEY].settings.api_token
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.app import BATON_KEY
 from bot.domain.events import history
 from bot.domain.leads import add_activities, ingest
 from bot.models import Lead
@@ -21,7 +22,7 @@ async def post_leads(request: web.Request) -> web.Response:
         return bad(400, {"error": "send one lead object, a list of leads, or {\"leads\": [...]}"})
     if len(items) > MAX_BATCH:
         return bad(413, {"error": f"at most {MAX_BATCH} leads per request"})
-    baton = request.app["baton"]
+    baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
         results = await ingest(uow, items, actor="api")
     if single:
@@ -42,7 +43,7 @@ def _lead_id(request: web.Request) -> int:
 async def post_activities(request: web.Request) -> web.Response:
     require_token(request)
     body = await json_body(request)
-    baton = request.app["baton"]
+    baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
         result = await add_activities(uow, _lead_id(request), body, actor="api")
     if isinstance(result, list):
@@ -94,7 +95,7 @@ def lead_json(lead: Lead, events: list[Any], config: Any) -> dict[str, Any]:
 
 async def get_lead(request: web.Request) -> web.Response:
     require_token(request)
-    baton = request.app["baton"]
+    baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
         lead = await uow.session.get(Lead, _lead_id(request))
         if lead is None:
