@@ -224,3 +224,18 @@ class ProcessedRequest(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=200)
     received_at: datetime = _ts(nullable=False)
+
+
+class PersonStatus(SQLModel, table=True):
+    """A person's availability set at run time (App Home, `set_away`), on top of `away` in app.yaml.
+
+    Away when `away` is set and `away_until` is empty or still ahead. Routing skips away reps.
+    """
+
+    __tablename__ = "person_status"
+
+    person_id: str = Field(primary_key=True, max_length=100)
+    away: bool = False
+    away_until: datetime | None = _ts()
+    set_at: datetime = _ts(nullable=False)
+    set_by: str | None = Field(default=None, max_length=100)

@@ -21,8 +21,9 @@ from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
 from bot.domain import routing, sla
 from bot.domain.events import last_transition_from, record_transition
+from bot.domain.people import away_now
 from bot.domain.scoring import score_lead
-from bot.models import Activity, Lead, RoutingCursor, Stage
+from bot.models import Activity, Lead, RoutingCursor, Stage, StageEvent
 
 LEAD_FIELDS = (
     "external_id", "email", "name", "company", "title", "phone", "industry",
@@ -287,7 +288,7 @@ async def promote_to_mql(
     route = routing.choose_route(record, config)
     assignee = None
     if route.mode == "round_robin":
-        assignee = await _next_rep(uow, route.team_id)
+        assignee = await next_rep(uow, route.team_id)
     calendar = config.team_calendar(route.team_id)
     clock = sla.plan(config.sla.mql_response, record, calendar, now)
     from_stage = lead.stage
@@ -321,7 +322,7 @@ def is_available(person: Person | None, today: date) -> bool:
     return person is not None and not person.is_away_on(today)
 
 
-async def _next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = frozenset()) -> str | None:
+async def next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = frozenset()) -> str | None:
     """Round robin among the team's reps, skipping those away or at capacity."""
     config = uow.config
     reps = routing.reps_of(config, team_id)
@@ -329,10 +330,15 @@ async def _next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = fro
         return None
     today = uow.now().astimezone(config.team_calendar(team_id).tz).date()
     counts = await open_mql_counts(uow, reps)
+    away = await away_now(uow, reps)  # set at run time (person_status), on top of app.yaml `away`
 
     def eligible(pid: str) -> bool:
         p = config.person(pid)
-        return is_available(p, today) and (p.capacity is None or counts.get(pid, 0) < p.capacity)
+        return (
+            pid not in away
+            and is_available(p, today)
+            and (p.capacity is None or counts.get(pid, 0) < p.capacity)
+        )
 
     cursor = await uow.session.get(RoutingCursor, team_id, with_for_update=True)
     chosen = routing.next_in_rotation(reps, cursor.last_person_id if cursor else None, eligible, exclude)
@@ -342,6 +348,48 @@ async def _next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = fro
         else:
             cursor.last_person_id = chosen
     return chosen
+
+
+@dataclass(frozen=True)
+class LeadReassigned:
+    """An open MQL moved from one rep to another (SLA breach, rep away); announced for notifications."""
+
+    lead_id: int
+    from_person: str | None
+    to_person: str
+    reason: str  # sla_breach | away | manual
+    actor: str
+    team_id: str | None
+    event_id: int | None = None  # the stage_events row that logs it
+
+
+async def reassign(uow: UnitOfWork, lead: Lead, to_person: str, reason: str, actor: str = "system") -> StageEvent:
+    """Move an open MQL to `to_person` and restart its SLA clock for them.
+
+    Logged as a `stage_events` row mql → mql with reason ``reassigned`` and data {from, to, why};
+    it is written directly rather than through `record_transition`, because it is not a stage
+    change: `StageChanged(to_stage=mql)` would announce a new MQL. Funnel metrics counting MQL
+    entries must therefore skip rows with from_stage = to_stage = mql.
+    """
+    now, config = uow.now(), uow.config
+    subject = f"lead:{lead.id}"
+    await sla.stop(uow, subject)
+    rows = await uow.session.execute(select(Activity.type).where(Activity.lead_id == lead.id))
+    record = lead_record(lead, [t for (t,) in rows])
+    clock = sla.plan(config.sla.mql_response, record, config.team_calendar(lead.team_id), now)
+    old = lead.assignee_id
+    lead.assignee_id, lead.sla_due_at, lead.sla_policy, lead.updated_at = to_person, clock.due_at, clock.policy, now
+    await uow.session.flush()
+    await sla.start(uow, subject, clock)
+    ev = StageEvent(
+        entity_type="lead", entity_id=lead.id, from_stage=Stage.mql, to_stage=Stage.mql, at=now, actor=actor,
+        team_id=lead.team_id, reason="reassigned",
+        data={"from": old, "to": to_person, "why": reason, "sla_policy": clock.policy, "sla_due_at": clock.due_at.isoformat()},
+    )  # fmt: skip
+    uow.session.add(ev)
+    await uow.session.flush()
+    uow.emit(LeadReassigned(lead.id, old, to_person, reason, actor, lead.team_id, ev.id))
+    return ev
 
 
 # -- the MQL → SAL decision -------------------------------------------------------------------------
@@ -471,6 +519,6 @@ async def reject_mql(
     await record_transition(
         uow, "lead", lead.id, Stage.mql, to_stage, actor=person.id, team_id=lead.team_id,
         reason=reason_id, note=(note or None),
-        data={**_response_data(uow, lead), "recycle_at": when.isoformat() if when else None},
+        data={**_response_data(uow, lead), "assignee": lead.assignee_id, "recycle_at": when.isoformat() if when else None},
     )  # fmt: skip
     return Decision("closed" if closing else "rejected", lead)

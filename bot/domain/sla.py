@@ -44,8 +44,47 @@ def plan(clock: SlaClock, record: Mapping[str, Any], calendar: BusinessCalendar,
 
 
 async def start(uow: UnitOfWork, subject: str, sla: SlaStart, data: dict[str, Any] | None = None) -> None:
+    # Each timer remembers the deadline of its clock, so a handler can tell a stale timer (of a
+    # clock since restarted or stopped) from the current one.
+    data = {"due_at": sla.due_at.isoformat(), **(data or {})}
     await timers.schedule(uow, WARN, subject, sla.warn_at, data)
     await timers.schedule(uow, BREACH, subject, sla.due_at, data)
+
+
+def is_current(timer_data: Mapping[str, Any] | None, due_at: datetime | None) -> bool:
+    """Does a fired timer belong to the clock now running (deadline `due_at`)?
+
+    Timers from before this field existed carry no deadline and are taken as current.
+    """
+    if due_at is None:
+        return False
+    recorded = (timer_data or {}).get("due_at")
+    if not recorded:
+        return True
+    return as_utc(datetime.fromisoformat(recorded)) == as_utc(due_at)
+
+
+def remaining(calendar: BusinessCalendar, now: datetime, due_at: datetime) -> timedelta:
+    """Business time left until the deadline (zero once past)."""
+    return calendar.between(as_utc(now), as_utc(due_at))
+
+
+async def schedule_reassign(
+    uow: UnitOfWork, clock: SlaClock, subject: str, calendar: BusinessCalendar, due_at: datetime
+) -> datetime | None:
+    """After a breach: when `reassign_after_breach` is configured, move the lead after that much
+    more business time. Returns when, or None when reassignment is off."""
+    if clock.reassign_after_breach is None:
+        return None
+    at = as_utc(calendar.add(as_utc(due_at), clock.reassign_after_breach))
+    await timers.schedule(uow, REASSIGN, subject, at, {"due_at": as_utc(due_at).isoformat()})
+    return at
+
+
+def subject_lead_id(subject: str) -> int | None:
+    """`lead:12` → 12 (None for subjects of other hand-offs)."""
+    kind, _, rest = subject.partition(":")
+    return int(rest) if kind == "lead" and rest.isdigit() else None
 
 
 async def stop(uow: UnitOfWork, subject: str) -> None:

@@ -4,3 +4,4 @@ Importing this package registers them all.
 """
 
 from bot.notify import mql  # noqa: F401
+from bot.notify import sla  # noqa: F401

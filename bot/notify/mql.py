@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.clock import as_utc
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.models import Lead, Rollup, Stage
@@ -24,10 +25,17 @@ def rollup_key(rollup_id: int) -> str:
     return f"rollup:{rollup_id}"
 
 
-def card_values(uow: UnitOfWork, lead: Lead, decision: dict[str, Any] | None = None) -> dict[str, Any]:
+def card_values(
+    uow: UnitOfWork, lead: Lead, decision: dict[str, Any] | None = None, sla_state: str | None = None
+) -> dict[str, Any]:
     config = uow.config
     team = config.team(lead.team_id)
+    remaining = None
+    if sla_state == "warning" and lead.sla_due_at is not None:
+        remaining = config.team_calendar(lead.team_id).between(uow.now(), as_utc(lead.sla_due_at))
     return {
+        "sla_state": sla_state,  # None | "warning" | "breached" (the decided render ignores it)
+        "remaining": remaining,
         "lead": lead,
         "team_name": team.name if team else lead.team_id,
         "assignee": slack_id(config, lead.assignee_id),
@@ -38,9 +46,11 @@ def card_values(uow: UnitOfWork, lead: Lead, decision: dict[str, Any] | None = N
     }
 
 
-def render_card(uow: UnitOfWork, lead: Lead, decision: dict[str, Any] | None = None) -> dict[str, Any]:
+def render_card(
+    uow: UnitOfWork, lead: Lead, decision: dict[str, Any] | None = None, sla_state: str | None = None
+) -> dict[str, Any]:
     locale, tz = team_locale_tz(uow.config, lead.team_id)
-    return uow.ctx.messages.message("mql_card", locale, tz, **card_values(uow, lead, decision))
+    return uow.ctx.messages.message("mql_card", locale, tz, **card_values(uow, lead, decision, sla_state))
 
 
 @subscribe(StageChanged)

@@ -1,0 +1,145 @@
+"""What the team sees when an SLA clock runs down: the card's warning / breached state, replies in
+the card's thread, the escalation DM to the manager and the hand-over DM to a new owner.
+
+The timer handlers (jobs/sla.py) call `warn` and `breach`; reassignment is announced by the domain
+event `LeadReassigned`; when the lead is decided, the DMs it caused lose their buttons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import UnitOfWork, subscribe
+from bot.domain.events import StageChanged
+from bot.domain.leads import LeadReassigned
+from bot.models import Lead, OutboxMessage, Stage, StageEvent
+from bot.notify.common import person_locale, slack_id, team_locale_tz
+from bot.notify.mql import card_key, render_card
+from bot.slack.delivery import enqueue
+
+DECIDED = (Stage.sal, Stage.recycled, Stage.closed)
+
+
+def escalation_key(lead: Lead) -> str:
+    return f"{card_key(lead)}:dm:escalation"
+
+
+def handover_key(lead: Lead, event_id: int) -> str:
+    return f"{card_key(lead)}:dm:handover:{event_id}"
+
+
+def _notice(uow: UnitOfWork, lead: Lead, kind: str, **values: Any) -> dict[str, Any]:
+    locale, tz = team_locale_tz(uow.config, lead.team_id)
+    base = {"lead": lead, "due_at": lead.sla_due_at, "today": uow.now(), "assignee": None, "manager": None,
+            "remaining": None, "escalated": False, "from_person": None, "to_person": None, "reason": None}  # fmt: skip
+    return uow.ctx.messages.message("sla_notice", locale, tz, kind=kind, **{**base, **values})
+
+
+def _dm(uow: UnitOfWork, lead: Lead, to_person: str, purpose: str, **values: Any) -> dict[str, Any]:
+    config = uow.config
+    _, tz = team_locale_tz(config, lead.team_id)
+    team = config.team(lead.team_id)
+    base = {"lead": lead, "due_at": lead.sla_due_at, "today": uow.now(), "assignee": slack_id(config, lead.assignee_id),
+            "channel": team.channel if team else "", "from_person": None, "reason": None, "decided": None}  # fmt: skip
+    locale = person_locale(config, to_person, lead.team_id)
+    return uow.ctx.messages.message("sla_dm", locale, tz, purpose=purpose, **{**base, **values})
+
+
+async def _reply_in_thread(uow: UnitOfWork, lead: Lead, msg: dict[str, Any], dedupe: str) -> None:
+    team = uow.config.team(lead.team_id)
+    if team is None:
+        return
+    await enqueue(
+        uow, "chat.postMessage", {"channel": team.channel, **msg}, thread_key=card_key(lead), dedupe_key=dedupe
+    )
+
+
+async def _update_card(uow: UnitOfWork, lead: Lead, sla_state: str | None) -> None:
+    await enqueue(uow, "chat.update", dict(render_card(uow, lead, sla_state=sla_state)), target_key=card_key(lead))
+
+
+# -- called by the timer handlers --------------------------------------------------------------------
+
+
+async def warn(uow: UnitOfWork, lead: Lead, timer_id: int) -> None:
+    """Card → warning; the assignee (or, in claim mode, the team without a single mention) is told."""
+    config = uow.config
+    remaining = config.team_calendar(lead.team_id).between(uow.now(), lead.sla_due_at)
+    await _update_card(uow, lead, "warning")
+    msg = _notice(uow, lead, "warning", assignee=slack_id(config, lead.assignee_id), remaining=remaining)
+    await _reply_in_thread(uow, lead, msg, f"sla:warn:{timer_id}")
+
+
+async def breach(uow: UnitOfWork, lead: Lead, timer_id: int, *, escalate: bool) -> None:
+    """Card → breached; the thread names the assignee and the manager; the manager gets a DM with
+    the lead and working Accept / Reject buttons."""
+    config = uow.config
+    team = config.team(lead.team_id)
+    manager = team.manager if team and escalate else None
+    await _update_card(uow, lead, "breached")
+    msg = _notice(
+        uow, lead, "breach", assignee=slack_id(config, lead.assignee_id), manager=slack_id(config, manager),
+        escalated=bool(manager and slack_id(config, manager)),
+    )  # fmt: skip
+    await _reply_in_thread(uow, lead, msg, f"sla:breach:{timer_id}")
+    manager_slack = slack_id(config, manager)
+    if manager_slack:
+        dm = _dm(uow, lead, manager, "escalation")
+        key = escalation_key(lead)
+        await enqueue(uow, "chat.postMessage", {"channel": manager_slack, **dm}, key=key, dedupe_key=f"post:{key}")
+
+
+# -- domain events -------------------------------------------------------------------------------------
+
+
+@subscribe(LeadReassigned)
+async def on_reassigned(uow: UnitOfWork, ev: LeadReassigned) -> None:
+    """Old and new owner are named in the thread, the new owner gets a DM, the card shows the new
+    owner and deadline (a fresh clock: no warning / breached state)."""
+    config = uow.config
+    lead = await uow.session.get(Lead, ev.lead_id)
+    if lead is None:
+        return
+    await _update_card(uow, lead, None)
+    who = {"from_person": slack_id(config, ev.from_person), "to_person": slack_id(config, ev.to_person)}
+    msg = _notice(uow, lead, "reassigned", reason=ev.reason, **who)
+    await _reply_in_thread(uow, lead, msg, f"sla:handover:{ev.event_id}")
+    to_slack = slack_id(config, ev.to_person)
+    if to_slack:
+        dm = _dm(uow, lead, ev.to_person, "handover", from_person=who["from_person"], reason=ev.reason)
+        key = handover_key(lead, ev.event_id)
+        await enqueue(uow, "chat.postMessage", {"channel": to_slack, **dm}, key=key, dedupe_key=f"post:{key}")
+
+
+@subscribe(StageChanged)
+async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
+    """A decided lead's escalation / hand-over DMs keep their summary but lose their buttons."""
+    if ev.entity_type != "lead" or ev.from_stage != Stage.mql or ev.to_stage not in DECIDED:
+        return
+    lead = await uow.session.get(Lead, ev.entity_id)
+    if lead is None:
+        return
+    prefix = f"{card_key(lead)}:dm:"
+    keys = (
+        await uow.session.execute(
+            select(OutboxMessage.key, OutboxMessage.payload)
+            .where(OutboxMessage.method == "chat.postMessage", OutboxMessage.key.like(prefix + "%"))
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    decided = {"by": slack_id(uow.config, ev.actor), "stage": ev.to_stage}
+    for key, payload in keys:
+        recipient = uow.config.person_by_slack((payload or {}).get("channel"))
+        person_id = recipient.id if recipient else None
+        if key == escalation_key(lead):
+            dm = _dm(uow, lead, person_id, "escalation", decided=decided)
+        else:
+            event = await uow.session.get(StageEvent, int(key.rsplit(":", 1)[1]))
+            data = event.data if event else {}
+            dm = _dm(
+                uow, lead, person_id, "handover", decided=decided,
+                from_person=slack_id(uow.config, data.get("from")), reason=data.get("why"),
+            )  # fmt: skip
+        await enqueue(uow, "chat.update", dict(dm), target_key=key)
