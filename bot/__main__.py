@@ -29,6 +29,7 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.logsafe import install
 
     install()
@@ -74,6 +75,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not settings.slack_bot_token:
         print(NO_TOKENS)
+        # The sandbox lets anyone act as anyone: keep it on loopback unless asked otherwise.
+        if "BATON_HOST" not in os.environ and args.host == "0.0.0.0":
+            args.host = "127.0.0.1"
         return cmd_sandbox(args)
     socket_mode = bool(settings.slack_app_token) and not args.http
     if not socket_mode and not settings.slack_signing_secret:

@@ -92,7 +92,7 @@ class Baton:
 
     async def stop(self) -> None:
         self.ready = False
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         await self.delivery.stop()
         await self.engine.dispose()
 

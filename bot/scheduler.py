@@ -42,20 +42,28 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.sweep_seconds = sweep_seconds
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()  # re-arm tasks, awaited on shutdown
 
     def start(self) -> None:
         self.aps.start()
         self.aps.add_job(self.run_due, "interval", seconds=self.sweep_seconds, id="timers-sweep", coalesce=True, max_instances=1)
         self.request_arm()
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        # Let in-flight re-arms and a running pass finish before the engine is disposed.
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        async with self._lock:
+            pass
 
     def request_arm(self) -> None:
         """After a commit that may have added timers: (re)arm the wake-up without blocking the caller."""
         if self.aps.running:
-            asyncio.get_running_loop().create_task(self.arm())
+            task = asyncio.get_running_loop().create_task(self.arm())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def arm(self) -> None:
         async with self.ctx.uow() as uow:

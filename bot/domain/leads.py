@@ -120,6 +120,8 @@ class IntakeResult:
         if not self.ok:
             return {"index": self.index, "ok": False, "errors": [e.as_dict() for e in self.errors]}
         return {
+            "index": self.index,
+            "ok": True,
             "id": self.lead_id,
             "external_id": self.external_id,
             "stage": self.stage,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -33,5 +34,9 @@ async def json_body(request: web.Request) -> Any:
         ) from None
 
 
+# Japanese stays readable in API responses (no \uXXXX escapes).
+json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
+
+
 def bad(status: int, payload: dict[str, Any]) -> web.Response:
-    return web.json_response(payload, status=status)
+    return json_response(payload, status=status)

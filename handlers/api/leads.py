@@ -10,7 +10,7 @@ from bot.app import BATON_KEY
 from bot.domain.events import history
 from bot.domain.leads import add_activities, ingest
 from bot.models import Lead
-from handlers.api.auth import MAX_BATCH, bad, json_body, require_token
+from handlers.api.auth import MAX_BATCH, bad, json_body, json_response, require_token
 
 
 async def post_leads(request: web.Request) -> web.Response:
@@ -27,10 +27,10 @@ async def post_leads(request: web.Request) -> web.Response:
         results = await ingest(uow, items, actor="api")
     if single:
         r = results[0]
-        return web.json_response(r.as_dict(), status=(201 if r.created else 200) if r.ok else 422)
+        return json_response(r.as_dict(), status=(201 if r.created else 200) if r.ok else 422)
     ok = sum(r.ok for r in results)
     status = 200 if ok == len(results) else (207 if ok else 422)
-    return web.json_response({"ok": ok, "failed": len(results) - ok, "results": [r.as_dict() for r in results]}, status=status)
+    return json_response({"ok": ok, "failed": len(results) - ok, "results": [r.as_dict() for r in results]}, status=status)
 
 
 def _lead_id(request: web.Request) -> int:
@@ -49,7 +49,7 @@ async def post_activities(request: web.Request) -> web.Response:
     if isinstance(result, list):
         status = 404 if result and result[0].field == "id" else 422
         return bad(status, {"errors": [e.as_dict() for e in result]})
-    return web.json_response(result.as_dict())
+    return json_response(result.as_dict())
 
 
 def lead_json(lead: Lead, events: list[Any], config: Any) -> dict[str, Any]:
@@ -59,7 +59,8 @@ def lead_json(lead: Lead, events: list[Any], config: Any) -> dict[str, Any]:
         "stage": lead.stage,
         "score": lead.score,
         "score_breakdown": lead.score_breakdown,
-        "owner": lead.owner_id,
+        "owner": lead.owner_id or lead.assignee_id,  # as in POST results: who holds it now
+        "accepted_by": lead.owner_id,
         "assignee": lead.assignee_id,
         "team": lead.team_id,
         "name": lead.name,
@@ -101,7 +102,7 @@ async def get_lead(request: web.Request) -> web.Response:
         if lead is None:
             return bad(404, {"error": "no such lead"})
         events = await history(uow, "lead", lead.id)
-    return web.json_response(lead_json(lead, events, baton.config))
+    return json_response(lead_json(lead, events, baton.config))
 
 
 def routes(app: web.Application) -> None:
