@@ -28,8 +28,11 @@ BATON_KEY: web.AppKey[Baton] = web.AppKey("baton")
 
 class Baton:
     def __init__(self, config: AppConfig, settings: Settings, clock: Clock | None = None):
-        import bot.notify  # noqa: F401  (registers notification subscribers)
-        import jobs  # noqa: F401  (registers timer handlers and scheduled jobs)
+        import bot.notify
+        import jobs
+
+        bot.notify.load()  # notification subscribers
+        jobs.load()  # timer handlers and scheduled jobs
 
         self.config = config
         self.settings = settings

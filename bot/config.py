@@ -16,7 +16,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.calendar import BusinessCalendar, Duration, parse_duration
+from bot.config_sections.forecast import ForecastConfig
+from bot.config_sections.notifications import NotificationsConfig
+from bot.config_sections.pipeline import PipelineConfig
+from bot.config_sections.relay import RelayConfig
+from bot.config_sections.success import SuccessConfig
 from bot.rules import check_condition
+
+SECTIONS = ("relay", "pipeline", "forecast", "success", "notifications")
 
 Locale = Literal["ja", "en"]
 Role = Literal[
@@ -214,6 +221,11 @@ class AppConfig(_Model):
     routing: Routing
     handoff: Handoff = Handoff()
     sla: Sla = Sla()
+    relay: RelayConfig = RelayConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    forecast: ForecastConfig = ForecastConfig()
+    success: SuccessConfig = SuccessConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -247,6 +259,12 @@ class AppConfig(_Model):
                 self.calendar(name)
             except ValueError as e:
                 problems.append(f"calendars.{name}: {e}")
+        import importlib
+
+        for section in SECTIONS:  # each flow checks its own references
+            check = getattr(importlib.import_module(f"bot.config_sections.{section}"), "problems", None)
+            if check:
+                problems += [f"{section}.{p}" for p in check(getattr(self, section), self)]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -303,6 +321,13 @@ class AppConfig(_Model):
     def team_calendar(self, team_id: str | None) -> BusinessCalendar:
         team = self.team(team_id)
         return self.calendar(team.calendar if team else None)
+
+    def teams_by_function(self, function: str) -> list[Team]:
+        return [t for t in self.teams if t.function == function]
+
+    def fs_team(self) -> Team | None:
+        """The Field Sales team that receives hand-offs (pipeline.fs_team, else the first FS team)."""
+        return self.team(self.pipeline.fs_team) or next(iter(self.teams_by_function("field_sales")), None)
 
     def locale_of(self, team_id: str | None = None) -> str:
         team = self.team(team_id)

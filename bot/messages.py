@@ -69,9 +69,18 @@ class Messages:
         }
 
     def _strings_for(self, locale: str) -> dict[str, Any]:
+        """`strings.yaml` plus one `strings/<area>.yaml` per flow, merged; a key may live in one file only."""
         if locale not in self._strings:
-            path = self.templates / locale / "strings.yaml"
-            self._strings[locale] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            merged: dict[str, Any] = {}
+            files = [self.templates / locale / "strings.yaml", *sorted((self.templates / locale / "strings").glob("*.yaml"))]
+            for path in files:
+                if not path.exists():
+                    continue
+                for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+                    if key in merged:
+                        raise ValueError(f"templates/{locale}: string key '{key}' is defined twice ({path.name})")
+                    merged[key] = value
+            self._strings[locale] = merged
         return self._strings[locale]
 
     def text(self, locale: str, key: str, **kw: Any) -> str:

@@ -239,3 +239,182 @@ class PersonStatus(SQLModel, table=True):
     away_until: datetime | None = _ts()
     set_at: datetime = _ts(nullable=False)
     set_by: str | None = Field(default=None, max_length=100)
+
+
+# -- pipeline (FS), customers (CS), forecasts, alerts ---------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+from sqlalchemy import Numeric  # noqa: E402
+
+
+def _money(**kw: Any) -> Any:
+    return Field(default=Decimal(0), sa_column=Column(Numeric(18, 2), nullable=False, **kw))
+
+
+class Opportunity(SQLModel, table=True):
+    """A deal worked by Field Sales through phases 1–5 (THE MODEL), with the 7 management items."""
+
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        UniqueConstraint("external_id", name="uq_opportunities_external_id"),
+        Index("ix_opps_status_close", "status", "close_date"),
+        Index("ix_opps_owner_status", "owner_id", "status"),
+        Index("ix_opps_team_status", "team_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    external_id: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=300)
+    account_name: str | None = Field(default=None, max_length=300)
+    account_id: int | None = None
+    owner_id: str | None = Field(default=None, max_length=100)  # FS rep (AE)
+    team_id: str | None = Field(default=None, max_length=100)
+    kind: str = Field(default="new", max_length=20)  # new | upsell
+    amount: Decimal = _money()
+    currency: str = Field(default="JPY", max_length=3)
+    close_date: date | None = None
+    phase: int = 1  # 1..5
+    forecast_category: str = Field(default="pipeline", max_length=20)  # commit | best_case | pipeline | omitted
+    category_overridden: bool = False
+    next_action: str | None = None
+    next_action_due: date | None = None
+    key_person: str | None = Field(default=None, max_length=200)
+    competitors: str | None = None
+    risks: str | None = None
+    status: str = Field(default="open", max_length=10)  # open | won | lost
+    lost_reason: str | None = Field(default=None, max_length=100)
+    closed_at: datetime | None = _ts()
+    phase_changed_at: datetime | None = _ts()
+    source_lead_id: int | None = None
+    handoff_state: str | None = Field(default=None, max_length=20)  # pending | accepted | sent_back (SQL → FS)
+    handoff_from: str | None = Field(default=None, max_length=100)  # the IS (or CS) person who handed it over
+    notes: dict[str, Any] = _json()  # qualification (BANT) / CS notes from the hand-off
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Account(SQLModel, table=True):
+    """A customer: the first contract is only the entrance; LTV is the goal."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("external_id", name="uq_accounts_external_id"),
+        Index("ix_accounts_csm", "csm_id"),
+        Index("ix_accounts_renewal", "churned", "renewal_date"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    external_id: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=300)
+    csm_id: str | None = Field(default=None, max_length=100)
+    ae_id: str | None = Field(default=None, max_length=100)
+    arr: Decimal = _money()
+    currency: str = Field(default="JPY", max_length=3)
+    contract_start: date | None = None
+    renewal_date: date | None = None
+    seats: int | None = None
+    cs_stage: str = Field(default="onboarding", max_length=20)  # onboarding | adoption | renewal
+    churned: bool = False
+    churned_at: datetime | None = _ts()
+    churn_reason: str | None = Field(default=None, max_length=100)
+    health_score: int | None = None
+    health_band: str | None = Field(default=None, max_length=10)  # green | yellow | red
+    source_opportunity_id: int | None = None
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class UsageSignal(SQLModel, table=True):
+    """One usage measure of one account on one day; idempotent per account + date + signal."""
+
+    __tablename__ = "usage_signals"
+    __table_args__ = (UniqueConstraint("account_id", "day", "signal", name="uq_signal_once"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    account_id: int = Field(index=True)
+    day: date
+    signal: str = Field(max_length=50)
+    value: float
+
+
+class HealthSnapshot(SQLModel, table=True):
+    """The health score of an account on a day (the maturity curve is read from these)."""
+
+    __tablename__ = "health_snapshots"
+    __table_args__ = (UniqueConstraint("account_id", "day", name="uq_health_day"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    account_id: int = Field(index=True)
+    day: date
+    score: int
+    band: str = Field(max_length=10)
+    measures: dict[str, Any] = _json()
+
+
+class Recycle(SQLModel, table=True):
+    """Something that left the funnel (rejected MQL, disqualified SAL, sent-back hand-off, lost deal,
+    churned customer) and is due back to Marketing/IS on a date. Nothing leaves silently."""
+
+    __tablename__ = "recycles"
+    __table_args__ = (Index("ix_recycles_due", "state", "due_date"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    entity_type: str = Field(max_length=20)  # lead | opportunity | account
+    entity_id: int
+    lead_id: int | None = None  # the lead that re-engages (created for a lost deal / churn when missing)
+    reason: str | None = Field(default=None, max_length=100)
+    note: str | None = None
+    due_date: date
+    state: str = Field(default="waiting", max_length=20)  # waiting | re_engaged | closed
+    owner_id: str | None = Field(default=None, max_length=100)  # owner of the original record
+    team_id: str | None = Field(default=None, max_length=100)  # where it is nudged
+    snoozes: int = 0
+    created_at: datetime = _ts(nullable=False)
+    closed_at: datetime | None = _ts()
+    close_reason: str | None = Field(default=None, max_length=100)
+
+
+class ForecastSubmission(SQLModel, table=True):
+    """A rep's (or a manager's team) forecast call for a period, with a snapshot of every deal behind it."""
+
+    __tablename__ = "forecast_submissions"
+    __table_args__ = (Index("ix_forecast_person_period", "person_id", "period_kind", "period_start", "submitted_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    person_id: str = Field(max_length=100)
+    scope: str = Field(default="rep", max_length=10)  # rep | team
+    team_id: str | None = Field(default=None, max_length=100)
+    period_kind: str = Field(max_length=10)  # month | quarter
+    period_start: date
+    commit_amount: Decimal = _money()  # "commit" is an SQL keyword
+    best_case_amount: Decimal = _money()
+    pipeline_amount: Decimal = _money()
+    currency: str = Field(default="JPY", max_length=3)
+    note: str | None = None
+    snapshot: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    submitted_at: datetime = _ts(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """A raised alert (health drop, bottleneck …): one row per fingerprint, so repeats roll up."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("fingerprint", name="uq_alert_fingerprint"),
+        Index("ix_alerts_kind_state", "kind", "state"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    kind: str = Field(max_length=40)  # health_drop | bottleneck | renewal …
+    subject: str = Field(max_length=100)  # e.g. account:12, stage:sal_to_sql
+    fingerprint: str = Field(max_length=200)
+    state: str = Field(default="open", max_length=20)  # open | acknowledged | snoozed | escalated | resolved
+    data: dict[str, Any] = _json()
+    repeats: int = 0
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    acknowledged_by: str | None = Field(default=None, max_length=100)
+    acknowledged_at: datetime | None = _ts()
+    snoozed_until: datetime | None = _ts()
+    next_step: str | None = None
+    next_step_due: date | None = None

@@ -1,16 +1,18 @@
 """Bolt listeners, one per file, in folders named by Slack surface (actions, views, commands,
-events, home). The REST API (`handlers/api`) is the non-Slack surface served on the same port."""
+events, home). Every module there with a `register(app)` is registered — no central list to edit.
+The REST API (`handlers/api`) is the non-Slack surface served on the same port."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.actions import mql_accept, mql_reject
-from handlers.views import mql_reject_modal
+from bot.discover import import_all
 
-LISTENERS = (mql_accept, mql_reject, mql_reject_modal)
+SURFACES = ("handlers.actions", "handlers.views", "handlers.commands", "handlers.events", "handlers.home")
 
 
 def register(app: AsyncApp) -> None:
-    for module in LISTENERS:
-        module.register(app)
+    for surface in SURFACES:
+        for module in import_all(surface):
+            if hasattr(module, "register"):
+                module.register(app)

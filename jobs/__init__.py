@@ -1,3 +1,10 @@
-"""Scheduled jobs and timer handlers. Importing this package registers them with bot.scheduler."""
+"""Scheduled jobs and timer handlers. `load()` imports every module here; each registers itself
+with bot.scheduler (`@on_timer(kind)` for timers, `@daily(...)`-style registrations for jobs)."""
 
-from jobs import sla  # noqa: F401
+from __future__ import annotations
+
+
+def load() -> None:
+    from bot.discover import import_all
+
+    import_all("jobs")

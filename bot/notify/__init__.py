@@ -1,7 +1,12 @@
 """Subscribers that turn domain events into Slack messages (outbox rows) in the same transaction.
 
-Importing this package registers them all.
+Every module in this package registers its subscribers on import; `load()` imports them all.
 """
 
-from bot.notify import mql  # noqa: F401
-from bot.notify import sla  # noqa: F401
+from __future__ import annotations
+
+
+def load() -> None:
+    from bot.discover import import_all
+
+    import_all("bot.notify")

@@ -1,0 +1,270 @@
+"""Opportunities: Field Sales deals through THE MODEL's phases 1–5, with the 7 management items.
+
+Stage events for deals: created → ``phase_1``; phase moves ``phase_N`` → ``phase_M``; closing →
+``won`` / ``lost`` (subscribers create the customer account, or send the deal to the recycle loop).
+Forecast-category moves are logged as entity type ``opportunity.category``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+
+from bot.context import UnitOfWork
+from bot.domain.events import record_transition
+from bot.domain.leads import FieldError, validation_errors
+from bot.models import Opportunity
+
+PHASES = (1, 2, 3, 4, 5)
+CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
+# The 7 items THE MODEL asks managers to see on every deal.
+SEVEN_ITEMS = ("amount", "close_date", "phase", "next_action", "key_person", "competitors", "risks")
+EDITABLE = (
+    "name", "account_name", "account_id", "owner_id", "team_id", "kind", "amount", "currency", "close_date",
+    "phase", "forecast_category", "next_action", "next_action_due", "key_person", "competitors", "risks",
+    "source_lead_id", "notes",
+)  # fmt: skip
+
+
+def phase_stage(phase: int) -> str:
+    return f"phase_{phase}"
+
+
+class OpportunityIn(BaseModel):
+    """The opportunity JSON of the public API (a CRM syncs by `external_id`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=300)
+    account: str | None = Field(None, max_length=300)
+    account_id: int | None = None
+    owner: str | None = Field(None, max_length=100)  # a person id of app.yaml, or their Slack id
+    amount: Decimal | None = Field(None, ge=0, le=Decimal("1e15"))
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    close_date: date | None = None
+    phase: int | None = Field(None, ge=1, le=5)
+    forecast_category: Literal["commit", "best_case", "pipeline", "omitted"] | None = None
+    next_action: str | None = Field(None, max_length=2000)
+    next_action_due: date | None = None
+    key_person: str | None = Field(None, max_length=200)
+    competitors: str | list[str] | None = None
+    risks: str | None = Field(None, max_length=4000)
+    source_lead_id: int | None = None
+    kind: Literal["new", "upsell"] | None = None
+    status: Literal["open", "won", "lost"] | None = None
+    lost_reason: str | None = Field(None, max_length=100)
+    phase_change_reason: str | None = Field(None, max_length=500)
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("competitors")
+    @classmethod
+    def _join(cls, v: str | list[str] | None) -> str | None:
+        return ", ".join(x.strip() for x in v if x.strip()) if isinstance(v, list) else v
+
+
+@dataclass
+class OpportunityResult:
+    ok: bool
+    opportunity: Opportunity | None = None
+    created: bool = False
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def default_category(uow: UnitOfWork, phase: int) -> str:
+    return uow.config.pipeline.phase_categories.get(phase, "pipeline")
+
+
+def resolve_owner(uow: UnitOfWork, owner: str | None) -> str | None:
+    if not owner:
+        return None
+    person = uow.config.person(owner) or uow.config.person_by_slack(owner)
+    return person.id if person else None
+
+
+def check_changes(uow: UnitOfWork, opp: Opportunity | None, changes: dict[str, Any], reason: str | None) -> list[FieldError]:
+    """Rules a change must pass; each error names the field. `opp` None means a new deal."""
+    errors: list[FieldError] = []
+    today = uow.now().astimezone(uow.config.calendar(None).tz).date()
+    status = changes.get("status") or (opp.status if opp else "open")
+    close = changes.get("close_date", opp.close_date if opp else None)
+    if status == "open" and "close_date" in changes and close is not None and close < today:
+        errors.append(FieldError("close_date", "is in the past on an open deal"))
+    if opp is not None and "phase" in changes and changes["phase"] < opp.phase and not (reason or "").strip():
+        errors.append(FieldError("phase", f"moves back from {opp.phase} to {changes['phase']}: give a reason"))
+    if "owner_id" in changes and changes["owner_id"] is None:
+        errors.append(FieldError("owner", "not a person in app.yaml"))
+    if status == "lost" and not (changes.get("lost_reason") or (opp.lost_reason if opp else None)):
+        errors.append(FieldError("lost_reason", "a lost deal needs a reason"))
+    return errors
+
+
+async def create(
+    uow: UnitOfWork, *, name: str, actor: str, phase: int = 1, external_id: str | None = None, **values: Any
+) -> Opportunity:
+    now = uow.now()
+    opp = Opportunity(name=name, external_id=external_id, phase=phase, created_at=now, updated_at=now, phase_changed_at=now)
+    opp.currency = uow.config.company.currency
+    for key, value in values.items():
+        if key in EDITABLE and value is not None:
+            setattr(opp, key, value)
+    if not values.get("forecast_category"):
+        opp.forecast_category = default_category(uow, phase)
+    else:
+        opp.category_overridden = True
+    uow.session.add(opp)
+    await uow.session.flush()
+    await record_transition(
+        uow, "opportunity", opp.id, None, phase_stage(phase), actor=actor, team_id=opp.team_id,
+        data={"amount": str(opp.amount), "owner": opp.owner_id, "source_lead": opp.source_lead_id, "kind": opp.kind},
+    )  # fmt: skip
+    return opp
+
+
+async def update(
+    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None
+) -> list[FieldError]:
+    """Apply validated changes; phase and category moves are events, closing is `close()`."""
+    errors = check_changes(uow, opp, changes, reason)
+    if errors:
+        return errors
+    now = uow.now()
+    old_phase, old_category = opp.phase, opp.forecast_category
+    for key, value in changes.items():
+        if key in EDITABLE:
+            setattr(opp, key, value)
+    if "forecast_category" in changes:
+        opp.category_overridden = changes["forecast_category"] is not None
+    if opp.phase != old_phase:
+        opp.phase_changed_at = now
+        if not opp.category_overridden:
+            opp.forecast_category = default_category(uow, opp.phase)
+        await record_transition(
+            uow, "opportunity", opp.id, phase_stage(old_phase), phase_stage(opp.phase),
+            actor=actor, team_id=opp.team_id, reason=reason, data={"amount": str(opp.amount)},
+        )  # fmt: skip
+    if opp.forecast_category != old_category:
+        await record_transition(
+            uow, "opportunity.category", opp.id, old_category, opp.forecast_category, actor=actor, team_id=opp.team_id
+        )
+    opp.updated_at = now
+    await uow.session.flush()
+    return []
+
+
+async def close(uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, reason: str | None = None, note: str | None = None) -> list[FieldError]:
+    """Won or lost: the last stage event of a deal (won → customer account, lost → recycle loop)."""
+    if opp.status != "open":
+        return [FieldError("status", f"the deal is already {opp.status}")]
+    if outcome == "lost" and not reason:
+        return [FieldError("lost_reason", "a lost deal needs a reason")]
+    now = uow.now()
+    from_stage = phase_stage(opp.phase)
+    opp.status, opp.closed_at, opp.updated_at = outcome, now, now
+    if outcome == "lost":
+        opp.lost_reason = reason
+    await uow.session.flush()
+    await record_transition(
+        uow, "opportunity", opp.id, from_stage, outcome, actor=actor, team_id=opp.team_id,
+        reason=reason, note=note, data={"amount": str(opp.amount), "currency": opp.currency, "owner": opp.owner_id},
+    )  # fmt: skip
+    return []
+
+
+def _changes_from(uow: UnitOfWork, data: OpportunityIn) -> dict[str, Any]:
+    fields = data.model_fields_set
+    changes: dict[str, Any] = {}
+    mapping = {"account": "account_name"}
+    for name in fields:
+        if name in ("external_id", "owner", "status", "lost_reason", "phase_change_reason"):
+            continue
+        changes[mapping.get(name, name)] = getattr(data, name)
+    if "owner" in fields:
+        changes["owner_id"] = resolve_owner(uow, data.owner)
+    return changes
+
+
+async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> OpportunityResult:
+    """`POST /api/opportunities`: create or update by `external_id`; closing via `status`."""
+    if not isinstance(raw, dict):
+        return OpportunityResult(False, errors=[FieldError("(opportunity)", "must be a JSON object")])
+    try:
+        data = OpportunityIn.model_validate(raw)
+    except ValidationError as e:
+        return OpportunityResult(False, errors=validation_errors(e))
+    opp = None
+    if data.external_id:
+        opp = await uow.session.scalar(select(Opportunity).where(Opportunity.external_id == data.external_id))
+    changes = _changes_from(uow, data)
+    if opp is None:
+        if not data.name:
+            return OpportunityResult(False, errors=[FieldError("name", "a new opportunity needs a name")])
+        errors = check_changes(uow, None, changes | ({"status": data.status} if data.status else {}), None)
+        if data.status == "lost" and data.lost_reason:
+            errors = [e for e in errors if e.field != "lost_reason"]
+        if errors:
+            return OpportunityResult(False, errors=errors)
+        fs = uow.config.fs_team()
+        changes.setdefault("team_id", fs.id if fs else None)
+        phase = changes.pop("phase", None) or 1
+        name = changes.pop("name")
+        opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, **changes)
+        created = True
+    else:
+        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason)
+        if errors:
+            return OpportunityResult(False, opp, errors=errors)
+        created = False
+    if data.status in ("won", "lost") and opp.status == "open":
+        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
+        if errors:
+            return OpportunityResult(False, opp, errors=errors)
+    return OpportunityResult(True, opp, created)
+
+
+def missing_items(opp: Opportunity) -> list[str]:
+    """Which of the 7 items are empty (amount 0 counts as missing)."""
+    missing = []
+    for item in SEVEN_ITEMS:
+        value = getattr(opp, item)
+        if value in (None, "") or (item == "amount" and not value):
+            missing.append(item)
+    return missing
+
+
+def as_dict(opp: Opportunity) -> dict[str, Any]:
+    return {
+        "id": opp.id,
+        "external_id": opp.external_id,
+        "name": opp.name,
+        "account": opp.account_name,
+        "account_id": opp.account_id,
+        "owner": opp.owner_id,
+        "team": opp.team_id,
+        "kind": opp.kind,
+        "amount": str(opp.amount),
+        "currency": opp.currency,
+        "close_date": opp.close_date.isoformat() if opp.close_date else None,
+        "phase": opp.phase,
+        "stage": phase_stage(opp.phase) if opp.status == "open" else opp.status,
+        "forecast_category": opp.forecast_category,
+        "next_action": opp.next_action,
+        "next_action_due": opp.next_action_due.isoformat() if opp.next_action_due else None,
+        "key_person": opp.key_person,
+        "competitors": opp.competitors,
+        "risks": opp.risks,
+        "status": opp.status,
+        "lost_reason": opp.lost_reason,
+        "source_lead_id": opp.source_lead_id,
+        "handoff_state": opp.handoff_state,
+        "missing_items": missing_items(opp),
+    }
