@@ -418,3 +418,29 @@ class Alert(SQLModel, table=True):
     snoozed_until: datetime | None = _ts()
     next_step: str | None = None
     next_step_due: date | None = None
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How a person wants one kind of notification: immediate | digest | off (set from App Home)."""
+
+    __tablename__ = "notification_preferences"
+
+    person_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(default="immediate", max_length=20)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class HeldNotification(SQLModel, table=True):
+    """A notification a person chose to receive in their daily digest instead of immediately."""
+
+    __tablename__ = "held_notifications"
+    __table_args__ = (Index("ix_held_person_sent", "person_id", "sent_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    person_id: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    text: str
+    link_key: str | None = Field(default=None, max_length=200)  # the message it refers to, if any
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts()

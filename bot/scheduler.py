@@ -13,9 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import as_utc
+from bot.config import AppConfig
 from bot.context import Context, UnitOfWork
 from bot.domain import timers
 from bot.models import Timer
@@ -36,6 +41,50 @@ def on_timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
     return deco
 
 
+@dataclass(frozen=True)
+class Cron:
+    """When a job runs: a time of day in a zone, on some weekdays; `calendar` skips its holidays."""
+
+    hour: int
+    minute: int = 0
+    timezone: str = "Asia/Tokyo"
+    day_of_week: str = "mon-fri"
+    calendar: str | None = None  # a calendar name of app.yaml (None: the company default)
+    working_days_only: bool = True
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+JobFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    fn: JobFn  # async fn(ctx, now, **args)
+    schedule: Callable[[AppConfig], list[Cron]]
+
+
+_jobs: dict[str, JobSpec] = {}
+
+
+def job(name: str, schedule: Callable[[AppConfig], list[Cron]]) -> Callable[[JobFn], JobFn]:
+    """Register a scheduled job. `schedule(config)` says when (e.g. one Cron per digest channel).
+
+    Jobs must be idempotent per occurrence (e.g. an outbox dedupe key with the date): a restart or
+    a second process running the same occurrence then posts nothing twice.
+    """
+
+    def deco(fn: JobFn) -> JobFn:
+        _jobs[name] = JobSpec(name, fn, schedule)
+        return fn
+
+    return deco
+
+
+def registered_jobs() -> list[str]:
+    return sorted(_jobs)
+
+
 class Scheduler:
     def __init__(self, ctx: Context, *, sweep_seconds: float = 30.0):
         self.ctx = ctx
@@ -47,7 +96,32 @@ class Scheduler:
     def start(self) -> None:
         self.aps.start()
         self.aps.add_job(self.run_due, "interval", seconds=self.sweep_seconds, id="timers-sweep", coalesce=True, max_instances=1)
+        for spec in _jobs.values():
+            for i, cron in enumerate(spec.schedule(self.ctx.config)):
+                trigger = CronTrigger(hour=cron.hour, minute=cron.minute, day_of_week=cron.day_of_week, timezone=cron.timezone)
+                self.aps.add_job(
+                    self._cron_fired, trigger, args=[spec.name, cron], id=f"job:{spec.name}:{i}",
+                    coalesce=True, max_instances=1, misfire_grace_time=3600,
+                )  # fmt: skip
         self.request_arm()
+
+    async def _cron_fired(self, name: str, cron: Cron) -> None:
+        now = self.ctx.now()
+        if cron.working_days_only:
+            cal = self.ctx.config.calendar(cron.calendar)
+            if not cal.is_working_day(now.astimezone(cal.tz).date()):
+                return
+        try:
+            await self.run_job(name, **cron.args)
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+
+    async def run_job(self, name: str, now: datetime | None = None, **args: Any) -> Any:
+        """Run a registered job now (the schedule, the sandbox control panel and tests all call this)."""
+        spec = _jobs.get(name)
+        if spec is None:
+            raise KeyError(f"no job named '{name}' (known: {', '.join(registered_jobs())})")
+        return await spec.fn(self.ctx, now or self.ctx.now(), **args)
 
     async def shutdown(self) -> None:
         if self.aps.running:

@@ -54,8 +54,12 @@ async def enqueue(
     target_key: str | None = None,
     thread_key: str | None = None,
     dedupe_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Queue one Web API call in the current transaction. Returns None when `dedupe_key` was seen."""
+    """Queue one Web API call in the current transaction. Returns None when `dedupe_key` was seen.
+
+    `not_before` holds a message (a DM waiting for the person's working hours, never 3 a.m.).
+    """
     s = uow.session
     if dedupe_key and await s.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
@@ -80,7 +84,7 @@ async def enqueue(
         target_key=target_key,
         thread_key=thread_key,
         dedupe_key=dedupe_key,
-        next_attempt_at=now,
+        next_attempt_at=max(now, not_before) if not_before else now,
         created_at=now,
     )
     s.add(row)
