@@ -161,8 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     im.set_defaults(fn=cmd_import)
 
     args = parser.parse_args(argv)
+    from bot.leader import SingleProcessError
+
     try:
         return args.fn(args)
+    except SingleProcessError as e:
+        print(f"Baton did not start: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -16,6 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.context import Context
 from bot.db import make_engine, make_sessionmaker, migrate
+from bot.leader import Leadership, SqliteProcessLock
 from bot.messages import Messages
 from bot.models import ProcessedRequest
 from bot.scheduler import Scheduler
@@ -51,6 +52,16 @@ class Baton:
         self.ctx.after_commit.append(self.scheduler.request_arm)
         self.bolt = self._make_bolt()
         self.ready = False
+        self._process_lock = SqliteProcessLock(settings.database_url)
+        self.leadership = Leadership(
+            self.engine, settings.database_url, self._lead, self._follow, retry_seconds=settings.leader_retry_seconds
+        )
+
+    async def _lead(self) -> None:
+        self.scheduler.start()
+
+    async def _follow(self) -> None:
+        await self.scheduler.shutdown()
 
     def _make_bolt(self) -> AsyncApp:
         bolt = AsyncApp(
@@ -86,18 +97,27 @@ class Baton:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self, *, migrate_schema: bool = True, background: bool = True) -> None:
-        if migrate_schema:
-            await migrate(self.settings.database_url)
+        """Serve: with `background`, drain the outbox and (as leader) run the scheduler."""
         if background:
-            self.delivery.start()
-            self.scheduler.start()
+            self._process_lock.acquire()  # SQLite: refuse a second serving process
+        try:
+            if migrate_schema:
+                await migrate(self.settings.database_url)
+            if background:
+                self.delivery.start()
+                await self.leadership.start()
+        except BaseException:
+            self._process_lock.release()
+            raise
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
+        await self.leadership.stop()
         await self.scheduler.shutdown()
         await self.delivery.stop()
         await self.engine.dispose()
+        self._process_lock.release()
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def web_app(self) -> web.Application:
@@ -115,7 +135,9 @@ class Baton:
         return await to_aiohttp_response(bolt_response)
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": self.ready}, status=200 if self.ready else 503)
+        return web.json_response(
+            {"ok": self.ready, "leader": self.leadership.is_leader}, status=200 if self.ready else 503
+        )
 
 
 @web.middleware

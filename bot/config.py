@@ -434,6 +434,8 @@ class Settings:
     api_token: str | None = None
     # Slack allows ~1 chat.postMessage per second per channel; tests and the sandbox raise it.
     per_channel_per_second: float = 1.0
+    # How often a follower process tries to take over the scheduler (bounds fail-over time).
+    leader_retry_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -448,6 +450,7 @@ class Settings:
             config_path=env.get("BATON_CONFIG") or "app.yaml",
             api_token=env.get("BATON_API_TOKEN") or None,
             per_channel_per_second=float(env.get("BATON_CHANNEL_RATE") or 1.0),
+            leader_retry_seconds=float(env.get("BATON_LEADER_RETRY_SECONDS") or 5.0),
         )
 
 

@@ -94,6 +94,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()  # re-arm tasks, awaited on shutdown
 
     def start(self) -> None:
+        self.aps = AsyncIOScheduler(timezone=UTC)  # fresh: leadership may stop and start it again
         self.aps.start()
         self.aps.add_job(self.run_due, "interval", seconds=self.sweep_seconds, id="timers-sweep", coalesce=True, max_instances=1)
         for spec in _jobs.values():

@@ -66,4 +66,4 @@ async def test_unknown_fields_are_kept_as_attributes(harness):
 
 async def test_healthz(harness):
     status, body = await harness.get("/healthz")
-    assert status == 200 and body == {"ok": True}
+    assert status == 200 and body["ok"] is True
