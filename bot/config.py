@@ -212,6 +212,14 @@ class Sla(_Model):
     mql_response: SlaClock = SlaClock(policies=[SlaPolicy(within=Duration(seconds=4 * 3600))])
 
 
+class ApiKey(_Model):
+    """A REST API key: its value comes from the environment variable `env`, never from this file."""
+
+    name: str
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    scope: Literal["read", "write"] = "write"
+
+
 class AppConfig(_Model):
     company: Company
     calendars: dict[str, CalendarConfig] = {}
@@ -226,6 +234,7 @@ class AppConfig(_Model):
     forecast: ForecastConfig = ForecastConfig()
     success: SuccessConfig = SuccessConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    api_keys: list[ApiKey] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

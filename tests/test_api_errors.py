@@ -67,3 +67,17 @@ async def test_unknown_fields_are_kept_as_attributes(harness):
 async def test_healthz(harness):
     status, body = await harness.get("/healthz")
     assert status == 200 and body["ok"] is True
+
+
+async def test_read_only_key_may_read_but_not_write(harness, monkeypatch):
+    from bot.config import ApiKey
+
+    monkeypatch.setenv("BATON_KEY_BI", "bi-secret-key")
+    cfg = harness.baton.config.model_copy(update={"api_keys": [ApiKey(name="bi", env="BATON_KEY_BI", scope="read")]})
+    harness.baton.config = harness.baton.ctx.config = cfg
+    _, body = await harness.post("/api/leads", {"external_id": "k1", "email": "k1@x.jp"})
+    async with harness.http.get(f"{harness.url}/api/leads/{body['id']}", headers={"Authorization": "Bearer bi-secret-key"}) as r:
+        assert r.status == 200
+    status, err = await harness.post("/api/leads", {"external_id": "k2", "email": "k2@x.jp"}, token="bi-secret-key")
+    assert status == 403 and "read-only" in err["error"]
+    assert (await harness.post("/api/leads", {"external_id": "k3"}, token="bi-secret-keyX"))[0] == 401

@@ -14,15 +14,42 @@ from bot.app import BATON_KEY
 MAX_BATCH = 5000
 
 
-def require_token(request: web.Request) -> None:
-    expected = request.app[BATON_KEY].settings.api_token
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _keys(request: web.Request) -> list[tuple[str, str, str]]:
+    """(name, value, scope) of every configured key; BATON_API_TOKEN is the full-access key."""
+    import os
+
+    baton = request.app[BATON_KEY]
+    keys = [("BATON_API_TOKEN", baton.settings.api_token, "write")] if baton.settings.api_token else []
+    for k in baton.config.api_keys:
+        value = os.environ.get(k.env)
+        if value:
+            keys.append((k.name, value, k.scope))
+    return keys
+
+
+def _deny(status: int, message: str) -> web.HTTPException:
+    cls = web.HTTPUnauthorized if status == 401 else web.HTTPForbidden
+    return cls(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def require_token(request: web.Request, *, write: bool | None = None) -> str:
+    """Check the bearer token (constant-time); writes need a write-scoped key. Returns the key name."""
     header = request.headers.get("Authorization", "")
-    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise web.HTTPUnauthorized(
-            text=json.dumps({"error": "missing or wrong bearer token (Authorization: Bearer $BATON_API_TOKEN)"}),
-            content_type="application/json",
-        )
+    given = header.removeprefix("Bearer ").strip().encode() if header.startswith("Bearer ") else b""
+    match = None
+    for name, value, scope in _keys(request):
+        # Compare against every key, not stopping early, so timing says nothing about which matched.
+        if given and hmac.compare_digest(given, value.encode()):
+            match = (name, scope)
+    if match is None:
+        raise _deny(401, "missing or wrong bearer token (Authorization: Bearer $BATON_API_TOKEN)")
+    needs_write = (request.method not in READ_METHODS) if write is None else write
+    if needs_write and match[1] != "write":
+        raise _deny(403, f"the key '{match[0]}' is read-only")
+    return match[0]
 
 
 async def json_body(request: web.Request) -> Any:
