@@ -42,6 +42,7 @@ PERMANENT_ERRORS = frozenset({
     "view_too_large", "not_found", "unknown_method", "restricted_action", "invalid_metadata_format",
 })  # fmt: skip
 RATE_LIMITED_METHODS = frozenset({"chat.postMessage"})
+IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
 
 
@@ -117,6 +118,7 @@ class Delivery:
         self.on_sent = on_sent
         self._wake = asyncio.Event()
         self._next_slot: dict[str, float] = {}  # channel → monotonic time of its next allowed post
+        self._paused_until: dict[str, datetime] = {}  # channel → end of Slack's Retry-After (our clock)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -198,7 +200,9 @@ class Delivery:
                     continue  # its parent post is still on its way
                 await self._finish(row.id, "failed", error=f"message {missing[0]} was never posted")
                 continue
-            if row.method in RATE_LIMITED_METHODS and row.channel and self._next_slot.get(row.channel, 0) > mono:
+            if row.method in RATE_LIMITED_METHODS and row.channel and (
+                self._next_slot.get(row.channel, 0) > mono or self._paused_until.get(row.channel, now) > now
+            ):
                 lanes.add(lane)
                 continue
             lanes.add(lane)
@@ -206,7 +210,8 @@ class Delivery:
 
         claimed = []
         for row, target, parent in picked:
-            in_doubt = row.status == "sending"  # a previous attempt may have reached Slack
+            # A lease that ran out, or a post whose answer never came: it may have reached Slack.
+            in_doubt = row.status == "sending" or (row.last_error or "").startswith(IN_DOUBT)
             if await self._claim(row):
                 claimed.append((row, target, parent, in_doubt))
         if claimed:
@@ -266,7 +271,8 @@ class Delivery:
         except SlackApiError as e:
             await self._failed_call(row, e.response.status_code, e.response.headers, e.response.get("error"))
         except (aiohttp.ClientError, TimeoutError, ConnectionError, OSError) as e:
-            await self._retry(row, f"{type(e).__name__}: {e}", self._backoff(row.attempts))
+            # No answer: Slack may or may not have posted it. The next attempt looks before it posts.
+            await self._retry(row, f"{IN_DOUBT} {type(e).__name__}: {e}", self._backoff(row.attempts))
 
     async def _find_posted(self, payload: dict[str, Any], outbox_id: int) -> str | None:
         """Did an earlier attempt of this post reach Slack? Look for our outbox id in the metadata."""
@@ -292,8 +298,8 @@ class Delivery:
     async def _failed_call(self, row: OutboxMessage, status: int, headers: Any, error: str | None) -> None:
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(headers)
-            if row.channel:
-                self._next_slot[row.channel] = time.monotonic() + retry_after
+            if row.channel:  # the whole channel waits, not just this message
+                self._paused_until[row.channel] = self.clock.now() + timedelta(seconds=retry_after)
             await self._retry(row, "ratelimited", retry_after, count_attempt=False)
         elif error in PERMANENT_ERRORS:
             log.error("slack refused %s (outbox %s): %s", row.method, row.id, error)
