@@ -126,6 +126,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(import_csv(config, settings, args.kind, Path(args.file), encoding=args.encoding))
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """Data-subject request: export (JSON on stdout) or erase one person's data, by e-mail."""
+    import json
+
+    from bot.app import Baton
+    from bot.domain.privacy import erase_person, export_person
+
+    settings = Settings.from_env()
+    config = _config_or_exit(args.config or settings.config_path)
+
+    async def go() -> int:
+        baton = Baton(config, settings)
+        await baton.start(background=False)
+        try:
+            async with baton.ctx.uow() as uow:
+                if args.action == "export":
+                    print(json.dumps(await export_person(uow, args.email), ensure_ascii=False, indent=2, default=str))
+                    return 0
+                n = await erase_person(uow, args.email)
+            print(f"erased {n} lead record(s); Slack cards are redacted by the running bot")
+            return 0
+        finally:
+            await baton.stop()
+
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     parser = argparse.ArgumentParser(prog="python -m bot", description="Baton — THE MODEL's revenue relay in Slack")
@@ -159,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     im.add_argument("--encoding", help="default: detect UTF-8 (with or without BOM) or Shift_JIS/CP932")
     im.add_argument("--config")
     im.set_defaults(fn=cmd_import)
+
+    pv = sub.add_parser("privacy", help="data-subject request: export or erase one person's data")
+    pv.add_argument("action", choices=["export", "erase"])
+    pv.add_argument("--email", required=True)
+    pv.add_argument("--config")
+    pv.set_defaults(fn=cmd_privacy)
 
     args = parser.parse_args(argv)
     from bot.leader import SingleProcessError
