@@ -104,6 +104,8 @@ class Baton:
             if migrate_schema:
                 await migrate(self.settings.database_url)
             if background:
+                if self._process_lock.path is not None:  # we hold the only process lock: no one else is sending
+                    await self.delivery.recover_abandoned()
                 self.delivery.start()
                 await self.leadership.start()
         except BaseException:
