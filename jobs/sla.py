@@ -8,6 +8,7 @@ or whose clock was restarted since (reassignment, a new MQL episode) does nothin
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.clock import as_utc
 from bot.context import UnitOfWork
@@ -18,6 +19,26 @@ from bot.notify import sla as notify
 from bot.scheduler import on_timer
 
 log = logging.getLogger(__name__)
+
+# Clocks of other hand-offs (subject "opportunity:12" …) use the same timer kinds; their handlers
+# register here by subject prefix (e.g. jobs/relay_sla.py) and are dispatched before the lead ones.
+_by_subject: dict[tuple[str, str], Any] = {}
+
+
+def for_subject(prefix: str, kind: str) -> Any:
+    def deco(fn: Any) -> Any:
+        _by_subject[(prefix, kind)] = fn
+        return fn
+
+    return deco
+
+
+async def _other_subject(uow: UnitOfWork, timer: Timer) -> bool:
+    fn = _by_subject.get((timer.subject.partition(":")[0], timer.kind))
+    if fn is None:
+        return False
+    await fn(uow, timer)
+    return True
 
 
 async def _open_lead(uow: UnitOfWork, timer: Timer) -> Lead | None:
@@ -35,6 +56,8 @@ async def _open_lead(uow: UnitOfWork, timer: Timer) -> Lead | None:
 
 @on_timer(sla.WARN)
 async def on_warn(uow: UnitOfWork, timer: Timer) -> None:
+    if await _other_subject(uow, timer):
+        return
     lead = await _open_lead(uow, timer)
     if lead is None:
         return
@@ -45,6 +68,8 @@ async def on_warn(uow: UnitOfWork, timer: Timer) -> None:
 
 @on_timer(sla.BREACH)
 async def on_breach(uow: UnitOfWork, timer: Timer) -> None:
+    if await _other_subject(uow, timer):
+        return
     lead = await _open_lead(uow, timer)
     if lead is None:
         return

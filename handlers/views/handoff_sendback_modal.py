@@ -1,0 +1,36 @@
+"""The Send back modal's submission: reason + note → back to the IS owner (SAL) or into the loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.domain import relay
+from handlers.actions.handoff_decide import refusal
+from handlers.common import actor, baton_of, locale_for, tell
+
+
+async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+    baton = baton_of(context)
+    user, person = actor(baton, body)
+    locale = locale_for(baton, person)
+    values = (view.get("state") or {}).get("values") or {}
+    reason = (((values.get("reason") or {}).get("value") or {}).get("selected_option") or {}).get("value")
+    note = ((values.get("note") or {}).get("value") or {}).get("value")
+    try:
+        opp_id = int(view.get("private_metadata") or "")
+    except ValueError:
+        opp_id = 0
+    async with baton.ctx.uow() as uow:
+        result = await relay.send_back(uow, opp_id, person, reason or "", note)
+        if result.outcome == "bad_input":
+            await ack(response_action="errors", errors={f: baton.ctx.messages.text(locale, k) for f, k in result.errors.items()})
+            return
+        if not result.ok:
+            await tell(uow, body, user, refusal(baton, locale, result.outcome))
+    await ack()
+
+
+def register(app: AsyncApp) -> None:
+    app.view("handoff_sendback_modal")(handle)
