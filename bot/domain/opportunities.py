@@ -78,6 +78,41 @@ class OpportunityResult:
     opportunity: Opportunity | None = None
     created: bool = False
     errors: list[FieldError] = field(default_factory=list)
+    index: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """One item of an API / import answer (like `/api/leads`)."""
+        if not self.ok:
+            return {"index": self.index, "ok": False, "errors": [e.as_dict() for e in self.errors]}
+        opp = self.opportunity
+        return {
+            "index": self.index, "ok": True, "created": self.created, "id": opp.id, "external_id": opp.external_id,
+            "stage": phase_stage(opp.phase) if opp.status == "open" else opp.status, "owner": opp.owner_id,
+            "missing_items": missing_items(opp),
+        }  # fmt: skip
+
+
+class _Rollback(Exception):
+    pass
+
+
+async def upsert_many(uow: UnitOfWork, items: list[Any], *, actor: str = "api") -> list[OpportunityResult]:
+    """Each item in its own savepoint: a bad item writes nothing (and announces nothing), the others go on."""
+    results = []
+    for index, raw in enumerate(items):
+        result = OpportunityResult(False)
+        try:
+            async with uow.savepoint():
+                result = await upsert(uow, raw, actor=actor)
+                if not result.ok:
+                    raise _Rollback
+        except _Rollback:
+            if result.opportunity is not None:
+                # The object was rolled back with its savepoint: do not hand out stale state.
+                result.opportunity = None
+        result.index = index
+        results.append(result)
+    return results
 
 
 def default_category(uow: UnitOfWork, phase: int) -> str:

@@ -1,0 +1,248 @@
+"""The one bottleneck (『ザ・ゴール』: a flow has one constraint): per funnel stage, a recent window
+against the baseline window before it — arrivals, forward conversion, median time in stage, work
+in progress and its growth, load vs capacity — each shortfall converted into revenue at stake, and
+exactly one stage named.
+
+All counts are GROUP BY queries on `stage_events (to_stage, at)`; the median time in stage reads
+only the forward exits of the window (with their entry through the entity index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from bot.context import UnitOfWork
+from bot.domain.sla_metrics import percentile
+from bot.models import Lead, Opportunity, StageEvent
+
+# stage id → (entity type, the stage an entity sits in, the forward stage it moves to)
+STAGES: dict[str, tuple[str, str, str]] = {
+    "mql_to_sal": ("lead", "mql", "sal"),
+    "sal_to_sql": ("lead", "sal", "sql"),
+    "sql_to_opportunity": ("lead", "sql", "opportunity"),
+    "phase1": ("opportunity", "phase_1", "phase_2"),
+    "phase2": ("opportunity", "phase_2", "phase_3"),
+    "phase3": ("opportunity", "phase_3", "phase_4"),
+    "phase4": ("opportunity", "phase_4", "phase_5"),
+    "phase5": ("opportunity", "phase_5", "won"),
+}
+ORDER = list(STAGES)
+SLOWDOWN = 1.25
+MIN_SAMPLE = 20  # fewer forward moves than this: the median is too noisy to compare  # a median time in stage this much longer than the baseline counts as slower
+
+
+@dataclass
+class Window:
+    arrivals: int = 0
+    forward: int = 0
+    other_exits: int = 0
+    median_days: float | None = None
+
+    @property
+    def conversion(self) -> float | None:
+        done = self.forward + self.other_exits
+        return self.forward / done if done else None
+
+
+@dataclass
+class StageStats:
+    stage: str
+    recent: Window
+    baseline: Window
+    wip: int = 0
+    wip_growth: int = 0  # during the recent window
+    load: float | None = None  # arrivals per working day ÷ capacity per day (stages worked by people)
+    downstream_yield: float = 0.0
+    lost_units: float = 0.0
+    delayed_units: float = 0.0
+    at_stake: Decimal = Decimal(0)
+
+
+@dataclass
+class Analysis:
+    now: datetime
+    recent_days: int
+    baseline_days: int
+    stages: list[StageStats]
+    bottleneck: StageStats | None
+    watch: list[StageStats] = field(default_factory=list)
+    average_deal: Decimal = Decimal(0)
+
+    def as_data(self) -> dict[str, Any]:
+        b = self.bottleneck
+        return {"stage": b.stage if b else None, "at_stake": str(b.at_stake) if b else "0", "watch": [w.stage for w in self.watch]}
+
+
+async def _window_counts(uow: UnitOfWork, since: datetime, until: datetime) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Entries per stage and exits per (from, to) in [since, until), one GROUP BY on the indexed `to_stage, at`."""
+    ev = StageEvent
+    targets = sorted({s for _, frm, fwd in STAGES.values() for s in (frm, fwd)} | {"recycled", "closed", "lost"})
+    rows = (
+        await uow.session.execute(
+            select(ev.from_stage, ev.to_stage, func.count())
+            .where(ev.to_stage.in_(targets), ev.at >= since, ev.at < until, ev.entity_type.in_(("lead", "opportunity")))
+            .group_by(ev.from_stage, ev.to_stage)
+        )
+    ).all()
+    entries: dict[str, int] = {}
+    exits: dict[tuple[str, str], int] = {}
+    for frm, to, n in rows:
+        if frm == to:
+            continue  # a reassignment, not a stage change
+        entries[to] = entries.get(to, 0) + n
+        if frm:
+            exits[(frm, to)] = exits.get((frm, to), 0) + n
+    return entries, exits
+
+
+async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
+    """Median days from entering `stage` to moving forward, for the forward moves in the window."""
+    ev, entry = StageEvent, aliased(StageEvent)
+    entered = (
+        select(func.max(entry.at))
+        .where(entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, entry.to_stage == stage, entry.id < ev.id)
+        .scalar_subquery()
+    )
+    rows = (
+        await uow.session.execute(
+            select(ev.at, entered).where(
+                ev.to_stage == forward, ev.from_stage == stage, ev.at >= since, ev.at < until, ev.entity_type == entity
+            )
+        )
+    ).all()
+    days = [(out - inn).total_seconds() / 86400 for out, inn in rows if inn is not None]
+    return percentile(days, 0.5)
+
+
+async def _wip_now(uow: UnitOfWork) -> dict[str, int]:
+    leads = dict((await uow.session.execute(select(Lead.stage, func.count()).where(Lead.stage.in_(("mql", "sal", "sql"))).group_by(Lead.stage))).all())
+    opps = (await uow.session.execute(select(Opportunity.phase, func.count()).where(Opportunity.status == "open").group_by(Opportunity.phase))).all()
+    return {**leads, **{f"phase_{p}": n for p, n in opps}}
+
+
+async def average_deal(uow: UnitOfWork, now: datetime, months: int = 12) -> Decimal:
+    o = Opportunity
+    avg = await uow.session.scalar(select(func.avg(o.amount)).where(o.status == "won", o.closed_at >= now - relativedelta(months=months)))
+    if avg:
+        return Decimal(avg).quantize(Decimal(1))
+    fallback = uow.config.pipeline.capacity.average_deal_size
+    if fallback:
+        return fallback
+    return Decimal(await uow.session.scalar(select(func.coalesce(func.avg(o.amount), 0))) or 0).quantize(Decimal(1))
+
+
+def _is_capacity_per_day(uow: UnitOfWork) -> float:
+    cfg = uow.config
+    reps = {m for t in cfg.teams_by_function("inside_sales") for m in t.members if cfg.person(m) and "is_rep" in cfg.person(m).roles}
+    return len(reps) * cfg.pipeline.capacity.is_mqls_per_rep_per_day
+
+
+async def analyse(uow: UnitOfWork, *, now: datetime | None = None) -> Analysis:
+    cfg = uow.config.pipeline.bottleneck
+    now = now or uow.now()
+    recent_from = now - timedelta(days=cfg.recent_days)
+    base_from = recent_from - timedelta(days=cfg.baseline_days)
+    r_entries, r_exits = await _window_counts(uow, recent_from, now)
+    b_entries, b_exits = await _window_counts(uow, base_from, recent_from)
+    wip = await _wip_now(uow)
+    cal = uow.config.calendar(None)
+    working_days = sum(1 for i in range(cfg.recent_days) if cal.is_working_day((recent_from + timedelta(days=i)).astimezone(cal.tz).date())) or 1
+    stats: list[StageStats] = []
+    for name, (entity, stage, fwd) in STAGES.items():
+
+        def window(entries: dict[str, int], exits: dict[tuple[str, str], int]) -> Window:
+            out = sum(n for (f, _), n in exits.items() if f == stage)
+            forward = exits.get((stage, fwd), 0)
+            return Window(entries.get(stage, 0), forward, out - forward)
+
+        recent, base = window(r_entries, r_exits), window(b_entries, b_exits)
+        recent.median_days = await _median_days(uow, entity, stage, fwd, recent_from, now)
+        base.median_days = await _median_days(uow, entity, stage, fwd, base_from, recent_from)
+        s = StageStats(name, recent, base, wip=wip.get(stage, 0))
+        s.wip_growth = recent.arrivals - recent.forward - recent.other_exits
+        if name == "mql_to_sal":
+            capacity = _is_capacity_per_day(uow)
+            s.load = (recent.arrivals / working_days) / capacity if capacity else None
+        stats.append(s)
+
+    # Downstream yield: the share of what leaves a stage forward that is eventually won (recent rates).
+    rest = 1.0
+    for s in reversed(stats):
+        s.downstream_yield = rest
+        conv = s.recent.conversion if s.recent.conversion is not None else s.baseline.conversion
+        rest *= conv if conv is not None else 0.0
+    avg = await average_deal(uow, now)
+    for s in stats:
+        rc, bc = s.recent.conversion, s.baseline.conversion
+        done = s.recent.forward + s.recent.other_exits
+        if rc is not None and bc is not None and done:
+            # Only a drop beyond one standard error counts: small stages are noisy.
+            drop = bc - rc - (bc * (1 - bc) / done) ** 0.5
+            s.lost_units = done * max(0.0, drop)
+        rm, bm = s.recent.median_days, s.baseline.median_days
+        if rm and bm and rm > bm * SLOWDOWN and s.recent.forward >= MIN_SAMPLE:
+            # Slower, not lost: half of the extra time's throughput is counted as at stake.
+            s.delayed_units = 0.5 * min(float(max(s.wip, 0)), s.recent.forward * (rm / bm - 1))
+        s.at_stake = (Decimal(str((s.lost_units + s.delayed_units) * s.downstream_yield)) * avg).quantize(Decimal(1))
+    ranked = sorted((s for s in stats if s.at_stake > 0), key=lambda s: s.at_stake, reverse=True)
+    return Analysis(now, cfg.recent_days, cfg.baseline_days, stats, ranked[0] if ranked else None, ranked[1:3], avg)
+
+
+def managers(uow: UnitOfWork) -> list[str]:
+    cfg = uow.config
+    return list(cfg.pipeline.bottleneck.managers) or [p.id for p in cfg.people if p.is_manager]
+
+
+def managers_channel(uow: UnitOfWork) -> str | None:
+    cfg = uow.config
+    return cfg.pipeline.bottleneck.channel or next((t.channel for t in cfg.teams_by_function("management")), None)
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    alert: bool  # a new or worse bottleneck: DM managers + post with buttons
+    reason: str  # new | changed | worse | same | snoozed | none
+    alert_id: int | None
+
+
+async def record(uow: UnitOfWork, analysis: Analysis) -> AlertDecision:
+    """Keep the bottleneck's state in one `Alert` row; alert only on a change or a worsening beyond the threshold."""
+    from bot.models import Alert
+
+    cfg = uow.config.pipeline.bottleneck
+    now = uow.now()
+    row = await uow.session.scalar(select(Alert).where(Alert.fingerprint == "bottleneck"))
+    b = analysis.bottleneck
+    if b is None:
+        if row is not None and row.state != "resolved":
+            row.state, row.updated_at = "resolved", now
+        return AlertDecision(False, "none", row.id if row else None)
+    data = {**analysis.as_data(), "at": now.isoformat()}
+    if row is None:
+        row = Alert(kind="bottleneck", subject=f"stage:{b.stage}", fingerprint="bottleneck", data=data, created_at=now, updated_at=now)
+        uow.session.add(row)
+        await uow.session.flush()
+        return AlertDecision(True, "new", row.id)
+    previous = Decimal(str((row.data or {}).get("at_stake") or 0))
+    changed = row.subject != f"stage:{b.stage}" or row.state == "resolved"
+    worse = not changed and b.at_stake > previous * Decimal(str(1 + cfg.worsen_threshold))
+    snoozed = row.state == "snoozed" and row.snoozed_until is not None and row.snoozed_until > now
+    if snoozed and not changed:  # a snooze holds for the same stage, even if it got worse
+        row.repeats += 1
+        row.updated_at = now
+        return AlertDecision(False, "snoozed", row.id)
+    reason = "changed" if changed else "worse" if worse else "same"
+    if changed or worse:
+        row.subject, row.data, row.repeats = f"stage:{b.stage}", data, 0
+        row.state, row.acknowledged_by, row.acknowledged_at, row.snoozed_until = "open", None, None, None
+    else:
+        row.repeats += 1
+    row.updated_at = now
+    return AlertDecision(changed or worse, reason, row.id)

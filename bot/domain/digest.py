@@ -1,0 +1,287 @@
+"""The daily pipeline digest's numbers, for one team or the whole company.
+
+Every figure is an aggregate query (COUNT / SUM / GROUP BY, month buckets as SUM(CASE …)) over
+indexed columns; the only rows Python sees are groups, or the flagged deals listed by owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import case, func, or_, select
+
+from bot.context import UnitOfWork
+from bot.domain import pipeline as pl
+from bot.domain.sla_metrics import compliance
+from bot.models import Opportunity, StageEvent
+from bot.periods import month_of, period_of
+
+FUNNEL = ("lead", "mql", "sal", "sql", "opportunity", "won")
+KPIS = {
+    "inside_sales": ("mqls", "sqls", "opportunities", "pipeline_created"),
+    "field_sales": ("bookings", "win_rate", "average_deal", "opportunities"),
+    "marketing": ("leads", "mqls", "sqls"),
+    "customer_success": ("bookings", "win_rate"),
+    "management": ("leads", "mqls", "sqls", "bookings", "win_rate"),
+}
+COMPANY_KPIS = ("leads", "mqls", "sqls", "bookings", "win_rate")
+TREND_THRESHOLD = 0.05  # relative change per month under which a trend counts as flat
+
+
+@dataclass
+class Scope:
+    team_id: str | None  # the team whose calendar and locale the digest follows
+    lead_team: str | None  # filter on lead events (IS / marketing teams)
+    opp_team: str | None  # filter on deals (FS team)
+    function: str | None  # None: company
+
+
+def scope_of(uow: UnitOfWork, scope: str, team_id: str | None) -> Scope:
+    team = uow.config.team(team_id)
+    if scope == "company" or team is None:
+        return Scope(team_id, None, None, None)
+    lead_team = team.id if team.function in ("inside_sales", "marketing") else None
+    opp_team = team.id if team.function == "field_sales" else None
+    return Scope(team.id, lead_team, opp_team, team.function)
+
+
+def _local(uow: UnitOfWork, d: date, team_id: str | None) -> datetime:
+    return datetime.combine(d, time(), uow.config.team_calendar(team_id).tz)
+
+
+def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> date:
+    cal = uow.config.team_calendar(team_id)
+    d = today - timedelta(days=1)
+    for _ in range(15):
+        if cal.is_working_day(d):
+            return d
+        d -= timedelta(days=1)
+    return today - timedelta(days=1)
+
+
+def _lead_filter(stmt: Any, scope: Scope) -> Any:
+    ev = StageEvent
+    if scope.lead_team:
+        # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
+        stmt = stmt.where(or_(ev.team_id == scope.lead_team, ev.to_stage == "lead"))
+    return stmt
+
+
+async def stage_counts(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, int]:
+    """Entries per stage in [since, until): leads, MQLs (not re-assignments), SALs, SQLs, opportunities (SQL → deal), won, lost."""
+    ev = StageEvent
+    out: dict[str, int] = {}
+    stmt = (
+        select(ev.to_stage, func.count())
+        .where(
+            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sal", "sql", "opportunity")), ev.at >= since, ev.at < until,
+            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
+        )
+        .group_by(ev.to_stage)
+    )  # fmt: skip
+    for stage, n in (await uow.session.execute(_lead_filter(stmt, scope))).all():
+        out[stage] = n
+    stmt = select(ev.to_stage, func.count()).where(
+        ev.entity_type == "opportunity", ev.to_stage.in_(("phase_1", "won", "lost")), ev.at >= since, ev.at < until
+    )
+    if scope.opp_team:
+        stmt = stmt.where(ev.team_id == scope.opp_team)
+    stmt = stmt.where(or_(ev.to_stage != "phase_1", ev.from_stage.is_(None))).group_by(ev.to_stage)
+    for stage, n in (await uow.session.execute(stmt)).all():
+        out["created" if stage == "phase_1" else stage] = n
+    return out
+
+
+async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, Any]:
+    counts = await stage_counts(uow, since, until, scope)
+    ev = StageEvent
+    stmt = (
+        select(ev.reason, func.count())
+        .where(ev.entity_type == "lead", ev.to_stage.in_(("recycled", "closed")), ev.from_stage == "mql", ev.at >= since, ev.at < until)
+        .group_by(ev.reason)
+        .order_by(func.count().desc(), ev.reason)
+    )
+    if scope.lead_team:
+        stmt = stmt.where(ev.team_id == scope.lead_team)
+    reasons = [(r or "other", n) for r, n in (await uow.session.execute(stmt)).all()]
+    o = Opportunity
+    stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
+        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
+    )
+    if scope.opp_team:
+        stmt = stmt.where(o.team_id == scope.opp_team)
+    closed = {s: (n, Decimal(a)) for s, n, a in (await uow.session.execute(stmt.group_by(o.status))).all()}
+    return {
+        "leads": counts.get("lead", 0), "mqls": counts.get("mql", 0), "sals": counts.get("sal", 0),
+        "rejects": sum(n for _, n in reasons), "top_reasons": reasons[:3], "sqls": counts.get("sql", 0),
+        "created": counts.get("created", 0),
+        "won": closed.get("won", (0, Decimal(0))), "lost": closed.get("lost", (0, Decimal(0))),
+    }  # fmt: skip
+
+
+async def sla_lines(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> list[dict[str, Any]]:
+    rows = await compliance(uow, since, until, group_by="team")
+    out = []
+    for r in rows:
+        if scope.lead_team and r.group != scope.lead_team:
+            continue
+        team = uow.config.team(r.group)
+        out.append({"team": team.name if team else (r.group or "-"), "answered": r.answered, "pct": r.within_sla_pct, "median": r.median_business_minutes})
+    return out
+
+
+async def pipeline_by_phase(uow: UnitOfWork, scope: Scope) -> list[dict[str, Any]]:
+    o = Opportunity
+    stmt = select(o.phase, func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "open")
+    if scope.opp_team:
+        stmt = stmt.where(o.team_id == scope.opp_team)
+    rows = dict((p, (n, Decimal(a))) for p, n, a in (await uow.session.execute(stmt.group_by(o.phase))).all())
+    return [{"phase": p, "n": rows.get(p, (0, 0))[0], "amount": rows.get(p, (0, Decimal(0)))[1]} for p in (1, 2, 3, 4, 5)]
+
+
+async def funnel(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> list[dict[str, Any]]:
+    counts = await stage_counts(uow, since, until, scope)
+    out, prev = [], None
+    for stage in FUNNEL:
+        n = counts.get(stage, 0)
+        out.append({"stage": stage, "n": n, "rate": (n / prev) if prev else None})
+        prev = n
+    return out
+
+
+# -- trends ---------------------------------------------------------------------------------------
+def trend(values: list[float]) -> tuple[str, float | None]:
+    """Least-squares slope over the months, relative to their mean: ("up"|"down"|"flat", change per month)."""
+    n = len(values)
+    if n < 2:
+        return "flat", None
+    mean = sum(values) / n
+    if mean == 0:
+        return ("up" if values[-1] > 0 else "flat"), None
+    xbar = (n - 1) / 2
+    slope = sum((i - xbar) * (v - mean) for i, v in enumerate(values)) / sum((i - xbar) ** 2 for i in range(n))
+    rel = slope / abs(mean)
+    return ("up" if rel > TREND_THRESHOLD else "down" if rel < -TREND_THRESHOLD else "flat"), rel
+
+
+async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]], scope: Scope) -> dict[str, list[float]]:
+    """Per KPI, one value per month (oldest first): one bucketed query for events, one for deals."""
+    ev, o = StageEvent, Opportunity
+    since, until = months[0][0], months[-1][1]
+
+    def buckets(col: Any, value: Any = 1) -> list[Any]:
+        return [func.sum(case(((col >= a) & (col < b), value), else_=0)) for a, b in months]
+
+    stmt = (
+        select(ev.to_stage, *buckets(ev.at))
+        .where(
+            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sql", "opportunity")), ev.at >= since, ev.at < until,
+            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
+        )
+        .group_by(ev.to_stage)
+    )  # fmt: skip
+    counts = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(_lead_filter(stmt, scope))).all()}
+    zero = [0.0] * len(months)
+    stmt = select(o.status, *buckets(o.closed_at), *buckets(o.closed_at, o.amount)).where(
+        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
+    )
+    if scope.opp_team:
+        stmt = stmt.where(o.team_id == scope.opp_team)
+    closed = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(stmt.group_by(o.status))).all()}
+    k = len(months)
+    won_n, won_amt = (closed.get("won") or zero * 2)[:k], (closed.get("won") or zero * 2)[k:]
+    lost_n = (closed.get("lost") or zero * 2)[:k]
+    stmt = select(*buckets(o.created_at, o.amount)).where(o.created_at >= since, o.created_at < until)
+    if scope.opp_team:
+        stmt = stmt.where(o.team_id == scope.opp_team)
+    created = [float(x or 0) for x in (await uow.session.execute(stmt)).one()]
+    return {
+        "leads": counts.get("lead", zero), "mqls": counts.get("mql", zero), "sqls": counts.get("sql", zero),
+        "opportunities": counts.get("opportunity", zero), "pipeline_created": created, "bookings": won_amt,
+        "win_rate": [w / (w + lo) if w + lo else 0.0 for w, lo in zip(won_n, lost_n, strict=True)],
+        "average_deal": [a / w if w else 0.0 for a, w in zip(won_amt, won_n, strict=True)],
+    }  # fmt: skip
+
+
+async def trends(uow: UnitOfWork, today: date, scope: Scope) -> tuple[list[dict[str, Any]], list[str], dict[str, list[float]]]:
+    """3- and 6-month trend arrows over full months before `today`, per KPI of the team's function."""
+    last = month_of(today).start - relativedelta(months=1)
+    starts = [last - relativedelta(months=i) for i in range(5, -1, -1)]
+    months = [(_local(uow, s, scope.team_id), _local(uow, s + relativedelta(months=1), scope.team_id)) for s in starts]
+    series = await monthly_series(uow, months, scope)
+    kpis = KPIS.get(scope.function or "", COMPANY_KPIS) if scope.function else COMPANY_KPIS
+    out = []
+    for k in kpis:
+        values = series[k]
+        d3, r3 = trend(values[-3:])
+        d6, r6 = trend(values)
+        out.append({"kpi": k, "last": values[-1], "avg3": sum(values[-3:]) / 3, "dir3": d3, "dir6": d6, "rel3": r3, "rel6": r6, "money": k in ("bookings", "pipeline_created", "average_deal"), "ratio": k == "win_rate"})
+    return out, [s.strftime("%Y-%m") for s in starts], series
+
+
+# -- attention ------------------------------------------------------------------------------------
+async def attention(uow: UnitOfWork, scope: Scope, cap: int, today: date) -> tuple[list[dict[str, Any]], int]:
+    flagged = await pl.hygiene(uow, team_id=scope.opp_team, today=today)
+    order = {f: i for i, f in enumerate(pl.FLAG_ORDER)}
+    flagged.sort(key=lambda f: (min((order[x] for x in f.flags), default=9), f.opportunity.close_date or date.max))
+    shown = flagged[:cap]
+    owners: dict[str | None, list[pl.DealFlags]] = {}
+    for f in shown:
+        owners.setdefault(f.opportunity.owner_id, []).append(f)
+    groups = []
+    for owner, items in owners.items():
+        p = uow.config.person(owner)
+        groups.append({
+            "owner": owner, "slack_id": p.slack_id if p else None, "name": p.name if p else (owner or "-"),
+            "deals": [{"id": f.opportunity.id, "name": f.opportunity.name, "amount": f.opportunity.amount, "flags": f.flags,
+                       "missing": f.missing, "stalled_days": f.stalled_days, "phase": f.opportunity.phase} for f in items],
+        })  # fmt: skip
+    return groups, len(flagged) - len(shown)
+
+
+@dataclass
+class Digest:
+    day: date
+    since: datetime
+    until: datetime
+    scope: Scope
+    flow: dict[str, Any]
+    sla: list[dict[str, Any]]
+    pipeline: list[dict[str, Any]]
+    coverage: pl.Coverage
+    funnel: list[dict[str, Any]]
+    funnel_period: str
+    trends: list[dict[str, Any]]
+    months: list[str]
+    series: dict[str, list[float]]
+    attention: list[dict[str, Any]]
+    more: int
+    team_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def build(uow: UnitOfWork, *, scope: str, team_id: str | None, now: datetime | None = None, cap: int = 12) -> Digest:
+    now = now or uow.now()
+    tz = uow.config.team_calendar(team_id).tz
+    today = now.astimezone(tz).date()
+    sc = scope_of(uow, scope, team_id)
+    since = _local(uow, previous_working_day(uow, today, team_id), team_id)
+    until = _local(uow, today, team_id)
+    period = period_of("quarter", today, uow.config.company.fiscal_year_start_month)
+    p_since, _ = pl.bounds(uow, period, team_id)
+    tr, months, series = await trends(uow, today, sc)
+    groups, more = await attention(uow, sc, cap, today)
+    team = uow.config.team(team_id) if scope == "team" else None
+    return Digest(
+        day=today, since=since, until=until, scope=sc,
+        flow=await flow(uow, since, until, sc), sla=await sla_lines(uow, since, until, sc),
+        pipeline=await pipeline_by_phase(uow, sc),
+        coverage=await pl.coverage(uow, team_id=sc.opp_team, period=period, now=now),
+        funnel=await funnel(uow, p_since, now, sc), funnel_period=period.key,
+        trends=tr, months=months, series=series, attention=groups, more=more,
+        team_name=team.name if team else None,
+    )  # fmt: skip
