@@ -1,9 +1,135 @@
-"""`forecast:` — periods, meetings, lock points, tolerance (issue 6)."""
+"""`forecast:` — meetings, lock points, tolerance, currencies, per-phase win-rate defaults (issue 6)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
 from bot.config_sections.base import Section
+
+PeriodKind = Literal["month", "quarter"]
+
+
+def _minutes(v: Any) -> int:
+    """`90m`, `2h`, `1h30m` or a number of minutes → minutes (24x7 time: a meeting is a wall-clock moment)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    from bot.calendar import parse_duration
+
+    d = parse_duration(str(v))
+    return int(d.to_timedelta_24x7().total_seconds() // 60)
+
+
+class Meeting(Section):
+    """A recurring forecast meeting: an RFC 5545 rule (python-dateutil rrule) in the company zone."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    rrule: str  # e.g. "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
+    team: str | None = None  # whose managers read the summary (and whose members are participants by default)
+    participants: list[str] = []
+    channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")  # managers' channel (default: forecast.managers_channel)
+    period: PeriodKind = "quarter"
+    lead_time: int = 90  # minutes before the meeting: each participant gets their diff + Explain / Submit
+    summary_before: int = 30  # minutes before the meeting: one summary to the managers' channel
+
+    _mins = field_validator("lead_time", "summary_before", mode="before")(_minutes)
+
+    @field_validator("rrule")
+    @classmethod
+    def _rule(cls, v: str) -> str:
+        rule_set(v)  # raises ValueError with dateutil's message
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Meeting:
+        if self.lead_time <= 0 or self.summary_before < 0:
+            raise ValueError("lead_time must be positive and summary_before not negative")
+        return self
+
+
+_ANCHOR = datetime(2020, 1, 6, 0, 0)  # a Monday: rules without DTSTART count from here
+
+
+def rule_set(rule: str, tz: Any = None) -> Any:
+    from dateutil.rrule import rrulestr
+
+    text = rule.strip()
+    if "DTSTART" in text.upper():
+        return rrulestr(text, forceset=True)
+    return rrulestr(text, dtstart=_ANCHOR.replace(tzinfo=tz), forceset=True)
+
+
+def occurrences(meeting: Meeting, tz: Any, after: datetime, before: datetime) -> list[datetime]:
+    """The meeting's starts in (after, before], aware datetimes in `tz`."""
+    rs = rule_set(meeting.rrule, tz)
+    out = []
+    for start in rs.xafter(after.astimezone(tz), inc=False):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=tz)
+        if start > before:
+            break
+        out.append(start)
+        if len(out) > 500:
+            break
+    return out
+
+
+def previous_occurrence(meeting: Meeting, tz: Any, before: datetime) -> datetime | None:
+    rs = rule_set(meeting.rrule, tz)
+    found = rs.before(before.astimezone(tz), inc=False)
+    if found is not None and found.tzinfo is None:
+        found = found.replace(tzinfo=tz)
+    return found
 
 
 class ForecastConfig(Section):
-    pass
+    managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")
+    meetings: list[Meeting] = []
+    # Lock point: the submission that counts for accuracy is the last one before start + N days.
+    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7})
+    # THE MODEL: quarterly ±5 %, monthly ±10 % of the actual.
+    tolerance: dict[PeriodKind, float] = Field(default_factory=lambda: {"quarter": 0.05, "month": 0.10})
+    # JPY per unit of each other currency deals may be in (deals are converted for every sum).
+    currencies: dict[str, Decimal] = {}
+    # Default win rate per phase; history is shown next to these where it differs.
+    phase_win_rates: dict[int, float] = Field(default_factory=lambda: {1: 0.05, 2: 0.15, 3: 0.35, 4: 0.6, 5: 0.85})
+    bias_min_sample: int = Field(3, ge=1)  # past periods needed before a rep's bias adjusts the expectation
+    history_min_sample: int = Field(5, ge=1)  # closed deals per phase before its historical win rate is shown
+    diff_cap: int = Field(15, ge=1, le=40)  # deals listed per diff message before "show all"
+
+    @field_validator("currencies")
+    @classmethod
+    def _rates(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, rate in v.items():
+            if len(code) != 3 or not code.isupper():
+                raise ValueError(f"currency '{code}': use a 3-letter code like USD")
+            if rate <= 0:
+                raise ValueError(f"currency '{code}': the JPY rate must be positive")
+        return v
+
+    def meeting(self, meeting_id: str) -> Meeting | None:
+        return next((m for m in self.meetings if m.id == meeting_id), None)
+
+    def lock_at(self, kind: str, start: Any) -> Any:
+        return start + timedelta(days=self.lock_days.get(kind, 14 if kind == "quarter" else 7))
+
+
+def problems(section: ForecastConfig, config: Any) -> list[str]:
+    out = []
+    ids = [m.id for m in section.meetings]
+    if len(set(ids)) != len(ids):
+        out.append("meetings: duplicate meeting id")
+    for i, m in enumerate(section.meetings):
+        if m.team and not config.team(m.team):
+            out.append(f"meetings[{i}].team: unknown team '{m.team}'")
+        for p in m.participants:
+            if not config.person(p):
+                out.append(f"meetings[{i}].participants: unknown person '{p}'")
+        if not (m.channel or section.managers_channel):
+            out.append(f"meetings[{i}].channel: no managers' channel (set it here or forecast.managers_channel)")
+        if not m.participants and not m.team:
+            out.append(f"meetings[{i}]: no participants (list them or name a team)")
+    return out

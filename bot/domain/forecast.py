@@ -1,0 +1,269 @@
+"""Forecasts: the system's numbers for a rep or team and period, submissions with their deal
+snapshot, diffs since a submission / date / meeting, and who may see whose forecast.
+
+No Slack here: plain values in, plain results out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from bot.context import UnitOfWork
+from bot.domain.forecast_diff import Diff, forecast_diff, in_measure, value_jpy
+from bot.models import ForecastSubmission, Opportunity
+from bot.periods import Period, month_of, quarter_of, target_for
+
+KINDS = ("month", "quarter")
+
+
+# -- time & periods --------------------------------------------------------------------------------
+def tz(uow: UnitOfWork) -> Any:
+    return uow.config.calendar(None).tz
+
+
+def today(uow: UnitOfWork) -> date:
+    return uow.now().astimezone(tz(uow)).date()
+
+
+def fiscal_start(uow: UnitOfWork) -> int:
+    return uow.config.company.fiscal_year_start_month
+
+
+def period(uow: UnitOfWork, kind: str, d: date | None = None) -> Period:
+    d = d or today(uow)
+    return month_of(d) if kind == "month" else quarter_of(d, fiscal_start(uow))
+
+
+def period_from(kind: str, start: date, start_month: int) -> Period:
+    return month_of(start) if kind == "month" else quarter_of(start, start_month)
+
+
+def local_midnight(uow: UnitOfWork, d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz(uow))
+
+
+# -- who ---------------------------------------------------------------------------------------------
+def managed_reps(uow: UnitOfWork, manager_id: str) -> list[str]:
+    """Reps in the teams this person manages (a CRO / `manager` role sees every FS rep)."""
+    cfg = uow.config
+    person = cfg.person(manager_id)
+    out: list[str] = []
+    for t in cfg.teams:
+        if t.manager == manager_id:
+            out += [m for m in t.members if m != manager_id]
+    if person and ("cro" in person.roles):
+        for t in cfg.teams_by_function("field_sales"):
+            out += t.members
+    return list(dict.fromkeys(out))
+
+
+def may_view(uow: UnitOfWork, viewer_id: str, rep_id: str) -> bool:
+    return viewer_id == rep_id or rep_id in managed_reps(uow, viewer_id)
+
+
+def team_of_rep(uow: UnitOfWork, rep_id: str) -> str | None:
+    teams = [t for t in uow.config.teams if rep_id in t.members and t.function == "field_sales"]
+    teams = teams or uow.config.teams_of(rep_id)
+    return teams[0].id if teams else None
+
+
+def teams_managed(uow: UnitOfWork, manager_id: str) -> list[str]:
+    person = uow.config.person(manager_id)
+    out = [t.id for t in uow.config.teams if t.manager == manager_id and t.function == "field_sales"]
+    if person and "cro" in person.roles:
+        out += [t.id for t in uow.config.teams_by_function("field_sales")]
+    return list(dict.fromkeys(out))
+
+
+def team_members(uow: UnitOfWork, team_id: str) -> list[str]:
+    team = uow.config.team(team_id)
+    return [m for m in (team.members if team else []) if m != (team.manager if team else None)]
+
+
+# -- snapshots ---------------------------------------------------------------------------------------
+def rates(uow: UnitOfWork) -> dict[str, Decimal]:
+    return dict(uow.config.forecast.currencies)
+
+
+def deal_snapshot(uow: UnitOfWork, opp: Opportunity) -> dict[str, Any]:
+    won_on = opp.closed_at.astimezone(tz(uow)).date().isoformat() if opp.closed_at and opp.status != "open" else None
+    item = {
+        "id": opp.id, "name": opp.name, "owner": opp.owner_id, "amount": str(opp.amount), "currency": opp.currency,
+        "close_date": opp.close_date.isoformat() if opp.close_date else None, "won_on": won_on,
+        "phase": opp.phase, "category": opp.forecast_category, "status": opp.status,
+    }  # fmt: skip
+    try:
+        item["amount_jpy"] = str(value_jpy(item, rates(uow)))
+    except ValueError:
+        item["amount_jpy"] = None  # unknown currency: shown, not summed
+    return item
+
+
+async def snapshot(uow: UnitOfWork, owners: list[str], since: date, extra_ids: list[Any] = ()) -> list[dict[str, Any]]:
+    """Every deal of `owners` that can matter from `since` on: open ones, and those closed since then.
+    `extra_ids`: deals of an earlier snapshot, wherever they are now (moved to another rep …)."""
+    ids = [int(i) for i in extra_ids if str(i).isdigit()]
+    since_at = local_midnight(uow, since)
+    mine = Opportunity.owner_id.in_(owners) & or_(Opportunity.status == "open", Opportunity.closed_at >= since_at)
+    cond = or_(mine, Opportunity.id.in_(ids)) if ids else mine
+    rows = await uow.session.scalars(select(Opportunity).where(cond).order_by(Opportunity.id))
+    return [deal_snapshot(uow, o) for o in rows]
+
+
+# -- numbers -------------------------------------------------------------------------------------------
+@dataclass
+class Numbers:
+    period: Period
+    target: Decimal | None
+    won: Decimal
+    commit: Decimal  # won + open commit
+    best_case: Decimal  # commit + open best case
+    pipeline: Decimal  # every open deal closing in the period (not omitted)
+    win_rate: float
+    required_pipeline: Decimal | None  # (target − won) ÷ win rate
+    coverage: float | None  # open pipeline ÷ required pipeline
+    deals: list[dict[str, Any]] = field(default_factory=list)
+
+
+def numbers_from(uow: UnitOfWork, deals: list[dict[str, Any]], p: Period, owners: list[str], target: Decimal | None) -> Numbers:
+    won = commit = best = pipe = Decimal(0)
+    for d in deals:
+        if d.get("owner") not in owners or not in_measure(d, p) or d.get("amount_jpy") is None:
+            continue
+        v = Decimal(d["amount_jpy"])
+        if d["status"] == "won":
+            won += v
+            continue
+        pipe += v
+        if d["category"] == "commit":
+            commit += v
+        elif d["category"] == "best_case":
+            best += v
+    rate = uow.config.pipeline.win_rate_fallback
+    required = coverage = None
+    if target is not None:
+        remaining = max(Decimal(0), target - won)
+        required = (remaining / Decimal(str(rate))).quantize(Decimal("1"))
+        coverage = float(pipe / required) if required else None
+    return Numbers(p, target, won, won + commit, won + commit + best, pipe, rate, required, coverage, deals)
+
+
+async def numbers(uow: UnitOfWork, kind: str, *, rep: str | None = None, team: str | None = None, d: date | None = None) -> Numbers:
+    p = period(uow, kind, d)
+    owners = [rep] if rep else team_members(uow, team or "")
+    deals = await snapshot(uow, owners, p.start)
+    tgt = target_for(uow.config.pipeline.targets, p, person=rep, team=None if rep else team, start_month=fiscal_start(uow))
+    return numbers_from(uow, deals, p, owners, tgt)
+
+
+# -- submissions -------------------------------------------------------------------------------------
+@dataclass
+class SubmitResult:
+    ok: bool
+    submission: ForecastSubmission | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field → string key
+
+
+def parse_amount(raw: Any) -> Decimal | None:
+    text = str(raw or "").strip().replace(",", "").replace("¥", "").replace("円", "")
+    if not text:
+        return None
+    mult = Decimal(1)
+    for suffix, m in (("億", 100_000_000), ("万", 10_000), ("M", 1_000_000), ("m", 1_000_000)):
+        if text.endswith(suffix):
+            text, mult = text[: -len(suffix)], Decimal(m)
+            break
+    try:
+        value = Decimal(text) * mult
+    except Exception:  # noqa: BLE001 - decimal raises several types
+        return None
+    if not value.is_finite() or value < 0 or value > Decimal("1e15"):
+        return None
+    return value.quantize(Decimal("1"))
+
+
+async def submit(
+    uow: UnitOfWork, person_id: str, kind: str, *, commit: Any, best_case: Any, note: str | None = None,
+    scope: str = "rep", team_id: str | None = None,
+) -> SubmitResult:  # fmt: skip
+    errors: dict[str, str] = {}
+    if kind not in KINDS:
+        errors["period"] = "forecast.err.period"
+    c, b = parse_amount(commit), parse_amount(best_case)
+    if c is None:
+        errors["commit"] = "forecast.err.amount"
+    if b is None:
+        errors["best_case"] = "forecast.err.amount"
+    if c is not None and b is not None and b < c:
+        errors["best_case"] = "forecast.err.best_below_commit"
+    if scope == "team" and (not team_id or team_id not in teams_managed(uow, person_id)):
+        errors["team"] = "forecast.err.not_manager"
+    if scope == "rep" and uow.config.person(person_id) is None:
+        errors["person"] = "forecast.err.not_in_config"
+    if errors:
+        return SubmitResult(False, errors=errors)
+    owners = [person_id] if scope == "rep" else team_members(uow, team_id or "")
+    n = await numbers(uow, kind, rep=person_id if scope == "rep" else None, team=team_id if scope == "team" else None)
+    sub = ForecastSubmission(
+        person_id=person_id, scope=scope, team_id=team_id or team_of_rep(uow, person_id), period_kind=kind,
+        period_start=n.period.start, commit_amount=c, best_case_amount=b, pipeline_amount=n.pipeline,
+        currency=uow.config.company.currency, note=(note or "").strip()[:3000] or None,
+        snapshot=[d for d in n.deals if d.get("owner") in owners], submitted_at=uow.now(),
+    )  # fmt: skip
+    uow.session.add(sub)
+    await uow.session.flush()
+    return SubmitResult(True, sub)
+
+
+async def last_submission(
+    uow: UnitOfWork, person_id: str, kind: str, period_start: date, *, scope: str = "rep", before: datetime | None = None,
+    team_id: str | None = None,
+) -> ForecastSubmission | None:  # fmt: skip
+    q = select(ForecastSubmission).where(
+        ForecastSubmission.period_kind == kind, ForecastSubmission.period_start == period_start, ForecastSubmission.scope == scope
+    )
+    q = q.where(ForecastSubmission.team_id == team_id) if scope == "team" else q.where(ForecastSubmission.person_id == person_id)
+    if before is not None:
+        q = q.where(ForecastSubmission.submitted_at < before)
+    return await uow.session.scalar(q.order_by(ForecastSubmission.submitted_at.desc(), ForecastSubmission.id.desc()).limit(1))
+
+
+async def latest_rep_submissions_before(uow: UnitOfWork, owners: list[str], kind: str, start: date, before: datetime | None) -> list[dict[str, Any]]:
+    """A team baseline: each member's last snapshot (deals of the member) glued together."""
+    out: list[dict[str, Any]] = []
+    for rep in owners:
+        sub = await last_submission(uow, rep, kind, start, before=before)
+        if sub:
+            out += [d for d in sub.snapshot if d.get("owner") == rep]
+    return out
+
+
+@dataclass
+class DiffResult:
+    diff: Diff
+    baseline_at: datetime | None  # when the "before" was taken (None: nothing before → everything is new)
+    owners: list[str]
+    period: Period
+
+
+async def diff_for(
+    uow: UnitOfWork, owners: list[str], kind: str, *, since: datetime | None = None,
+    baseline: list[dict[str, Any]] | None = None, baseline_at: datetime | None = None,
+) -> DiffResult:  # fmt: skip
+    """The diff for `owners` in the current period: against `baseline` if given, else their last
+    submission(s) made before `since` (default: now)."""
+    p = period(uow, kind)
+    if baseline is None:
+        baseline, baseline_at = [], None
+        for rep in owners:
+            sub = await last_submission(uow, rep, kind, p.start, before=since)
+            if sub:
+                baseline += [d for d in sub.snapshot if d.get("owner") == rep]
+                baseline_at = max(baseline_at, sub.submitted_at) if baseline_at else sub.submitted_at
+    after = await snapshot(uow, owners, p.start, extra_ids=[d["id"] for d in baseline])
+    return DiffResult(forecast_diff(baseline, after, p, owners=owners, rates=rates(uow)), baseline_at, owners, p)

@@ -1,0 +1,293 @@
+"""Forecast messages: the /forecast overview, diffs, the team roll-up, meeting prompts and the
+managers' summary. Text comes from templates/{ja,en}/strings/forecast.yaml and forecast_*.json.j2."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot import formatting
+from bot.context import UnitOfWork
+from bot.domain import forecast as fc
+from bot.domain import forecast_accuracy as acc
+from bot.domain.forecast_diff import STEPS, DealChange, Diff
+from bot.notify.common import person_locale, slack_id
+from bot.slack.delivery import enqueue
+
+
+def money(locale: str, v: Decimal | None) -> str:
+    return formatting.format_money(v or 0, "JPY", locale)
+
+
+def who(uow: UnitOfWork, person_id: str | None) -> str:
+    sid = slack_id(uow.config, person_id)
+    return f"<@{sid}>" if sid else (person_id or "?")
+
+
+def _t(uow: UnitOfWork, locale: str, name: str, **kw: Any) -> str:
+    return uow.ctx.messages.text(locale, name, **kw)
+
+
+def period_label(uow: UnitOfWork, locale: str, p: Any) -> str:
+    return _t(uow, locale, f"forecast.period.{p.kind}", code=p.key)
+
+
+def _day(locale: str, v: Any) -> str:
+    from datetime import date
+
+    if not v:
+        return "—"
+    return formatting.format_date(date.fromisoformat(str(v)[:10]), locale)
+
+
+def _deal_value(uow: UnitOfWork, locale: str, d: dict[str, Any] | None) -> str:
+    if not d:
+        return "—"
+    jpy = Decimal(d["amount_jpy"]) if d.get("amount_jpy") not in (None, "") else None
+    if (d.get("currency") or "JPY") != "JPY":
+        try:
+            original = formatting.format_money(Decimal(str(d.get("amount") or 0)), d["currency"], locale)
+        except ValueError:
+            original = f"{d.get('currency')} {d.get('amount')}"
+        return _t(uow, locale, "forecast.converted", original=original, jpy=money(locale, jpy) if jpy is not None else "?")
+    return money(locale, jpy if jpy is not None else Decimal(str(d.get("amount") or 0)))
+
+
+def change_parts(uow: UnitOfWork, locale: str, c: DealChange) -> list[str]:
+    b, a = c.before or {}, c.after or {}
+    cat = lambda v: _t(uow, locale, f"forecast.category.{v}") if v else "—"  # noqa: E731
+    parts = []
+    for k in c.kinds:
+        kw: dict[str, Any] = {}
+        if k in ("amount_up", "amount_down"):
+            kw = {"frm": _deal_value(uow, locale, b), "to": _deal_value(uow, locale, a)}
+        elif k in ("slipped", "pulled_in", "close_date"):
+            kw = {"frm": _day(locale, b.get("close_date")), "to": _day(locale, a.get("close_date"))}
+        elif k == "phase":
+            kw = {"frm": b.get("phase"), "to": a.get("phase")}
+        elif k == "category":
+            kw = {"frm": cat(b.get("category")), "to": cat(a.get("category"))}
+        elif k in ("moved", "moved_in", "moved_out"):
+            kw = {"frm": who(uow, b.get("owner")), "to": who(uow, a.get("owner")), "who": who(uow, a.get("owner") if k != "moved_in" else b.get("owner"))}
+        parts.append(_t(uow, locale, f"forecast.kind.{k}", **kw))
+    return parts
+
+
+def change_line(uow: UnitOfWork, locale: str, c: DealChange, show_owner: bool) -> str:
+    from bot.messages import escape_mrkdwn
+
+    d = c.after or c.before or {}
+    head = f"• *{escape_mrkdwn(c.name)[:150]}* {_deal_value(uow, locale, d)}"
+    if show_owner:
+        head += f" ({who(uow, d.get('owner'))})"
+    delta = f" [{'+' if c.delta > 0 else ''}{money(locale, c.delta)}]" if c.delta else ""
+    return f"{head}{delta} — " + " · ".join(change_parts(uow, locale, c))
+
+
+def waterfall(uow: UnitOfWork, locale: str, diff: Diff) -> str:
+    vals = {s: money(locale, abs(diff.steps[s]) if s in ("decreased", "slipped", "lost") else diff.steps[s]) for s in STEPS}
+    return _t(uow, locale, "forecast.diff.waterfall", start=money(locale, diff.start), now=money(locale, diff.now), **vals)
+
+
+def chunks(lines: list[str], limit: int = 2800) -> list[str]:
+    out: list[str] = []
+    cur = ""
+    for line in lines:
+        line = line[:limit]
+        if cur and len(cur) + 1 + len(line) > limit:
+            out.append(cur)
+            cur = line
+        else:
+            cur = f"{cur}\n{line}" if cur else line
+    if cur:
+        out.append(cur)
+    return out
+
+
+def diff_message(
+    uow: UnitOfWork, locale: str, res: fc.DiffResult, subject: str, *, offset: int = 0, more_value: str | None = None,
+    buttons: list[dict[str, Any]] | None = None, title: str | None = None, intro: str | None = None, limit: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    cap = limit or uow.config.forecast.diff_cap
+    tz = fc.tz(uow)
+    changes = list(res.diff.changes)
+    page = changes[offset : offset + cap]
+    lines = [change_line(uow, locale, c, show_owner=len(res.owners) > 1) for c in page]
+    since = (
+        _t(uow, locale, "forecast.diff.since", when=formatting.format_datetime(res.baseline_at, locale, tz) + " " + formatting.tz_label(tz, res.baseline_at, locale))
+        if res.baseline_at else _t(uow, locale, "forecast.diff.since_nothing")
+    )  # fmt: skip
+    remaining = len(changes) - offset - len(page)
+    return uow.ctx.messages.message(
+        "forecast_diff", locale, tz,
+        title=title or _t(uow, locale, "forecast.diff.title", who=subject, period=period_label(uow, locale, res.period)),
+        intro=intro, since=since, waterfall=waterfall(uow, locale, res.diff), sections=chunks(lines),
+        empty=_t(uow, locale, "forecast.diff.no_changes") if not changes else None,
+        capped=_t(uow, locale, "forecast.diff.capped", shown=offset + len(page), total=len(changes)) if remaining > 0 else None,
+        more_value=more_value if remaining > 0 else None, more_label=_t(uow, locale, "forecast.btn.more", n=len(changes)),
+        buttons=buttons or [],
+    )  # fmt: skip
+
+
+def numbers_fields(uow: UnitOfWork, locale: str, n: fc.Numbers) -> list[tuple[str, str]]:
+    t = lambda k, **kw: _t(uow, locale, f"forecast.f.{k}", **kw)  # noqa: E731
+    none = _t(uow, locale, "forecast.none")
+    return [
+        (t("target"), money(locale, n.target) if n.target is not None else _t(uow, locale, "forecast.no_target")),
+        (t("won"), money(locale, n.won)),
+        (t("commit"), money(locale, n.commit)),
+        (t("best_case"), money(locale, n.best_case)),
+        (t("pipeline"), money(locale, n.pipeline)),
+        (t("required", rate=formatting.format_percent(n.win_rate, locale)), money(locale, n.required_pipeline) if n.required_pipeline is not None else none),
+        (t("coverage"), formatting.format_percent(n.coverage, locale) if n.coverage is not None else none),
+    ]
+
+
+def submission_line(uow: UnitOfWork, locale: str, sub: Any) -> str:
+    if sub is None:
+        return _t(uow, locale, "forecast.no_submission")
+    tz = fc.tz(uow)
+    when = formatting.format_datetime(sub.submitted_at, locale, tz) + " " + formatting.tz_label(tz, sub.submitted_at, locale)
+    return _t(uow, locale, "forecast.last_submission", commit=money(locale, sub.commit_amount), best=money(locale, sub.best_case_amount), when=when)
+
+
+async def overview_message(uow: UnitOfWork, locale: str, rep: str) -> dict[str, Any]:
+    periods = []
+    for kind in ("month", "quarter"):
+        n = await fc.numbers(uow, kind, rep=rep)
+        sub = await fc.last_submission(uow, rep, kind, n.period.start)
+        periods.append({"heading": period_label(uow, locale, n.period), "fields": numbers_fields(uow, locale, n), "last": submission_line(uow, locale, sub)})
+    return uow.ctx.messages.message(
+        "forecast_overview", locale, fc.tz(uow), title=_t(uow, locale, "forecast.title", who=uow.config.person(rep).name),
+        periods=periods, rep=rep,
+    )  # fmt: skip
+
+
+async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) -> dict[str, Any]:
+    cfg = uow.config
+    p = fc.period(uow, kind)
+    reps = fc.team_members(uow, team_id)
+    records = await acc.history(uow)
+    rows, tot_sub, tot_sys, tot_exp = [], Decimal(0), Decimal(0), Decimal(0)
+    for rep in reps:
+        n = await fc.numbers(uow, kind, rep=rep)
+        sub = await fc.last_submission(uow, rep, kind, p.start)
+        bias = acc.bias_of(records, rep)
+        tot_sys += n.commit
+        if sub is None:
+            rows.append(_t(uow, locale, "forecast.team.missing", who=who(uow, rep), system=money(locale, n.commit)))
+            tot_exp += n.commit
+            continue
+        expect = bias.adjust(sub.commit_amount, cfg.forecast.bias_min_sample)
+        tot_sub += sub.commit_amount
+        tot_exp += expect
+        blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=f"{bias.ratio:.2f}" if bias.ratio else "", n=bias.sample)
+        rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=money(locale, sub.commit_amount),
+                       system=money(locale, n.commit), bias=blabel, expect=money(locale, expect)))  # fmt: skip
+    call = await fc.last_submission(uow, "", kind, p.start, scope="team", team_id=team_id)
+    tz = fc.tz(uow)
+    call_text = _t(uow, locale, "forecast.team.team_call", amount=money(locale, call.commit_amount), when=formatting.format_datetime(call.submitted_at, locale, tz)) if call else ""
+    total = _t(uow, locale, "forecast.team.total", submitted=money(locale, tot_sub), system=money(locale, tot_sys), expect=money(locale, tot_exp), call=call_text)
+    rates = [r for r in await acc.phase_win_rates(uow) if r.differs]
+    rate_lines = [
+        _t(uow, locale, "forecast.team.phase_rate", phase=r.phase, rate=formatting.format_percent(r.rate, locale), won=r.won, n=r.won + r.lost, default=formatting.format_percent(r.default, locale))
+        for r in rates
+    ]  # fmt: skip
+    mine = [r for r in records if (r.scope == "rep" and r.subject in reps) or (r.scope == "team" and r.subject == team_id)]
+    accuracy = _t(uow, locale, "forecast.team.accuracy", inside=sum(1 for r in mine if r.inside), n=len(mine)) if mine else None
+    team = cfg.team(team_id)
+    return uow.ctx.messages.message(
+        "forecast_team", locale, tz, title=_t(uow, locale, "forecast.team_title", team=team.name if team else team_id, period=period_label(uow, locale, p)),
+        header=_t(uow, locale, "forecast.team.header"), sections=chunks(rows), total=total,
+        rates_title=_t(uow, locale, "forecast.team.phase_rates") if rate_lines else None, rate_lines=rate_lines,
+        accuracy=accuracy, value=f"{kind}:{team_id}",
+    )  # fmt: skip
+
+
+async def submit_modal(uow: UnitOfWork, locale: str, person: str, kind: str, *, team_id: str | None = None) -> dict[str, Any]:
+    import json
+
+    n = await fc.numbers(uow, kind, rep=None if team_id else person, team=team_id)
+    return uow.ctx.messages.view(
+        "forecast_submit_modal", locale, fc.tz(uow), team=bool(team_id),
+        intro=_t(uow, locale, "forecast.modal.intro", period=period_label(uow, locale, n.period), commit=money(locale, n.commit),
+                 best=money(locale, n.best_case), pipeline=money(locale, n.pipeline)),
+        commit=str(int(n.commit)), best_case=str(int(n.best_case)),
+        metadata=json.dumps({"kind": kind, "team": team_id}),
+    )  # fmt: skip
+
+
+# -- meetings -----------------------------------------------------------------------------------------
+def meeting_participants(uow: UnitOfWork, meeting: Any) -> list[str]:
+    if meeting.participants:
+        return list(meeting.participants)
+    return fc.team_members(uow, meeting.team) if meeting.team else []
+
+
+def significant(diff: Diff, limit: int = 10) -> list[DealChange]:
+    return [c for c in diff.changes if c.step][:limit]
+
+
+async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: str, res: fc.DiffResult, timer_id: int) -> None:
+    locale = person_locale(uow.config, rep, meeting.team)
+    tz = fc.tz(uow)
+    when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
+    value = f"{timer_id}:{rep}"
+    msg = diff_message(
+        uow, locale, res, who(uow, rep), title=_t(uow, locale, "forecast.prompt.title", when=when),
+        intro=_t(uow, locale, "forecast.prompt.intro"),
+        more_value=f"p|{timer_id}|{rep}",
+        buttons=[
+            {"action_id": "forecast_explain", "value": value, "text": _t(uow, locale, "forecast.btn.explain"), "style": "primary"},
+            {"action_id": "forecast_submit", "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
+        ],
+    )  # fmt: skip
+    sid = slack_id(uow.config, rep)
+    if sid:
+        await enqueue(uow, "chat.postMessage", {"channel": sid, **msg},
+                      key=f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}",
+                      dedupe_key=f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}")  # fmt: skip
+
+
+async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, prompt_data: dict[str, Any]) -> None:
+    from bot.messages import escape_mrkdwn
+
+    cfg = uow.config
+    channel = meeting.channel or cfg.forecast.managers_channel
+    team = cfg.team(meeting.team)
+    locale = team.locale if team and team.locale else cfg.company.locale
+    tz = fc.tz(uow)
+    when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
+    reps = meeting_participants(uow, meeting)
+    p = fc.period(uow, meeting.period)
+    snaps: dict[str, list[dict[str, Any]]] = prompt_data.get("baselines") or {}
+    base_at = {k: datetime.fromisoformat(v) for k, v in (prompt_data.get("baseline_at") or {}).items() if v}
+    answers: dict[str, dict[str, str]] = prompt_data.get("explanations") or {}
+    rep_blocks = []
+    team_base: list[dict[str, Any]] = []
+    for rep in reps:
+        base = snaps.get(rep, [])
+        team_base += base
+        res = await fc.diff_for(uow, [rep], meeting.period, baseline=base, baseline_at=base_at.get(rep))
+        sub = await fc.last_submission(uow, rep, meeting.period, p.start)
+        since = datetime.fromisoformat(prompt_data["at"]) if prompt_data.get("at") else None
+        if sub and (since is None or sub.submitted_at >= since):
+            status = _t(uow, locale, "forecast.summary.submitted", when=formatting.format_datetime(sub.submitted_at, locale, tz))
+        else:
+            status = _t(uow, locale, "forecast.summary.not_submitted")
+        lines = [change_line(uow, locale, c, False) for c in significant(res.diff, 8)]
+        ans = answers.get(rep) or {}
+        answer_lines = [_t(uow, locale, "forecast.summary.answer", text=escape_mrkdwn(v)[:500]) for v in ans.values() if v]
+        if not answer_lines:
+            answer_lines = [_t(uow, locale, "forecast.summary.no_answer")]
+        text = "\n".join([_t(uow, locale, "forecast.summary.rep", who=who(uow, rep), status=status), waterfall(uow, locale, res.diff), *lines, *answer_lines])
+        rep_blocks += chunks([text])
+    team_res = await fc.diff_for(uow, reps, meeting.period, baseline=team_base, baseline_at=None)
+    msg = uow.ctx.messages.message(
+        "forecast_summary", locale, tz, title=_t(uow, locale, "forecast.summary.title", when=when), sections=rep_blocks[:40],
+        team_title=_t(uow, locale, "forecast.summary.team_waterfall"), team_waterfall=waterfall(uow, locale, team_res.diff),
+    )  # fmt: skip
+    await enqueue(uow, "chat.postMessage", {"channel": channel, **msg},
+                  key=f"forecast-summary:{meeting.id}:{occurrence.isoformat()}",
+                  dedupe_key=f"forecast-summary:{meeting.id}:{occurrence.isoformat()}")  # fmt: skip

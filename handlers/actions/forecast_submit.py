@@ -1,0 +1,38 @@
+"""Submit (on /forecast or a meeting prompt): open the submit modal prefilled with the system's numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.notify import forecast as nf
+from bot.slack.delivery import enqueue
+from handlers.commands.forecast import reply, text_msg
+from handlers.common import actor, baton_of, locale_for
+
+
+async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+    baton = baton_of(context)
+    user, person = actor(baton, body)
+    locale = locale_for(baton, person)
+    kind = ((body.get("actions") or [{}])[0].get("value") or "quarter")
+    kind = kind if kind in ("month", "quarter") else "quarter"
+    try:
+        await _work(baton, body, user, person, locale, kind)
+    finally:
+        await ack()
+
+
+async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale: str, kind: str) -> None:
+    """Decide and queue the modal (or a refusal) — committed before the ack."""
+    async with baton.ctx.uow() as uow:
+        if person is None:
+            await reply(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
+            return
+        view = await nf.submit_modal(uow, locale, person.id, kind)
+        await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
+
+
+def register(app: AsyncApp) -> None:
+    app.action("forecast_submit")(handle)
