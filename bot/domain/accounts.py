@@ -1,0 +1,428 @@
+"""Customer accounts: created from won deals, the API or CSV; usage signals; CS stage and churn.
+
+CS stage changes and churn are stage events of entity ``account`` (``onboarding`` → ``adoption`` →
+``renewal``; ``churned`` with a reason — the recycle loop subscribes to that one). A won upsell
+adds its amount to the account's ARR.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.config import Team
+from bot.context import UnitOfWork, subscribe
+from bot.domain.events import StageChanged, record_transition
+from bot.domain.leads import FieldError, validation_errors
+from bot.models import Account, Opportunity, UsageSignal
+
+CS_STAGES = ("onboarding", "adoption", "renewal")
+
+
+def cs_team(config: Any) -> Team | None:
+    return config.team(config.success.cs_team) or next(iter(config.teams_by_function("customer_success")), None)
+
+
+def today(uow: UnitOfWork) -> date:
+    team = cs_team(uow.config)
+    return uow.now().astimezone(uow.config.team_calendar(team.id if team else None).tz).date()
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    return date(y, m, min(d.day, _cal.monthrange(y, m)[1]))
+
+
+# -- accounts -----------------------------------------------------------------------------------
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=300)
+    csm: str | None = Field(None, max_length=100)  # person id or Slack id
+    ae: str | None = Field(None, max_length=100)
+    arr: Decimal | None = Field(None, ge=0, le=Decimal("1e15"))
+    mrr: Decimal | None = Field(None, ge=0, le=Decimal("1e14"))
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    contract_start: date | None = None
+    renewal_date: date | None = None
+    seats: int | None = Field(None, ge=0, le=10_000_000)
+    cs_stage: Literal["onboarding", "adoption", "renewal"] | None = None
+    churned: bool | None = None
+    churn_reason: str | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_of_arr_mrr(self) -> AccountIn:
+        if self.arr is not None and self.mrr is not None and self.arr != self.mrr * 12:
+            raise ValueError("give arr or mrr, not two that disagree")
+        return self
+
+
+@dataclass
+class AccountResult:
+    index: int
+    ok: bool
+    account: Account | None = None
+    created: bool = False
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.ok:
+            return {"index": self.index, "ok": False, "errors": [e.as_dict() for e in self.errors]}
+        return {"index": self.index, "ok": True, "created": self.created, **as_dict(self.account)}
+
+
+def _person(uow: UnitOfWork, ref: str | None) -> str | None:
+    p = uow.config.person(ref) or uow.config.person_by_slack(ref)
+    return p.id if p else None
+
+
+async def change_stage(uow: UnitOfWork, account: Account, to: str, *, actor: str, reason: str | None = None) -> bool:
+    if account.cs_stage == to or account.churned:
+        return False
+    old = account.cs_stage
+    account.cs_stage, account.updated_at = to, uow.now()
+    await uow.session.flush()
+    await record_transition(uow, "account", account.id, old, to, actor=actor, team_id=_team_id(uow), reason=reason)
+    return True
+
+
+def _team_id(uow: UnitOfWork) -> str | None:
+    team = cs_team(uow.config)
+    return team.id if team else None
+
+
+async def create(uow: UnitOfWork, *, name: str, actor: str, **values: Any) -> Account:
+    now = uow.now()
+    acc = Account(name=name, created_at=now, updated_at=now, currency=uow.config.company.currency)
+    for k, v in values.items():
+        if v is not None:
+            setattr(acc, k, v)
+    uow.session.add(acc)
+    await uow.session.flush()
+    await record_transition(
+        uow, "account", acc.id, None, acc.cs_stage, actor=actor, team_id=_team_id(uow),
+        data={"arr": str(acc.arr), "csm": acc.csm_id, "ae": acc.ae_id, "source_opportunity": acc.source_opportunity_id},
+    )  # fmt: skip
+    return acc
+
+
+async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> AccountResult:
+    if not isinstance(raw, dict):
+        return AccountResult(index, False, errors=[FieldError("(account)", "must be a JSON object")])
+    try:
+        data = AccountIn.model_validate(raw)
+    except ValidationError as e:
+        errs = [FieldError("(account)" if x.field == "(lead)" else x.field, x.message) for x in validation_errors(e)]
+        return AccountResult(index, False, errors=errs)
+    fields = data.model_fields_set
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for key, attr in (("csm", "csm_id"), ("ae", "ae_id")):
+        if key in fields:
+            pid = _person(uow, getattr(data, key)) if getattr(data, key) else None
+            if getattr(data, key) and pid is None:
+                errors.append(FieldError(key, f"'{getattr(data, key)}' is not a person in app.yaml"))
+            values[attr] = pid
+    for key in ("name", "currency", "contract_start", "renewal_date", "seats"):
+        if key in fields:
+            values[key] = getattr(data, key)
+    if data.arr is not None:
+        values["arr"] = data.arr
+    elif data.mrr is not None:
+        values["arr"] = data.mrr * 12
+    start = values.get("contract_start")
+    renewal = values.get("renewal_date")
+    if start and renewal and renewal <= start:
+        errors.append(FieldError("renewal_date", "must be after contract_start"))
+    if data.churned and not data.churn_reason:
+        errors.append(FieldError("churn_reason", "a churned account needs a reason"))
+    if errors:
+        return AccountResult(index, False, errors=errors)
+    acc = None
+    if data.external_id:
+        acc = await uow.session.scalar(select(Account).where(Account.external_id == data.external_id))
+    created = acc is None
+    if acc is None:
+        if not data.name:
+            return AccountResult(index, False, errors=[FieldError("name", "a new account needs a name")])
+        name = values.pop("name")
+        acc = await create(uow, name=name, actor=actor, external_id=data.external_id, **values)
+        if data.cs_stage and data.cs_stage != acc.cs_stage:
+            await change_stage(uow, acc, data.cs_stage, actor=actor)
+    else:
+        for k, v in values.items():
+            setattr(acc, k, v)
+        acc.updated_at = uow.now()
+        await uow.session.flush()
+        if data.cs_stage:
+            await change_stage(uow, acc, data.cs_stage, actor=actor)
+    if data.churned and not acc.churned:
+        await churn(uow, acc, data.churn_reason or "other", actor=actor)
+    return AccountResult(index, True, acc, created)
+
+
+async def upsert(uow: UnitOfWork, items: list[Any], *, actor: str = "api") -> list[AccountResult]:
+    """Create or update by `external_id`; each item in its own savepoint (a bad row writes nothing)."""
+    out = []
+    for i, raw in enumerate(items):
+        try:
+            async with uow.savepoint():
+                r = await _upsert_one(uow, i, raw, actor)
+                if not r.ok:
+                    raise _Rollback(r)
+        except _Rollback as rb:
+            r = rb.result
+        out.append(r)
+    return out
+
+
+class _Rollback(Exception):
+    def __init__(self, result: AccountResult):
+        self.result = result
+
+
+async def find(uow: UnitOfWork, ref: str) -> Account | None:
+    """By id (digits) or by external id."""
+    acc = await uow.session.get(Account, int(ref)) if ref.isdigit() else None
+    if acc is None:
+        acc = await uow.session.scalar(select(Account).where(Account.external_id == ref))
+    return acc
+
+
+def as_dict(acc: Account) -> dict[str, Any]:
+    return {
+        "id": acc.id,
+        "external_id": acc.external_id,
+        "name": acc.name,
+        "csm": acc.csm_id,
+        "ae": acc.ae_id,
+        "arr": str(Decimal(acc.arr or 0).quantize(Decimal("0.01"))),
+        "currency": acc.currency,
+        "contract_start": acc.contract_start.isoformat() if acc.contract_start else None,
+        "renewal_date": acc.renewal_date.isoformat() if acc.renewal_date else None,
+        "seats": acc.seats,
+        "cs_stage": acc.cs_stage,
+        "churned": acc.churned,
+        "churn_reason": acc.churn_reason,
+        "health_score": acc.health_score,
+        "health_band": acc.health_band,
+        "source_opportunity_id": acc.source_opportunity_id,
+    }
+
+
+# -- churn --------------------------------------------------------------------------------------
+
+
+async def churn(uow: UnitOfWork, acc: Account, reason: str, *, actor: str, note: str | None = None) -> list[FieldError]:
+    """Mark churned with a reason: the stage event ``churned`` (the recycle loop subscribes to it)."""
+    if acc.churned:
+        return [FieldError("churned", "the account is already churned")]
+    if not reason:
+        return [FieldError("reason", "a churned account needs a reason")]
+    if reason not in uow.config.success.churn_reasons:
+        return [FieldError("reason", f"unknown reason '{reason}' (one of: {', '.join(uow.config.success.churn_reasons)})")]
+    now = uow.now()
+    old = acc.cs_stage
+    acc.churned, acc.churned_at, acc.churn_reason, acc.updated_at = True, now, reason, now
+    await uow.session.flush()
+    await record_transition(
+        uow, "account", acc.id, old, "churned", actor=actor, team_id=_team_id(uow), reason=reason, note=note,
+        data={"arr": str(acc.arr), "currency": acc.currency, "csm": acc.csm_id, "ae": acc.ae_id},
+    )  # fmt: skip
+    return []
+
+
+# -- usage signals ------------------------------------------------------------------------------
+
+
+class SignalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    day: date | None = None
+    week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$")  # ISO week → its Monday
+    signal: str | None = Field(None, pattern=r"^[a-z][a-z0-9_.]{0,49}$")
+    value: float | None = Field(None, ge=-1e12, le=1e12)
+    values: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> SignalIn:
+        if (self.day is None) == (self.week is None):
+            raise ValueError("give exactly one of 'day' or 'week'")
+        if self.values is None and (self.signal is None or self.value is None):
+            raise ValueError("give 'signal' and 'value', or 'values': {signal: value}")
+        for k in self.values or {}:
+            if not k or len(k) > 50 or not (k[0].isascii() and k[0].isalpha()):
+                raise ValueError(f"bad signal name '{k}'")
+        return self
+
+    def on(self) -> date:
+        if self.day:
+            return self.day
+        y, w = self.week.split("-W")
+        return date.fromisocalendar(int(y), int(w), 1)
+
+
+@dataclass
+class SignalsResult:
+    ok: bool
+    stored: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+    health: dict[str, Any] | None = None
+
+
+async def _upsert_signal(uow: UnitOfWork, account_id: int, day: date, signal: str, value: float) -> None:
+    dialect = uow.session.bind.dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(UsageSignal).values(
+        account_id=account_id, day=day, signal=signal, value=value
+    )
+    await uow.session.execute(
+        ins.on_conflict_do_update(index_elements=["account_id", "day", "signal"], set_={"value": ins.excluded.value})
+    )
+
+
+async def add_signals(uow: UnitOfWork, acc: Account, raw: Any) -> SignalsResult:
+    """One item, a list, or {"signals": [...]}; all or nothing. Idempotent per account + day + signal."""
+    items = raw.get("signals") if isinstance(raw, dict) and "signals" in raw else raw
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list) or not items:
+        return SignalsResult(False, errors=[FieldError("signals", "send one signal, a list, or {\"signals\": [...]}")])
+    rows: list[tuple[date, str, float]] = []
+    errors: list[FieldError] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(FieldError(f"signals[{i}]", "must be a JSON object"))
+            continue
+        try:
+            s = SignalIn.model_validate(item)
+        except ValidationError as e:
+            errors += [
+                FieldError(f"signals[{i}]" + ("" if x.field == "(lead)" else f".{x.field}"), x.message)
+                for x in validation_errors(e)
+            ]
+            continue
+        pairs = dict(s.values or {})
+        if s.signal is not None:
+            pairs[s.signal] = s.value
+        rows += [(s.on(), k, float(v)) for k, v in pairs.items()]
+    if errors:
+        return SignalsResult(False, errors=errors)
+    for day, signal, value in rows:
+        await _upsert_signal(uow, acc.id, day, signal, value)
+    return SignalsResult(True, len(rows))
+
+
+# -- won deals become customers -----------------------------------------------------------------
+
+
+@subscribe(StageChanged)
+async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
+    if ev.entity_type != "opportunity" or ev.to_stage != "won":
+        return
+    opp = await uow.session.get(Opportunity, ev.entity_id)
+    if opp is None:
+        return
+    if opp.kind == "upsell" and opp.account_id:
+        acc = await uow.session.get(Account, opp.account_id)
+        if acc is not None:
+            acc.arr = (acc.arr or Decimal(0)) + (opp.amount or Decimal(0))
+            acc.updated_at = uow.now()
+            await uow.session.flush()
+        return
+    existing = await uow.session.scalar(select(Account).where(Account.source_opportunity_id == opp.id))
+    if existing is not None:
+        return
+    from bot.domain.leads import next_rep
+
+    start = today(uow)
+    team = cs_team(uow.config)
+    csm = await next_rep(uow, team.id) if team else None
+    acc = await create(
+        uow, name=opp.account_name or opp.name, actor=ev.actor, csm_id=csm, ae_id=opp.owner_id, arr=opp.amount,
+        currency=opp.currency, contract_start=start,
+        renewal_date=add_months(start, uow.config.success.renewals.term_months),
+        source_opportunity_id=opp.id,
+    )  # fmt: skip
+    opp.account_id = acc.id
+    await uow.session.flush()
+
+
+# -- upsell: CS hands an expansion opportunity to Field Sales ------------------------------------
+
+
+@dataclass(frozen=True)
+class UpsellHandedOff:
+    opportunity_id: int
+    account_id: int
+    from_person: str
+
+
+async def handoff_upsell(
+    uow: UnitOfWork, acc: Account, *, by: str, name: str, amount: Decimal, notes: str | None = None
+) -> Opportunity:
+    """A phase-1 upsell opportunity linked to the account, routed round robin in the FS team."""
+    from bot.domain import opportunities
+    from bot.domain.leads import next_rep
+
+    fs = uow.config.fs_team()
+    owner = (await next_rep(uow, fs.id) if fs else None) or acc.ae_id
+    opp = await opportunities.create(
+        uow, name=name, actor=by, phase=1, kind="upsell", account_id=acc.id, account_name=acc.name,
+        amount=amount, owner_id=owner, team_id=fs.id if fs else None,
+        notes={"cs_notes": notes, "from": by, "health_score": acc.health_score, "health_band": acc.health_band},
+    )  # fmt: skip
+    opp.handoff_from = by  # TODO(issue 4): handoff_state/SLA once the relay hand-off card accepts deals without a lead
+    await uow.session.flush()
+    uow.emit(UpsellHandedOff(opp.id, acc.id, by))
+    return opp
+
+
+# -- CSV of usage signals: account,day|week,<signal>,<signal>… (one row per account and day) ------
+
+
+async def import_signals(uow: UnitOfWork, items: list[dict[str, Any]], *, actor: str = "import") -> list[AccountResult]:
+    from bot.domain.health_alerts import refresh
+
+    out: list[AccountResult] = []
+    touched: dict[int, Account] = {}
+    for i, row in enumerate(items):
+        ref = str(row.get("account") or row.get("account_id") or row.get("external_id") or "").strip()
+        acc = await find(uow, ref) if ref else None
+        if acc is None:
+            out.append(AccountResult(i, False, errors=[FieldError("account", f"no account '{ref}'" if ref else "missing")]))
+            continue
+        when = {k: row[k] for k in ("day", "week") if k in row}
+        values: dict[str, Any] = {}
+        bad: list[FieldError] = []
+        for k, v in row.items():
+            if k in ("account", "account_id", "external_id", "day", "week"):
+                continue
+            try:
+                values[k] = float(str(v).replace(",", ""))
+            except ValueError:
+                bad.append(FieldError(k, f"'{v}' is not a number"))
+        if bad:
+            out.append(AccountResult(i, False, errors=bad))
+            continue
+        async with uow.savepoint():
+            r = await add_signals(uow, acc, {**when, "values": values})
+        if not r.ok:
+            out.append(AccountResult(i, False, errors=[FieldError(e.field.removeprefix("signals[0]."), e.message) for e in r.errors]))
+            continue
+        touched[acc.id] = acc
+        out.append(AccountResult(i, True, acc, False))
+    for acc in touched.values():
+        await refresh(uow, acc, today(uow))
+    return out

@@ -1,0 +1,259 @@
+"""Health-drop alerts: a drop (score fell ≥ N points vs M days ago, band downgrade, one measure
+collapsing) opens ONE alert per account (an `Alert` row) until the account recovers; staying low
+does not alert again. The CS team acknowledges (next step + date), snoozes or escalates it; an
+unacknowledged alert escalates to the CS manager after its SLA (deadline planned by the one SLA
+engine, bot/domain/sla.py, in the CS team's business calendar; fired by jobs/health_alerts.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.clock import as_utc
+from bot.config import Person, SlaClock, SlaPolicy
+from bot.context import UnitOfWork
+from bot.domain import health, sla, timers
+from bot.domain.accounts import cs_team
+from bot.models import Account, Alert
+
+KIND = "health_drop"
+ESCALATE = "health_alert_escalate"  # timer kind (handled in jobs/health_alerts.py)
+OPEN_STATES = ("open", "acknowledged", "snoozed", "escalated")
+UNANSWERED = ("open", "snoozed")  # what the SLA escalates
+
+
+@dataclass(frozen=True)
+class HealthAlertRaised:
+    alert_id: int
+    account_id: int
+
+
+@dataclass(frozen=True)
+class HealthAlertChanged:
+    alert_id: int
+    account_id: int
+    action: str  # updated | acknowledged | snoozed | escalated | resolved
+    actor: str
+
+
+def subject(alert_id: int) -> str:
+    return f"alert:{alert_id}"
+
+
+def _clock(uow: UnitOfWork) -> SlaClock:
+    return SlaClock(policies=[SlaPolicy(label="health_alert", within=uow.config.success.alerts.acknowledge_within)])
+
+
+def _calendar(uow: UnitOfWork) -> Any:
+    team = cs_team(uow.config)
+    return uow.config.team_calendar(team.id if team else None)
+
+
+async def triggers(uow: UnitOfWork, acc: Account, day: date, result: health.Result) -> tuple[list[dict[str, Any]], Any]:
+    """Which drops hold on `day`, and the baseline snapshot they are measured against."""
+    cfg = uow.config.success.alerts
+    out: list[dict[str, Any]] = []
+    baseline = await health.latest_before(uow, acc.id, day - timedelta(days=cfg.drop_days), inclusive=True)
+    previous = await health.latest_before(uow, acc.id, day)
+    if cfg.drop_points and baseline is not None and baseline.score - result.score >= cfg.drop_points:
+        out.append({"kind": "score_drop", "from": baseline.score, "to": result.score, "days": (day - baseline.day).days})
+    if cfg.band_downgrade and previous is not None and health.BAND_RANK[result.band] < health.BAND_RANK[previous.band]:
+        out.append({"kind": "band_down", "from": previous.band, "to": result.band})
+    if cfg.collapse:
+        earlier = await health.measure_values(uow, acc, day - timedelta(days=cfg.collapse.days), uow.config.success.health)
+        for mid in cfg.collapse.measures or [m.id for m in uow.config.success.health.measures]:
+            now_v = (result.measures.get(mid) or {}).get("value")
+            then_v = earlier.get(mid)
+            if now_v is None or not then_v or then_v <= 0 or (result.measures[mid].get("status") != "ok"):
+                continue
+            change = (now_v - then_v) / then_v * 100
+            if -change >= cfg.collapse.percent:
+                out.append({"kind": "collapse", "measure": mid, "from": then_v, "to": now_v, "pct": round(change), "days": cfg.collapse.days})
+    return out, baseline or previous
+
+
+def moved(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-measure point changes (largest fall first), for the alert message."""
+    out = []
+    for mid, now in after.items():
+        then = (before or {}).get(mid) or {}
+        if now.get("points") is None or then.get("points") is None:
+            continue
+        delta = round(now["points"] - then["points"], 1)
+        if abs(delta) >= 1:
+            out.append({"measure": mid, "from": then["points"], "to": now["points"], "delta": delta,
+                        "value_from": then.get("value"), "value_to": now.get("value")})  # fmt: skip
+    return sorted(out, key=lambda m: m["delta"])
+
+
+async def open_alert(uow: UnitOfWork, account_id: int) -> Alert | None:
+    return await uow.session.scalar(
+        select(Alert)
+        .where(Alert.kind == KIND, Alert.subject == f"account:{account_id}", Alert.state.in_(OPEN_STATES))
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+
+
+def _recovered(uow: UnitOfWork, alert: Alert, result: health.Result) -> bool:
+    base = alert.data.get("baseline") or {}
+    if not base:
+        return True
+    points = uow.config.success.alerts.drop_points or 0
+    return health.BAND_RANK[result.band] >= health.BAND_RANK[base["band"]] and result.score > base["score"] - points
+
+
+async def evaluate(uow: UnitOfWork, acc: Account, day: date, result: health.Result) -> Alert | None:
+    """After a recompute: open an alert on a new drop, add new triggers to the open one, or
+    resolve it once the account has recovered. Returns the alert when one was opened."""
+    cfg = uow.config.success.alerts
+    if not cfg.enabled or result.score is None or acc.churned:
+        return None
+    found, baseline = await triggers(uow, acc, day, result)
+    alert = await open_alert(uow, acc.id)
+    if alert is not None:
+        if found:
+            known = {(t["kind"], t.get("measure")) for t in alert.data.get("triggers", [])}
+            new = [t for t in found if (t["kind"], t.get("measure")) not in known]
+            if new:
+                alert.data = {**alert.data, "triggers": [*alert.data.get("triggers", []), *new], "score": result.score, "band": result.band}
+                alert.repeats += 1
+                alert.updated_at = uow.now()
+                await uow.session.flush()
+                uow.emit(HealthAlertChanged(alert.id, acc.id, "updated", "system"))
+        elif _recovered(uow, alert, result):
+            alert.state, alert.updated_at = "resolved", uow.now()
+            alert.data = {**alert.data, "resolved_score": result.score, "resolved_band": result.band}
+            await uow.session.flush()
+            await _stop(uow, alert)
+            uow.emit(HealthAlertChanged(alert.id, acc.id, "resolved", "system"))
+        return None
+    if not found:
+        return None
+    n = await uow.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == KIND, Alert.subject == f"account:{acc.id}"))
+    now = uow.now()
+    data = {
+        "account_id": acc.id,
+        "day": day.isoformat(),
+        "score": result.score,
+        "band": result.band,
+        "baseline": {"score": baseline.score, "band": baseline.band, "day": baseline.day.isoformat()} if baseline else None,
+        "triggers": found,
+        "moved": moved(baseline.measures if baseline else None, result.measures),
+    }
+    alert = Alert(kind=KIND, subject=f"account:{acc.id}", fingerprint=f"{KIND}:{acc.id}:{(n or 0) + 1}",
+                  state="open", data=data, created_at=now, updated_at=now)  # fmt: skip
+    uow.session.add(alert)
+    await uow.session.flush()
+    await _start_clock(uow, alert, now)
+    uow.emit(HealthAlertRaised(alert.id, acc.id))
+    return alert
+
+
+async def _start_clock(uow: UnitOfWork, alert: Alert, start: datetime) -> None:
+    plan = sla.plan(_clock(uow), alert.data, _calendar(uow), as_utc(start))
+    alert.data = {**alert.data, "due_at": plan.due_at.isoformat()}
+    await timers.schedule(uow, ESCALATE, subject(alert.id), plan.due_at, {"due_at": plan.due_at.isoformat()})
+    await uow.session.flush()
+
+
+async def _stop(uow: UnitOfWork, alert: Alert) -> None:
+    await timers.cancel(uow, subject(alert.id), (ESCALATE,))
+    await sla.stop(uow, subject(alert.id))
+
+
+def due_at(alert: Alert) -> datetime | None:
+    raw = (alert.data or {}).get("due_at")
+    return as_utc(datetime.fromisoformat(raw)) if raw else None
+
+
+# -- decisions from Slack -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    outcome: str  # ok | not_found | not_allowed | already
+    alert: Alert | None = None
+
+
+def may_act(uow: UnitOfWork, person: Person | None, acc: Account | None = None) -> bool:
+    if person is None:
+        return False
+    team = cs_team(uow.config)
+    if acc is not None and person.id in (acc.csm_id, acc.ae_id):
+        return True
+    if team and (person.id in team.members or person.id == team.manager):
+        return True
+    return bool({"csm", "cs_manager", "cro", "admin"}.intersection(person.roles))
+
+
+async def load(uow: UnitOfWork, alert_id: int, person: Person | None, allowed: tuple[str, ...]) -> AlertDecision:
+    alert = await uow.session.get(Alert, alert_id)
+    if alert is None or alert.kind != KIND:
+        return AlertDecision("not_found")
+    acc = await uow.session.get(Account, alert.data.get("account_id"))
+    if not may_act(uow, person, acc):
+        return AlertDecision("not_allowed", alert)
+    if alert.state not in allowed:
+        return AlertDecision("already", alert)
+    return AlertDecision("ok", alert)
+
+
+async def acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None, next_step: str, due: date) -> AlertDecision:
+    d = await load(uow, alert_id, person, ("open", "snoozed", "escalated"))
+    if d.outcome != "ok":
+        return d
+    a = d.alert
+    now = uow.now()
+    a.state, a.acknowledged_by, a.acknowledged_at = "acknowledged", person.id, now
+    a.next_step, a.next_step_due, a.snoozed_until, a.updated_at = next_step, due, None, now
+    await uow.session.flush()
+    await _stop(uow, a)
+    uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "acknowledged", person.id))
+    return d
+
+
+async def snooze(uow: UnitOfWork, alert_id: int, person: Person | None) -> AlertDecision:
+    """Quiet for the configured snooze; the SLA clock starts again from its end."""
+    d = await load(uow, alert_id, person, ("open",))
+    if d.outcome != "ok":
+        return d
+    a = d.alert
+    until = as_utc(_calendar(uow).add(uow.now(), uow.config.success.alerts.snooze))
+    a.state, a.snoozed_until, a.updated_at = "snoozed", until, uow.now()
+    await _stop(uow, a)
+    await _start_clock(uow, a, until)
+    uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "snoozed", person.id))
+    return d
+
+
+async def escalate(uow: UnitOfWork, alert_id: int, person: Person | None, *, actor: str | None = None) -> AlertDecision:
+    """To the CS manager (DM). `person` None with actor "system": the SLA ran out."""
+    if person is None and actor == "system":
+        a = await uow.session.get(Alert, alert_id)
+        if a is None or a.state not in UNANSWERED:
+            return AlertDecision("already", a)
+        d = AlertDecision("ok", a)
+    else:
+        d = await load(uow, alert_id, person, ("open", "snoozed", "acknowledged"))
+        if d.outcome != "ok":
+            return d
+    a = d.alert
+    a.state, a.updated_at = "escalated", uow.now()
+    a.data = {**a.data, "escalated_by": actor or person.id, "escalated_at": uow.now().isoformat()}
+    await uow.session.flush()
+    await _stop(uow, a)
+    uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "escalated", actor or person.id))
+    return d
+
+
+async def refresh(uow: UnitOfWork, acc: Account, day: date) -> health.Result:
+    """Recompute the account's health on `day` and raise / update / resolve its drop alert."""
+    result = await health.recompute(uow, acc, day)
+    if result.score is not None:
+        await evaluate(uow, acc, day, result)
+    return result

@@ -1,0 +1,161 @@
+"""Customer Success in Slack: the new-customer card, health-drop alerts (posted once, updated in
+place, escalation DM to the CS manager), renewal reminders, the upsell hand-off to FS, churn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import UnitOfWork, subscribe
+from bot.domain import accounts as _accounts  # noqa: F401  (registers the won-deal subscriber)
+from bot.domain.accounts import UpsellHandedOff, cs_team, today
+from bot.domain.events import StageChanged
+from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
+from bot.domain.renewals import RenewalDue
+from bot.models import Account, Alert, Opportunity
+from bot.notify.common import person_locale, slack_id, team_locale_tz
+from bot.slack.delivery import enqueue
+
+
+def alert_key(alert_id: int) -> str:
+    return f"health_alert:{alert_id}"
+
+
+def account_key(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
+def _cs(uow: UnitOfWork) -> tuple[Any, str, Any]:
+    team = cs_team(uow.config)
+    locale, tz = team_locale_tz(uow.config, team.id if team else None)
+    return team, locale, tz
+
+
+def _labels(uow: UnitOfWork) -> dict[str, str]:
+    return {m.id: (m.label or m.id) for m in uow.config.success.health.measures}
+
+
+def account_values(uow: UnitOfWork, acc: Account) -> dict[str, Any]:
+    d = today(uow)
+    return {
+        "account": acc,
+        "csm": slack_id(uow.config, acc.csm_id),
+        "ae": slack_id(uow.config, acc.ae_id),
+        "days_to_renewal": (acc.renewal_date - d).days if acc.renewal_date else None,
+    }
+
+
+# -- new customers and churn --------------------------------------------------------------------
+
+
+@subscribe(StageChanged)
+async def on_account_stage(uow: UnitOfWork, ev: StageChanged) -> None:
+    if ev.entity_type != "account":
+        return
+    acc = await uow.session.get(Account, ev.entity_id)
+    team, locale, tz = _cs(uow)
+    if acc is None or team is None:
+        return
+    if ev.from_stage is None and acc.source_opportunity_id:  # a won deal became a customer
+        msg = uow.ctx.messages.message("account_card", locale, tz, **account_values(uow, acc))
+        key = account_key(acc.id)
+        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, key=key, dedupe_key=f"post:{key}")
+    elif ev.to_stage == "churned":
+        msg = uow.ctx.messages.message(
+            "churn_notice", locale, tz, **account_values(uow, acc), by=slack_id(uow.config, ev.actor), reason=ev.reason
+        )
+        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=f"churn:{acc.id}")
+
+
+# -- health alerts ------------------------------------------------------------------------------
+
+
+def render_alert(uow: UnitOfWork, alert: Alert, acc: Account, *, for_manager: bool = False) -> dict[str, Any]:
+    team, locale, tz = _cs(uow)
+    if for_manager:
+        locale = person_locale(uow.config, team.manager if team else None, team.id if team else None)
+    return uow.ctx.messages.message(
+        "health_escalation" if for_manager else "health_alert", locale, tz,
+        **account_values(uow, acc), alert=alert, data=alert.data, labels=_labels(uow), due_at=due_at(alert),
+        now=uow.now(), by=slack_id(uow.config, alert.acknowledged_by),
+        escalated_by=slack_id(uow.config, (alert.data or {}).get("escalated_by")),
+        manager=slack_id(uow.config, team.manager if team else None),
+    )  # fmt: skip
+
+
+@subscribe(HealthAlertRaised)
+async def on_alert_raised(uow: UnitOfWork, ev: HealthAlertRaised) -> None:
+    team, _, _ = _cs(uow)
+    alert = await uow.session.get(Alert, ev.alert_id)
+    acc = await uow.session.get(Account, ev.account_id)
+    if team is None or alert is None or acc is None:
+        return
+    key = alert_key(alert.id)
+    msg = render_alert(uow, alert, acc)
+    await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, key=key, dedupe_key=f"post:{key}")
+
+
+@subscribe(HealthAlertChanged)
+async def on_alert_changed(uow: UnitOfWork, ev: HealthAlertChanged) -> None:
+    team, _, _ = _cs(uow)
+    alert = await uow.session.get(Alert, ev.alert_id)
+    acc = await uow.session.get(Account, ev.account_id)
+    if team is None or alert is None or acc is None:
+        return
+    await enqueue(uow, "chat.update", dict(render_alert(uow, alert, acc)), target_key=alert_key(alert.id))
+    if ev.action == "escalated" and team.manager:
+        manager = slack_id(uow.config, team.manager)
+        msg = render_alert(uow, alert, acc, for_manager=True)
+        await enqueue(uow, "chat.postMessage", {"channel": manager, **msg}, dedupe_key=f"health_escalation:{alert.id}")
+
+
+# -- renewals -----------------------------------------------------------------------------------
+
+
+async def renewal_reminder(uow: UnitOfWork, due: RenewalDue) -> None:
+    acc = await uow.session.get(Account, due.account_id)
+    team, locale, tz = _cs(uow)
+    if acc is None:
+        return
+    values = {**account_values(uow, acc), "due": due}
+    base = f"renewal:{acc.id}:{due.renewal_date.isoformat()}:{due.offset}"
+    if uow.config.success.renewals.deliver == "channel" and team is not None:
+        msg = uow.ctx.messages.message("renewal_reminder", locale, tz, **values)
+        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=base)
+        return
+    for pid in dict.fromkeys(p for p in (acc.csm_id, acc.ae_id) if p):
+        sid = slack_id(uow.config, pid)
+        if not sid:
+            continue
+        msg = uow.ctx.messages.message("renewal_reminder", person_locale(uow.config, pid, team.id if team else None), tz, **values)
+        await enqueue(uow, "chat.postMessage", {"channel": sid, **msg}, dedupe_key=f"{base}:{pid}")
+
+
+# -- upsell hand-off ----------------------------------------------------------------------------
+
+
+@subscribe(UpsellHandedOff)
+async def on_upsell(uow: UnitOfWork, ev: UpsellHandedOff) -> None:
+    # TODO(issue 4): reuse the relay hand-off post and SLA once bot/notify/relay.py exists.
+    opp = await uow.session.get(Opportunity, ev.opportunity_id)
+    acc = await uow.session.get(Account, ev.account_id)
+    fs = uow.config.team(opp.team_id) if opp else None
+    if opp is None or acc is None or fs is None:
+        return
+    locale, tz = team_locale_tz(uow.config, fs.id)
+    msg = uow.ctx.messages.message(
+        "upsell_handoff", locale, tz, **account_values(uow, acc), opp=opp,
+        owner=slack_id(uow.config, opp.owner_id), by=slack_id(uow.config, ev.from_person),
+        notes=(opp.notes or {}).get("cs_notes"),
+    )  # fmt: skip
+    key = f"upsell:{opp.id}"
+    await enqueue(uow, "chat.postMessage", {"channel": fs.channel, **msg}, key=key, dedupe_key=f"post:{key}")
+
+
+def refusal_text(uow: UnitOfWork, locale: str, outcome: str, state: str | None = None) -> str:
+    """The ephemeral line for a CS button that changed nothing."""
+    msgs = uow.ctx.messages
+    if outcome == "already":
+        return msgs.text(locale, "success.already", state=msgs.text(locale, f"success.states.{state or 'open'}"))
+    if outcome == "churned":
+        return msgs.text(locale, "success.already_churned")
+    return msgs.text(locale, "success.not_allowed" if outcome == "not_allowed" else "success.not_found")

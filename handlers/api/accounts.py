@@ -1,0 +1,89 @@
+"""`POST /api/accounts` (one or a list, upsert by external_id), `GET /api/accounts/{id}` (with the
+health history), `POST /api/accounts/{id}/signals` (usage; `{id}` may be the external id) and
+`POST /api/accounts/{id}/churn`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.app import BATON_KEY
+from bot.domain import accounts, health
+from bot.domain.health_alerts import refresh
+from handlers.api.auth import MAX_BATCH, bad, json_body, json_response, require_token
+
+
+async def post_accounts(request: web.Request) -> web.Response:
+    require_token(request)
+    body = await json_body(request)
+    single = isinstance(body, dict) and "accounts" not in body
+    items = [body] if single else (body.get("accounts") if isinstance(body, dict) else body)
+    if not isinstance(items, list) or not items:
+        return bad(400, {"error": "send one account object, a list of accounts, or {\"accounts\": [...]}"})
+    if len(items) > MAX_BATCH:
+        return bad(413, {"error": f"at most {MAX_BATCH} accounts per request"})
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        results = await accounts.upsert(uow, items, actor="api")
+        out = [r.as_dict() for r in results]
+    if single:
+        r = results[0]
+        return json_response(out[0], status=(201 if r.created else 200) if r.ok else 422)
+    ok = sum(r.ok for r in results)
+    status = 200 if ok == len(results) else (207 if ok else 422)
+    return json_response({"ok": ok, "failed": len(results) - ok, "results": out}, status=status)
+
+
+async def post_signals(request: web.Request) -> web.Response:
+    require_token(request)
+    body = await json_body(request)
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        acc = await accounts.find(uow, request.match_info["id"])
+        if acc is None:
+            return bad(404, {"errors": [{"field": "id", "error": "no such account"}]})
+        result = await accounts.add_signals(uow, acc, body)
+        if not result.ok:
+            return bad(422, {"errors": [e.as_dict() for e in result.errors]})
+        h = await refresh(uow, acc, accounts.today(uow))
+        payload = {"stored": result.stored, "health_score": h.score, "health_band": h.band, "measures": h.measures}
+    return json_response(payload)
+
+
+async def post_churn(request: web.Request) -> web.Response:
+    require_token(request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        return bad(400, {"error": "send {\"reason\": ..., \"note\": ...}"})
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        acc = await accounts.find(uow, request.match_info["id"])
+        if acc is None:
+            return bad(404, {"errors": [{"field": "id", "error": "no such account"}]})
+        note = body.get("note")
+        errors = await accounts.churn(uow, acc, str(body.get("reason") or ""), actor=str(body.get("actor") or "api"),
+                                      note=str(note) if note else None)  # fmt: skip
+        if errors:
+            return bad(409 if errors[0].field == "churned" else 422, {"errors": [e.as_dict() for e in errors]})
+        out = accounts.as_dict(acc)
+    return json_response(out)
+
+
+async def get_account(request: web.Request) -> web.Response:
+    require_token(request)
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        acc = await accounts.find(uow, request.match_info["id"])
+        if acc is None:
+            return bad(404, {"error": "no such account"})
+        snaps = await health.history(uow, acc.id)
+        out = {**accounts.as_dict(acc), "health_history": [
+            {"day": s.day.isoformat(), "score": s.score, "band": s.band, "measures": s.measures} for s in snaps
+        ]}  # fmt: skip
+    return json_response(out)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_post("/api/accounts", post_accounts)
+    app.router.add_get("/api/accounts/{id}", get_account)
+    app.router.add_post("/api/accounts/{id}/signals", post_signals)
+    app.router.add_post("/api/accounts/{id}/churn", post_churn)
