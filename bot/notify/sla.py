@@ -17,6 +17,7 @@ from bot.domain.leads import LeadReassigned
 from bot.models import Lead, OutboxMessage, Stage, StageEvent
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.mql import card_key, render_card
+from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
 
 DECIDED = (Stage.sal, Stage.recycled, Stage.closed)
@@ -88,7 +89,7 @@ async def breach(uow: UnitOfWork, lead: Lead, timer_id: int, *, escalate: bool) 
     if manager_slack:
         dm = _dm(uow, lead, manager, "escalation")
         key = escalation_key(lead)
-        await enqueue(uow, "chat.postMessage", {"channel": manager_slack, **dm}, key=key, dedupe_key=f"post:{key}")
+        await notify_person(uow, manager, "sla_escalation", dm, key=key, dedupe_key=f"post:{key}")
 
 
 # -- domain events -------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ async def on_reassigned(uow: UnitOfWork, ev: LeadReassigned) -> None:
     if to_slack:
         dm = _dm(uow, lead, ev.to_person, "handover", from_person=who["from_person"], reason=ev.reason)
         key = handover_key(lead, ev.event_id)
-        await enqueue(uow, "chat.postMessage", {"channel": to_slack, **dm}, key=key, dedupe_key=f"post:{key}")
+        await notify_person(uow, ev.to_person, "handover", dm, key=key, dedupe_key=f"post:{key}")
 
 
 @subscribe(StageChanged)

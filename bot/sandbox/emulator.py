@@ -753,7 +753,7 @@ class SlackEmulator:
         trig = self._triggers.get(trigger_id or "")
         if trig is None:
             raise _ApiError("invalid_trigger_id")
-        if self._now() - trig.issued_at > TRIGGER_TTL_SECONDS:
+        if self._now() - trig.issued_at > getattr(self, "trigger_ttl", TRIGGER_TTL_SECONDS):
             raise _ApiError("expired_trigger_id")
         if trig.used:
             raise _ApiError("trigger_exchanged")
@@ -1351,9 +1351,23 @@ class SlackEmulator:
         return web.json_response(self.state(), dumps=lambda o: json.dumps(o, default=str))
 
     # ------------------------------------------------------------------ web UI
+    #
+    # A page that looks and behaves enough like Slack: a sidebar of channels and DMs, messages
+    # rendered from Block Kit, threads, ephemerals, modals over the page, a message box that runs
+    # slash commands, the App Home tab, an "act as" switch, live updates (the page polls
+    # /_ui/fragment) and — when the sandbox runner attached one — a control panel that calls the
+    # bot over HTTP. Every click/submit goes to the bot through the same signed path as Slack.
+
+    control: Any = None  # bot.sandbox.control.Control, set by the sandbox runner
 
     def _acting_users(self) -> list[str]:
         return list(self.users) or ["U0TESTER"]
+
+    def _user_label(self, uid: str) -> str:
+        u = self.user(uid)
+        roles = self.users.get(uid, {}).get("roles")
+        name = u.get("real_name") or u["name"]
+        return f"{name} ({', '.join(roles)})" if roles else f"{name} ({uid})"
 
     def _mrkdwn(self, text: str) -> str:
         def mention(m: re.Match[str]) -> str:
@@ -1388,33 +1402,51 @@ class SlackEmulator:
     def _hidden(**fields: str) -> str:
         return "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items())
 
-    def _options_html(self, options: list[dict]) -> str:
-        return "".join(
-            f'<option value="{html.escape(str(o.get("value")))}">{self._text_html(o.get("text"))}</option>' for o in options
-        )
+    def _options_html(self, options: list[dict], selected: str | None = None) -> str:
+        out = []
+        for o in options:
+            v = str(o.get("value"))
+            sel = " selected" if selected is not None and v == selected else ""
+            out.append(f'<option value="{html.escape(v)}"{sel}>{self._text_html(o.get("text"))}</option>')
+        return "".join(out)
 
     def _element_html(self, el: dict, hidden: str, in_form: bool) -> str:
-        """An interactive element; in_form=True means inside a modal/home form (no nested forms)."""
+        """An interactive element; in_form=True means inside a modal form (no nested forms)."""
         etype, aid = el.get("type"), str(el.get("action_id", ""))
+        test = f' data-action="{html.escape(aid)}"'
         if etype == "button":
             label, cls = self._text_html(el.get("text")), html.escape(str(el.get("style", "")))
             url = str(el.get("url", ""))
             if url.startswith(("https://", "http://")) and not el.get("action_id"):
-                return f'<a class="btn {cls}" href="{html.escape(url)}">{label}</a>'
+                return f'<a class="btn {cls}" href="{html.escape(url)}" target="_blank">{label}</a>'
             if in_form:
                 return (
-                    f'<button class="btn {cls}" formaction="/_ui/click" formnovalidate'
+                    f'<button class="btn {cls}"{test} formaction="/_ui/click" formnovalidate'
                     f' name="action_id" value="{html.escape(aid)}">{label}</button>'
                 )
             return (
                 f'<form class="inline" method="post" action="/_ui/click">{hidden}{self._hidden(action_id=aid)}'
-                f'<button class="btn {cls}">{label}</button></form>'
+                f'<button class="btn {cls}"{test}>{label}</button></form>'
             )
+        if in_form:
+            return f'<span class="muted">[{html.escape(str(etype))}]</span>'
         options = _all_options(el)
-        if options and not in_form:
+        if options:
+            initial = (el.get("initial_option") or {}).get("value")
+            blank = '<option value="">⋯</option>' if etype == "overflow" or initial is None else ""
+            cls = "overflow" if etype == "overflow" else "select"
             return (
                 f'<form class="inline" method="post" action="/_ui/click">{hidden}{self._hidden(action_id=aid)}'
-                f'<select name="selected_option">{self._options_html(options)}</select><button class="btn">Go</button></form>'
+                f'<select class="{cls}" name="selected_option"{test} onchange="this.form.requestSubmit()">'
+                f"{blank}{self._options_html(options, initial)}</select></form>"
+            )
+        if etype in ("datepicker", "timepicker"):
+            kind = "date" if etype == "datepicker" else "time"
+            initial = el.get("initial_date") or el.get("initial_time") or ""
+            return (
+                f'<form class="inline" method="post" action="/_ui/click">{hidden}{self._hidden(action_id=aid)}'
+                f'<input type="{kind}" name="value" value="{html.escape(str(initial))}"{test}'
+                ' onchange="this.form.requestSubmit()"></form>'
             )
         return f'<span class="muted">[{html.escape(str(etype))}]</span>'
 
@@ -1427,42 +1459,67 @@ class SlackEmulator:
             options = [
                 {"value": u, "text": {"type": "plain_text", "text": self.user(u)["name"]}} for u in self._acting_users()
             ]
-        if options:
+        test = f' data-block="{html.escape(str(block.get("block_id", "")))}"'
+        if etype == "radio_buttons" and options:
+            initial = (el.get("initial_option") or {}).get("value")
+            radios = "".join(
+                f'<label class="radio"><input type="radio" name="{name}" value="{html.escape(str(o.get("value")))}"'
+                f'{" checked" if str(o.get("value")) == str(initial) else ""}> {self._text_html(o.get("text"))}</label>'
+                for o in options
+            )
+            field = f'<div class="radios"{test}>{radios}</div>'
+        elif options:
             multiple = " multiple" if etype in ("checkboxes", "multi_static_select", "multi_users_select") else ""
             blank = "" if multiple else "<option></option>"
-            field = f'<select name="{name}"{multiple}{required}>{blank}{self._options_html(options)}</select>'
+            initial = (el.get("initial_option") or {}).get("value")
+            field = f'<select name="{name}"{multiple}{required}{test}>{blank}{self._options_html(options, initial)}</select>'
         elif etype == "plain_text_input" and el.get("multiline"):
-            field = f'<textarea name="{name}"{required}>{html.escape(str(el.get("initial_value", "")))}</textarea>'
+            field = f'<textarea name="{name}"{required}{test}>{html.escape(str(el.get("initial_value", "")))}</textarea>'
         else:
             kind = _HTML_INPUT_TYPES.get(etype, "text")
             initial = el.get("initial_value") or el.get("initial_date") or el.get("initial_time") or ""
-            field = f'<input type="{kind}" name="{name}" value="{html.escape(str(initial))}"{required}>'
-        return f"<label>{self._text_html(block.get('label'))}<br>{field}</label>"
+            field = f'<input type="{kind}" name="{name}" value="{html.escape(str(initial))}"{required}{test}>'
+        return f'<label class="input">{self._text_html(block.get("label"))}<br>{field}</label>'
+
+    def _image_html(self, url: Any, alt: Any, cls: str = "img") -> str:
+        u = str(url or "")
+        if not u.startswith(("https://", "http://", "data:image/")):
+            return f'<span class="muted">[image: {html.escape(str(alt or ""))}]</span>'
+        return f'<img class="{cls}" src="{html.escape(u)}" alt="{html.escape(str(alt or ""))}">'
 
     def _block_html(self, index: int, b: dict, hidden: str, in_form: bool) -> str:
         t = b.get("type")
         if t == "header":
-            return f"<h4>{self._text_html(b.get('text'))}</h4>"
+            return f'<div class="b-header">{self._text_html(b.get("text"))}</div>'
         if t == "section":
-            inner = f"<div>{self._text_html(b.get('text'))}</div>" if b.get("text") else ""
+            inner = f'<div class="b-text">{self._text_html(b.get("text"))}</div>' if b.get("text") else ""
             if b.get("fields"):
                 inner += '<div class="fields">' + "".join(f"<div>{self._text_html(f)}</div>" for f in b["fields"]) + "</div>"
-            if isinstance(b.get("accessory"), dict):
-                inner += f'<div class="accessory">{self._element_html(b["accessory"], hidden, in_form)}</div>'
-            return f'<div class="section">{inner}</div>'
+            acc = b.get("accessory")
+            side = ""
+            if isinstance(acc, dict):
+                side = (
+                    self._image_html(acc.get("image_url"), acc.get("alt_text"), "thumb")
+                    if acc.get("type") == "image"
+                    else self._element_html(acc, hidden, in_form)
+                )
+                side = f'<div class="accessory">{side}</div>'
+            block_id = html.escape(str(b.get("block_id", "")))
+            return f'<div class="section" data-block="{block_id}"><div class="s-main">{inner}</div>{side}</div>'
         if t == "context":
             items = [
-                html.escape(str(e.get("alt_text", ""))) if e.get("type") == "image" else self._text_html(e)
+                self._image_html(e.get("image_url"), e.get("alt_text"), "ctx-img") if e.get("type") == "image" else self._text_html(e)
                 for e in b.get("elements") or []
             ]
-            return f'<div class="context">{" · ".join(items)}</div>'
+            return f'<div class="context">{" ".join(items)}</div>'
         if t == "divider":
             return "<hr>"
         if t == "actions":
             elements = "".join(self._element_html(e, hidden, in_form) for e in b.get("elements") or [])
             return f'<div class="actions">{elements}</div>'
         if t == "image":
-            return f'<div class="muted">[image: {html.escape(str(b.get("alt_text", "")))}]</div>'
+            title = f'<div class="muted">{self._text_html(b.get("title"))}</div>' if b.get("title") else ""
+            return f'<div class="b-image">{title}{self._image_html(b.get("image_url"), b.get("alt_text"))}</div>'
         if t == "input":
             if in_form:
                 return self._input_html(index, b)
@@ -1474,98 +1531,213 @@ class SlackEmulator:
     def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False) -> str:
         return "".join(self._block_html(i, b, hidden, in_form) for i, b in enumerate(blocks or []))
 
-    def _message_html(self, m: dict, acting: str) -> str:
-        hidden = self._hidden(**{"as": acting, "channel": m["channel"], "ts": m["ts"]})
-        who = self.bot_name if m["user"] == self.bot_user_id else self.user(m["user"])["name"]
-        tags = ""
+    def _message_html(self, m: dict, acting: str, view: str) -> str:
+        hidden = self._hidden(**{"as": acting, "ch": view, "channel": m["channel"], "ts": m["ts"]})
+        bot = m["user"] == self.bot_user_id
+        who = self.bot_name if bot else (self.user(m["user"]).get("real_name") or self.user(m["user"])["name"])
+        tags = ' <span class="tag">APP</span>' if bot else ""
         if m["ephemeral_user"]:
-            tags += f' <span class="tag">only visible to @{html.escape(self.user(m["ephemeral_user"])["name"])}</span>'
+            tags += f' <span class="tag eph">only visible to you (@{html.escape(self.user(m["ephemeral_user"])["name"])})</span>'
         if m["edits"]:
             tags += ' <span class="tag">edited</span>'
         body = self._blocks_html(m["blocks"], hidden) if m["blocks"] else f"<div>{self._mrkdwn(m['text'])}</div>"
         files = "".join(f'<div class="file">📎 {html.escape(str(f.get("title")))}</div>' for f in m["files"])
         cls = "msg ephemeral" if m["ephemeral_user"] else "msg"
-        meta = f'<b>{html.escape(who)}</b> <span class="muted">{html.escape(m["ts"])}</span>{tags}'
-        return f'<div class="{cls}"><div class="meta">{meta}</div>{body}{files}</div>'
-
-    def _view_html(self, rec: dict, acting: str) -> str:
-        v = rec["view"]
-        hidden = self._hidden(**{"as": acting, "view_id": rec["id"]})
-        owner = html.escape(self.user(rec["user"])["name"])
-        submit = f'<button class="btn primary">{self._text_html(v.get("submit"))}</button>' if v.get("submit") else ""
-        close = self._text_html(v.get("close")) or "Close"
+        when = self._clock_label(m["ts"])
+        meta = f'<b>{html.escape(who)}</b>{tags} <span class="muted">{html.escape(when)}</span>'
+        avatar = '<div class="avatar bot">B</div>' if bot else f'<div class="avatar">{html.escape(who[:1])}</div>'
         return (
-            f'<form class="modal" method="post" action="/_ui/submit">{hidden}'
-            f'<div class="meta"><b>{self._text_html(v.get("title"))}</b>'
-            f' <span class="muted">modal {html.escape(rec["id"])} for @{owner}</span></div>'
-            f'{self._blocks_html(v.get("blocks"), hidden, in_form=True)}'
-            f'<div class="actions">{submit}<button class="btn" formaction="/_ui/close" formnovalidate>{close}</button></div>'
-            "</form>"
+            f'<div class="{cls}" data-ts="{html.escape(m["ts"])}">{avatar}<div class="m-body">'
+            f'<div class="meta">{meta}</div>{body}{files}</div></div>'
         )
 
-    def _channel_html(self, channel: str, msgs: list[dict], acting: str) -> str:
+    def _clock_label(self, ts: str) -> str:
+        try:
+            return datetime.fromtimestamp(float(ts), ZoneInfo(DEFAULT_TZ)).strftime("%m/%d %H:%M")
+        except (ValueError, OverflowError, OSError):
+            return ts
+
+    def _view_html(self, rec: dict, acting: str, view: str) -> str:
+        v = rec["view"]
+        hidden = self._hidden(**{"as": acting, "ch": view, "view_id": rec["id"]})
+        submit = (
+            f'<button class="btn primary" data-action="submit">{self._text_html(v.get("submit"))}</button>'
+            if v.get("submit") else ""
+        )  # fmt: skip
+        close = self._text_html(v.get("close")) or "Close"
+        return (
+            f'<div class="overlay"><form class="modal" method="post" action="/_ui/submit" data-view="{html.escape(rec["id"])}">{hidden}'
+            f'<div class="modal-title">{self._text_html(v.get("title"))}</div>'
+            f'<div class="modal-body">{self._blocks_html(v.get("blocks"), hidden, in_form=True)}</div>'
+            f'<div class="modal-foot"><button class="btn" formaction="/_ui/close" formnovalidate data-action="close">{close}</button>{submit}</div>'
+            "</form></div>"
+        )
+
+    def _visible(self, m: dict, acting: str) -> bool:
+        return not m["deleted"] and (not m["ephemeral_user"] or m["ephemeral_user"] == acting)
+
+    def _conversations(self, acting: str) -> tuple[list[str], list[str]]:
+        """Channels (named ones first) and the acting user's DM with the app."""
+        chans = [c for c in self.channel_names if c != "C0GENERAL"] + ["C0GENERAL"]
+        for m in self.messages:
+            if not m["channel"].startswith("D") and m["channel"] not in chans:
+                chans.append(m["channel"])
+        dm = self._dm_ids.get(acting)
+        return chans, ([dm] if dm else [])
+
+    def _channel_title(self, channel: str) -> str:
         if channel.startswith("D"):
             peer = next((u for u, d in self._dm_ids.items() if d == channel), channel)
-            title = f"DM with @{self.user(peer)['name']}"
-        else:
-            title = f"#{self._channel_ref(channel)['name']}"
+            return f"{self.bot_name} (DM with {self.user(peer)['name']})"
+        return f"#{self._channel_ref(channel)['name']}"
+
+    def _channel_html(self, channel: str, acting: str, view: str) -> str:
+        msgs = [m for m in self.messages if m["channel"] == channel and self._visible(m, acting)]
         parts = []
         for m in msgs:
             if m["thread_ts"] and m["thread_ts"] != m["ts"] and not m.get("reply_broadcast"):
                 continue  # rendered under its parent
-            parts.append(self._message_html(m, acting))
+            parts.append(self._message_html(m, acting, view))
             replies = [r for r in msgs if r["thread_ts"] == m["ts"] and r["ts"] != m["ts"]]
             if replies:
-                parts.append(f'<div class="thread">{"".join(self._message_html(r, acting) for r in replies)}</div>')
-        heading = f'{html.escape(title)} <span class="muted">{html.escape(channel)}</span>'
-        return f'<section class="channel"><h2>{heading}</h2>{"".join(parts)}</section>'
+                n = len(replies)
+                parts.append(
+                    f'<details class="thread" open><summary>{n} {"reply" if n == 1 else "replies"}</summary>'
+                    f'{"".join(self._message_html(r, acting, view) for r in replies)}</details>'
+                )
+        if not parts:
+            parts.append('<p class="muted empty">No messages yet.</p>')
+        composer = (
+            f'<form class="composer" method="post" action="/_ui/slash">{self._hidden(**{"as": acting, "ch": view, "channel_id": channel})}'
+            f'<input name="line" placeholder="/baton help — slash commands run as {html.escape(self.user(acting)["name"])}" autocomplete="off">'
+            '<button class="btn">Send</button></form>'
+        )
+        head = f'<div class="conv-head">{html.escape(self._channel_title(channel))} <span class="muted">{html.escape(channel)}</span></div>'
+        return f'<section class="conv" data-channel="{html.escape(channel)}">{head}<div class="msgs">{"".join(parts)}</div>{composer}</section>'
 
-    def _fragment(self, acting: str) -> str:
-        out: list[str] = []
+    def _home_html(self, acting: str, view: str) -> str:
+        head = f'<div class="conv-head">🏠 Home — {html.escape(self.bot_name)}</div>'
+        rec = self.home.get(acting)
+        if rec is None:
+            body = '<p class="muted empty">Opening the Home tab…</p>'
+        else:
+            hidden = self._hidden(**{"as": acting, "ch": view, "view_id": rec["id"]})
+            body = f'<div class="home">{self._blocks_html(rec["view"].get("blocks"), hidden)}</div>'
+        return f'<section class="conv home-tab">{head}<div class="msgs">{body}</div></section>'
+
+    def _default_view(self, acting: str) -> str:
+        chans, dms = self._conversations(acting)
+        for c in chans + dms:
+            if any(m["channel"] == c and self._visible(m, acting) for m in self.messages):
+                return c
+        return chans[0] if chans else "home"
+
+    def _sidebar_html(self, acting: str, view: str) -> str:
+        chans, dms = self._conversations(acting)
+        q = quote(acting)
+
+        def item(target: str, label: str, unread: int = 0) -> str:
+            cls = "active" if target == view else ""
+            badge = f' <span class="count">{unread}</span>' if unread else ""
+            return f'<a class="{cls}" data-conv="{html.escape(target)}" href="/?as={q}&amp;ch={quote(target)}">{label}{badge}</a>'
+
+        def count(c: str) -> int:
+            return sum(1 for m in self.messages if m["channel"] == c and self._visible(m, acting) and not m["thread_ts"])
+
+        out = [item("home", "🏠 Home")]
+        out.append('<div class="side-h">Channels</div>')
+        out += [item(c, f"# {html.escape(self._channel_ref(c)['name'])}", count(c)) for c in chans]
+        out.append('<div class="side-h">Direct messages</div>')
+        out += [item(d, f"● {html.escape(self.bot_name)}", count(d)) for d in dms]
+        if not dms:
+            out.append('<span class="muted">none yet</span>')
+        return "".join(out)
+
+    def _fragment(self, acting: str, view: str | None = None) -> str:
+        view = view or self._default_view(acting)
+        out: list[str] = [f'<nav id="side">{self._sidebar_html(acting, view)}</nav><main id="conv">']
         if self._ui_flash:
             out.append(f'<div class="flash">{html.escape(self._ui_flash)}</div>')
-        modals = [v for v in self.views.values() if v["type"] == "modal" and not v["closed"]]
+        if view == "home":
+            out.append(self._home_html(acting, view))
+        else:
+            out.append(self._channel_html(view, acting, view))
+        out.append("</main>")
+        modals = [v for v in self.views.values() if v["type"] == "modal" and not v["closed"] and v["user"] == acting]
         if modals:
-            out.append("<h2>Open modals</h2>" + "".join(self._view_html(v, acting) for v in modals))
-        if acting in self.home:
-            rec = self.home[acting]
-            hidden = self._hidden(**{"as": acting, "view_id": rec["id"]})
-            out.append(
-                f'<h2>Home of @{html.escape(self.user(acting)["name"])}</h2>'
-                f'<form class="home" method="post" action="/_ui/click">{hidden}'
-                f'{self._blocks_html(rec["view"].get("blocks"), hidden, in_form=True)}</form>'
-            )
-        channels: dict[str, list[dict]] = {}
-        for m in self.messages:
-            if not m["deleted"]:
-                channels.setdefault(m["channel"], []).append(m)
-        out.extend(self._channel_html(ch, msgs, acting) for ch, msgs in sorted(channels.items()))
-        if not channels:
-            out.append('<p class="muted">No messages yet.</p>')
+            out.append(self._view_html(modals[-1], acting, view))
         return "".join(out)
+
+    def _control_html(self, acting: str, view: str) -> str:
+        if self.control is None:
+            return ""
+        hidden = self._hidden(**{"as": acting, "ch": view})
+        jobs = "".join(
+            f'<form class="inline" method="post" action="/_ui/job">{hidden}{self._hidden(name=j)}'
+            f'<button class="btn small" data-job="{html.escape(j)}">{html.escape(j)}</button></form>'
+            for j in self.control.jobs
+        ) or '<span class="muted">no scheduled jobs registered</span>'
+        log = "".join(f"<li>{html.escape(line)}</li>" for line in self.control.log)
+        return (
+            '<aside id="panel"><h3>Control panel</h3>'
+            f'<form method="post" action="/_ui/lead" class="stack" id="lead-form">{hidden}'
+            "<b>Inject a lead</b>"
+            '<input name="company" placeholder="会社名" required value="">'
+            '<input name="name" placeholder="氏名" required value="">'
+            '<input name="title" placeholder="役職 (e.g. 情報システム部長)">'
+            '<input name="employees" type="number" min="1" placeholder="従業員数 (500+ → enterprise)">'
+            '<select name="activity"><option value="demo_request">demo request (30 min SLA)</option>'
+            '<option value="download">download</option><option value="">none (score by attributes)</option></select>'
+            '<select name="source"><option>web</option><option>webinar</option><option>download</option><option>event</option></select>'
+            '<button class="btn primary" data-action="inject">Send lead</button></form>'
+            f'<form method="post" action="/_ui/clock" class="stack">{hidden}<b>Move time</b><div class="row">'
+            '<button class="btn small" name="minutes" value="15">+15 min</button>'
+            '<button class="btn small" name="minutes" value="60" data-action="advance-hour">+1 h</button>'
+            '<button class="btn small" name="minutes" value="1440">+1 day</button></div></form>'
+            f'<div class="stack"><b>Run a job now</b><div class="row">{jobs}</div></div>'
+            f'<form method="post" action="/_ui/signal" class="stack">{hidden}<b>Add a usage signal</b>'
+            '<input name="account" placeholder="account id" required>'
+            '<select name="signal"><option>logins</option><option>active_users</option><option>features_used</option>'
+            '<option>data_registered</option><option>support_tickets</option><option>nps</option></select>'
+            '<input name="value" type="number" step="any" placeholder="value" required>'
+            '<input name="day" type="date"><button class="btn">Add signal</button></form>'
+            f'<div class="stack"><b>Last answers</b><ul class="log">{log}</ul></div></aside>'
+        )
 
     def _acting(self, request: web.Request, form: Any = None) -> str:
         acting = (form.get("as") if form is not None else None) or request.query.get("as")
         return str(acting or self._acting_users()[0])
 
+    def _view_param(self, request: web.Request, form: Any = None) -> str | None:
+        v = (form.get("ch") if form is not None else None) or request.query.get("ch")
+        return str(v) if v else None
+
     async def _ui_page(self, request: web.Request) -> web.Response:
         acting = self._acting(request)
+        view = self._view_param(request) or self._default_view(acting)
+        if view == "home" and acting not in self.home and self.bot_url:
+            try:  # like Slack: opening the tab sends app_home_opened
+                await self.open_home(acting)
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError):
+                pass
         options = "".join(
-            f'<option value="{html.escape(u)}"{" selected" if u == acting else ""}>'
-            f'{html.escape(self.user(u)["name"])} ({html.escape(u)})</option>'
+            f'<option value="{html.escape(u)}"{" selected" if u == acting else ""}>{html.escape(self._user_label(u))}</option>'
             for u in self._acting_users()
         )
         # The fallback keeps the page usable if page.html was not packaged.
         page = _PAGE_TEMPLATE.read_text(encoding="utf-8") if _PAGE_TEMPLATE.exists() else _FALLBACK_PAGE
         page = page.replace("__AS_OPTIONS__", options).replace("__AS__", html.escape(acting))
-        return web.Response(text=page.replace("__CONTENT__", self._fragment(acting)), content_type="text/html")
+        page = page.replace("__VIEW__", html.escape(view)).replace("__PANEL__", self._control_html(acting, view))
+        return web.Response(text=page.replace("__CONTENT__", self._fragment(acting, view)), content_type="text/html")
 
     async def _ui_fragment(self, request: web.Request) -> web.Response:
-        return web.Response(text=self._fragment(self._acting(request)), content_type="text/html")
+        acting = self._acting(request)
+        return web.Response(text=self._fragment(acting, self._view_param(request)), content_type="text/html")
 
     async def _ui_post(self, request: web.Request) -> web.Response:
         form = await request.post()
         acting = self._acting(request, form)
+        view = self._view_param(request, form)
         self._ui_flash = None
         try:
             result = await self._ui_dispatch(request.match_info["action"], form, acting)
@@ -1576,15 +1748,21 @@ class SlackEmulator:
                 self._ui_flash = f"bot answered HTTP {result['status']}: {body}"
         except (KeyError, ValueError, RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as e:
             self._ui_flash = f"{type(e).__name__}: {e}"
-        raise web.HTTPSeeOther(f"/?as={quote(acting)}")
+        if request.match_info["action"] == "home":
+            view = "home"
+        target = f"/?as={quote(acting)}" + (f"&ch={quote(view)}" if view else "")
+        raise web.HTTPSeeOther(target)
 
     async def _ui_dispatch(self, action: str, form: Any, acting: str) -> dict | None:
         view_id = form.get("view_id")
         if action == "click":
-            selected = form.get("selected_option")
+            selected = form.get("selected_option") or None
+            value = form.get("value") or None
             if view_id:
-                return await self.click_view(acting, view_id, form["action_id"], selected_option=selected)
-            return await self.click(acting, (form["channel"], form["ts"]), form["action_id"], selected_option=selected)
+                return await self.click_view(acting, view_id, form["action_id"], value=value, selected_option=selected)
+            return await self.click(
+                acting, (form["channel"], form["ts"]), form["action_id"], value=value, selected_option=selected
+            )
         if action == "submit":
             rec = self.views[view_id]
             values: dict[str, dict] = {}
@@ -1602,5 +1780,21 @@ class SlackEmulator:
             return await self.open_home(acting)
         if action == "slash":
             channel = form.get("channel_id") or "C0GENERAL"
-            return await self.slash(acting, form.get("command", ""), form.get("text", ""), channel)
-        raise ValueError(f"unknown UI action {action!r}")
+            line = str(form.get("line") or "").strip()
+            command, text = (line.split(" ", 1) + [""])[:2] if line else (form.get("command", ""), form.get("text", ""))
+            if not str(command).startswith("/"):
+                raise ValueError("type a slash command, e.g. /baton help (this sandbox has no human chat)")
+            return await self.slash(acting, command, text, channel)
+        if self.control is None:
+            raise ValueError(f"unknown UI action {action!r}")
+        if action == "lead":
+            self._ui_flash = await self.control.inject_lead(form)
+        elif action == "job":
+            self._ui_flash = await self.control.run_job(str(form.get("name")))
+        elif action == "clock":
+            self._ui_flash = await self.control.advance(float(form.get("minutes") or 60))
+        elif action == "signal":
+            self._ui_flash = await self.control.add_signal(form)
+        else:
+            raise ValueError(f"unknown UI action {action!r}")
+        return None

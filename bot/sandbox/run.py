@@ -17,6 +17,7 @@ import sys
 from aiohttp import web
 
 from bot.config import AppConfig, Settings, normalise_database_url
+from bot.sandbox.control import Control, SandboxClock
 from bot.sandbox.emulator import SlackEmulator
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _is_addr_in_use(e: OSError) -> bool:
 
 def make_emulator(config: AppConfig, signing_secret: str) -> SlackEmulator:
     users = {
-        p.slack_id: {"name": p.id, "real_name": p.name, "tz": p.timezone or config.company.timezone}
+        p.slack_id: {"name": p.id, "real_name": p.name, "tz": p.timezone or config.company.timezone, "roles": list(p.roles)}
         for p in config.people
     }
     emu = SlackEmulator(signing_secret=signing_secret, bot_token=SANDBOX_BOT_TOKEN, users=users)
@@ -104,6 +105,51 @@ def banner(*, page_url: str, api_base: str, api_token: str, config: AppConfig) -
         "",
     ]
     return "\n".join(lines)
+
+
+def sandbox_clock(env: dict[str, str] | None = None) -> SandboxClock:
+    """Wall time, movable from the control panel; BATON_SANDBOX_START (ISO, with zone) fixes the start."""
+    from datetime import datetime
+
+    raw = (os.environ if env is None else env).get("BATON_SANDBOX_START")
+    return SandboxClock(datetime.fromisoformat(raw) if raw else None)
+
+
+# Live MQLs for the demo company, sent through the REST API like any marketing-automation system.
+SEED_LEADS = [
+    {"external_id": "seed-1", "email": "kimura@mirai-seisakusho.example", "name": "木村 陽菜", "company": "みらい製作所株式会社",
+     "title": "情報システム部 部長", "employees": 1200, "source": "web", "activities": [{"type": "demo_request"}]},
+    {"external_id": "seed-2", "email": "ikeda@sakura-shoji.example", "name": "池田 蓮", "company": "さくら商事株式会社",
+     "title": "営業企画部 課長", "employees": 800, "source": "webinar", "activities": [{"type": "demo_request"}]},
+    {"external_id": "seed-3", "email": "mori@aoba-logi.example", "name": "森 結衣", "company": "あおば物流株式会社",
+     "title": "DX推進部 マネージャー", "employees": 60, "source": "download", "mql": True},
+]  # fmt: skip
+
+
+async def seed_demo(baton, control: Control, env: dict[str, str] | None = None) -> None:  # noqa: ANN001
+    """On the first start (empty database): months of history from the demo generator when it exists,
+    then a few live MQLs through the REST API. BATON_SANDBOX_SEED=0 turns this off."""
+    from sqlalchemy import func, select
+
+    from bot.models import Lead
+
+    if (os.environ if env is None else env).get("BATON_SANDBOX_SEED", "1") in ("0", "false", "no"):
+        return
+    async with baton.ctx.uow() as uow:
+        if await uow.session.scalar(select(func.count()).select_from(Lead)):
+            return
+        try:
+            from bot.demo.generator import generate
+        except ImportError:
+            generate = None
+        if generate is not None:
+            try:
+                async with uow.savepoint():
+                    await generate(uow, seed=8, months=3, leads_per_day=4, id_prefix="history")
+            except Exception:  # noqa: BLE001 - the sandbox still starts with the live leads
+                log.exception("sandbox: generating the demo history failed; starting without it")
+    for lead in SEED_LEADS:
+        await control._call("POST", "/api/leads", lead)  # noqa: SLF001
 
 
 async def _start_emulator(emu: SlackEmulator, host: str, ui_port: int) -> str:
@@ -149,13 +195,18 @@ async def _run(config: AppConfig, *, host: str, port: int, ui_port: int) -> None
     runner: web.AppRunner | None = None
     try:
         settings = sandbox_settings(emu.api_url, signing_secret)
-        baton = Baton(config, settings)
+        clock = sandbox_clock()
+        emu.clock = clock  # message times on the page follow the sandbox clock
+        baton = Baton(config, settings, clock=clock)
         await baton.start()
         runner = web.AppRunner(baton.web_app(), access_log=None)
         await runner.setup()
         await _start_site(runner, host, port)
         bot_base = f"http://{_client_host(host)}:{port}"
         emu.bot_url = f"{bot_base}/slack/events"
+        emu.control = Control(bot_base, settings.api_token or "")
+        await emu.control.refresh_jobs()
+        await seed_demo(baton, emu.control)
         page_url = f"http://{_client_host(host)}:{ui_port}/"
         print(banner(page_url=page_url, api_base=bot_base, api_token=settings.api_token or "", config=config), flush=True)
         log.info("sandbox: bot on %s, emulator page on %s, database %s", bot_base, page_url, _safe_db(settings.database_url))

@@ -1,0 +1,111 @@
+"""App Home: rendered from `bot.domain.home.home_data` and published with `views.publish` through
+the outbox — when the person opens the tab, and again whenever a record it shows changes stage.
+
+Refreshes coalesce: a new publish for a person supersedes their publishes still waiting in the
+outbox (views.publish replaces the whole tab, so only the newest matters). People who never opened
+the tab are not published to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import update
+
+from bot.config_sections.notifications import KINDS
+from bot.context import UnitOfWork, subscribe
+from bot.domain.events import StageChanged
+from bot.domain.home import affected_people, home_data
+from bot.domain.leads import LeadReassigned
+from bot.models import NotificationPreference, OutboxMessage
+from bot.notify import preferences as prefs
+from bot.notify.common import person_locale
+from bot.slack.delivery import enqueue
+
+TEAM_CAP = 12
+OPENED_KEY = "_home"  # pseudo-kind in notification_preferences: this person has opened the tab
+
+
+def _prefix(person_id: str) -> str:
+    return f"home:{person_id}:"
+
+
+async def render_home(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
+    config = uow.config
+    data = await home_data(uow, person_id)
+    tz = await prefs.person_zone(uow, person_id)
+    modes = await prefs.preferences(uow, person_id)
+    hours = await prefs.working_hours(uow, person_id)
+    choices = list(config.notifications.quiet_hour_choices)
+    if hours not in choices:
+        choices.append(hours)
+    settings = [{"kind": k, "mode": modes[k], "allowed": list(KINDS[k])} for k in KINDS]
+    msgs, locale = uow.ctx.messages, person_locale(config, person_id)
+
+    def item_label(item: str) -> str:  # issue 5 may flag more items than this file names
+        key = f"home.items.{item}"
+        return msgs.text(locale, key) if msgs.has_text(locale, key) else item
+
+    return msgs.view(
+        "home", locale, tz, item_label=item_label,
+        d=data, now=uow.now(), settings=settings, hours=hours, hour_choices=choices, zone=str(tz.key),
+        team=data.team[:TEAM_CAP], team_more=max(0, len(data.team) - TEAM_CAP),
+        slack=lambda pid: (config.person(pid).slack_id if config.person(pid) else None),
+    )  # fmt: skip
+
+
+async def publish_home(uow: UnitOfWork, person_id: str) -> OutboxMessage | None:
+    """Queue the person's App Home (superseding any publish of theirs still waiting)."""
+    person = uow.config.person(person_id)
+    if person is None or not person.slack_id:
+        return None
+    view = await render_home(uow, person_id)
+    prefix = _prefix(person_id)
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.method == "views.publish",
+            OutboxMessage.status == "pending",
+            OutboxMessage.dedupe_key.like(prefix + "%"),
+        )
+        .values(status="superseded")
+    )
+    return await enqueue(
+        uow, "views.publish", {"user_id": person.slack_id, "view": view},
+        dedupe_key=f"{prefix}{uow.now().isoformat()}:{uuid.uuid4().hex[:10]}",
+    )  # fmt: skip
+
+
+async def has_opened_home(uow: UnitOfWork, person_id: str) -> bool:
+    """A primary-key lookup (stage changes call this for every person they touch)."""
+    return await uow.session.get(NotificationPreference, (person_id, OPENED_KEY)) is not None
+
+
+async def mark_opened(uow: UnitOfWork, person_id: str) -> None:
+    if not await has_opened_home(uow, person_id):
+        uow.session.add(NotificationPreference(person_id=person_id, kind=OPENED_KEY, mode="yes", updated_at=uow.now()))
+        await uow.session.flush()
+
+
+async def refresh(uow: UnitOfWork, person_ids: set[str]) -> None:
+    for pid in sorted(person_ids):
+        if await has_opened_home(uow, pid):
+            await publish_home(uow, pid)
+
+
+@subscribe(StageChanged)
+async def on_stage_changed(uow: UnitOfWork, ev: StageChanged) -> None:
+    who = await affected_people(uow, ev.entity_type, ev.entity_id, ev.team_id)
+    if ev.actor and uow.config.person(ev.actor):
+        who.add(ev.actor)
+    await refresh(uow, who)
+
+
+@subscribe(LeadReassigned)
+async def on_reassigned(uow: UnitOfWork, ev: LeadReassigned) -> None:
+    who = {p for p in (ev.from_person, ev.to_person) if p}
+    team = uow.config.team(ev.team_id)
+    if team and team.manager:
+        who.add(team.manager)
+    await refresh(uow, who)

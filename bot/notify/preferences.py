@@ -1,0 +1,199 @@
+"""Noise control: the ONE way a direct message to a person is queued.
+
+`notify_person(uow, person_id, kind, message, key=, dedupe_key=)` applies the person's choice for
+that kind of notification (App Home → notification settings, defaults in app.yaml `notifications:`):
+
+- immediate → queued in the outbox, held (`not_before`) until the person's working hours in their
+  own time zone (app.yaml person `timezone`, else the zone of their Slack profile cached from
+  `users.info`, else the company zone) — never at 3 a.m.;
+- digest    → kept as a `HeldNotification`, sent once a day by `jobs/personal_digest.py`;
+- off       → dropped, unless the kind cannot be switched off (an SLA escalation to a manager).
+
+The same alert is never sent twice to the same place: a `dedupe_key` (or `key`) posts once; a
+repeat held for the digest rolls up into the one line already waiting.
+
+Per-person settings that have no column of their own are stored as pseudo-kinds in
+`notification_preferences`: `_hours` (chosen working hours), `_tz` (the Slack profile zone) and `_home` (has opened App Home).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.calendar import BusinessCalendar, _parse_hours  # noqa: PLC2701
+from bot.config_sections.notifications import KINDS
+from bot.context import UnitOfWork
+from bot.models import HeldNotification, NotificationPreference, OutboxMessage
+from bot.slack.delivery import enqueue
+
+HOURS_KEY = "_hours"
+TZ_KEY = "_tz"
+MODES = ("immediate", "digest", "off")
+
+
+def allowed_modes(kind: str) -> tuple[str, ...]:
+    return KINDS.get(kind, ("immediate",))
+
+
+def is_mandatory(kind: str) -> bool:
+    return "off" not in allowed_modes(kind)
+
+
+async def _row(uow: UnitOfWork, person_id: str, kind: str) -> NotificationPreference | None:
+    return await uow.session.get(NotificationPreference, (person_id, kind))
+
+
+async def _put(uow: UnitOfWork, person_id: str, kind: str, value: str) -> None:
+    row = await _row(uow, person_id, kind)
+    if row is None:
+        uow.session.add(NotificationPreference(person_id=person_id, kind=kind, mode=value, updated_at=uow.now()))
+    else:
+        row.mode, row.updated_at = value, uow.now()
+    await uow.session.flush()
+
+
+async def preferences(uow: UnitOfWork, person_id: str) -> dict[str, str]:
+    """Every kind → the mode in force for `person_id` (their choice, else the app.yaml default)."""
+    rows = (
+        await uow.session.execute(select(NotificationPreference).where(NotificationPreference.person_id == person_id))
+    ).scalars()
+    chosen = {r.kind: r.mode for r in rows}
+    section = uow.config.notifications
+    return {k: (chosen[k] if chosen.get(k) in allowed_modes(k) else section.default_mode(k)) for k in KINDS}
+
+
+async def mode_of(uow: UnitOfWork, person_id: str, kind: str) -> str:
+    row = await _row(uow, person_id, kind)
+    if row is not None and row.mode in allowed_modes(kind):
+        return row.mode
+    return uow.config.notifications.default_mode(kind)
+
+
+async def set_mode(uow: UnitOfWork, person_id: str, kind: str, mode: str) -> None:
+    """Raises ValueError naming what is wrong (unknown person / kind, a mode this kind does not allow)."""
+    if uow.config.person(person_id) is None:
+        raise ValueError(f"unknown person '{person_id}'")
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind '{kind}'")
+    if mode not in allowed_modes(kind):
+        raise ValueError(f"'{mode}' is not allowed for {kind} (allowed: {', '.join(allowed_modes(kind))})")
+    await _put(uow, person_id, kind, mode)
+
+
+async def working_hours(uow: UnitOfWork, person_id: str) -> str:
+    row = await _row(uow, person_id, HOURS_KEY)
+    return row.mode if row is not None else uow.config.notifications.working_hours
+
+
+async def set_working_hours(uow: UnitOfWork, person_id: str, hours: str) -> None:
+    if uow.config.person(person_id) is None:
+        raise ValueError(f"unknown person '{person_id}'")
+    _parse_hours(hours)  # ValueError with the reason
+    await _put(uow, person_id, HOURS_KEY, hours)
+
+
+async def remember_slack_tz(uow: UnitOfWork, person_id: str, tz: str | None) -> None:
+    """Cache the zone of the person's Slack profile (users.info); ignored when unknown or too long."""
+    if not tz or len(tz) > 20:
+        return
+    try:
+        ZoneInfo(tz)
+    except (KeyError, ValueError):
+        return
+    row = await _row(uow, person_id, TZ_KEY)
+    if row is None or row.mode != tz:
+        await _put(uow, person_id, TZ_KEY, tz)
+
+
+async def person_zone(uow: UnitOfWork, person_id: str) -> ZoneInfo:
+    person = uow.config.person(person_id)
+    if person and person.timezone:
+        return ZoneInfo(person.timezone)
+    row = await _row(uow, person_id, TZ_KEY)
+    if row is not None:
+        try:
+            return ZoneInfo(row.mode)
+        except (KeyError, ValueError):
+            pass
+    return ZoneInfo(uow.config.company.timezone)
+
+
+@lru_cache(maxsize=256)
+def _calendar(tz: str, hours: str, base: BusinessCalendar) -> BusinessCalendar:
+    opens, closes = _parse_hours(hours)
+    return BusinessCalendar(
+        tz=ZoneInfo(tz), working_days=base.working_days, opens=opens, closes=closes,
+        holiday_country=base.holiday_country, extra_holidays=base.extra_holidays,
+    )  # fmt: skip
+
+
+async def personal_calendar(uow: UnitOfWork, person_id: str) -> BusinessCalendar:
+    """Working days and holidays of the company calendar, hours chosen by the person, their zone."""
+    zone = await person_zone(uow, person_id)
+    return _calendar(str(zone.key), await working_hours(uow, person_id), uow.config.calendar(None))
+
+
+async def next_working_moment(uow: UnitOfWork, person_id: str, at: datetime | None = None) -> datetime:
+    cal = await personal_calendar(uow, person_id)
+    return cal.next_open(at or uow.now())
+
+
+async def notify_person(
+    uow: UnitOfWork,
+    person_id: str | None,
+    kind: str,
+    message: dict[str, Any],
+    *,
+    key: str | None = None,
+    dedupe_key: str | None = None,
+) -> str:
+    """Queue a DM to `person_id` as they want it. Returns what happened: sent | held | digest |
+    rolled_up | off | duplicate | no_slack (the person has no Slack id)."""
+    person = uow.config.person(person_id)
+    if person is None or not person.slack_id:
+        return "no_slack"
+    mode = await mode_of(uow, person.id, kind)
+    if mode == "off" and not is_mandatory(kind):
+        return "off"
+    dedupe = dedupe_key or (f"post:{key}" if key else None)
+    if mode == "digest":
+        link = dedupe or key
+        if link:
+            waiting = await uow.session.scalar(
+                select(HeldNotification.id).where(
+                    HeldNotification.person_id == person.id, HeldNotification.link_key == link[:200],
+                    HeldNotification.sent_at.is_(None),
+                )
+            )  # fmt: skip
+            if waiting is not None:
+                return "rolled_up"
+        uow.session.add(
+            HeldNotification(person_id=person.id, kind=kind, text=str(message.get("text") or ""),
+                             link_key=link[:200] if link else None, created_at=uow.now())
+        )  # fmt: skip
+        await uow.session.flush()
+        return "digest"
+    now = uow.now()
+    not_before = await next_working_moment(uow, person.id, now)
+    row = await enqueue(
+        uow, "chat.postMessage", {"channel": person.slack_id, **message}, key=key, dedupe_key=dedupe,
+        not_before=not_before if not_before > now else None,
+    )  # fmt: skip
+    if row is None:
+        return "duplicate"
+    return "held" if not_before > now else "sent"
+
+
+async def pending_dm_count(uow: UnitOfWork, slack_id: str) -> int:
+    """DMs waiting in the outbox for working hours (shown in App Home)."""
+    rows = await uow.session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.channel == slack_id, OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > uow.now()
+        )
+    )
+    return len(rows.all())

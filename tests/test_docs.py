@@ -1,0 +1,33 @@
+"""The configuration reference is generated from the config models and cannot drift."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bot.config import AppConfig
+from bot.docs import CONFIG_DOC, ROOT, config_reference
+
+
+def test_committed_configuration_reference_matches_the_models():
+    assert CONFIG_DOC.read_text(encoding="utf-8") == config_reference(), (
+        "docs/configuration.md is out of date with the config models: run `python -m bot docs-config` and commit it"
+    )
+
+
+def test_every_top_level_section_and_nested_key_is_documented():
+    doc = config_reference()
+    for name in AppConfig.model_fields:
+        assert f"## `{name}`" in doc
+    for key in ("people[].slack_id", "sla.mql_response.policies[].within", "notifications.working_hours",
+                "notifications.defaults", "handoff.reject_reasons[].note_required"):  # fmt: skip
+        assert f"| `{key}` |" in doc, key
+
+
+def test_docs_config_command_writes_the_file(tmp_path):
+    out = tmp_path / "configuration.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "docs-config", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text(encoding="utf-8") == config_reference()
