@@ -153,6 +153,13 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_docs_config(args: argparse.Namespace) -> int:
+    from bot.docs import CONFIG_DOC, write_config_reference
+
+    print(write_config_reference(Path(args.out) if args.out else CONFIG_DOC))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     parser = argparse.ArgumentParser(prog="python -m bot", description="Baton — THE MODEL's revenue relay in Slack")
@@ -180,8 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     mg = sub.add_parser("migrate", help="bring the database schema up to date")
     mg.set_defaults(fn=cmd_migrate)
 
-    im = sub.add_parser("import", help="import a CSV file (leads)")
-    im.add_argument("kind", choices=["leads"])
+    im = sub.add_parser("import", help="import a CSV file (leads, accounts, usage signals)")
+    im.add_argument("kind", choices=["leads", "accounts", "signals", "opportunities"])
     im.add_argument("file")
     im.add_argument("--encoding", help="default: detect UTF-8 (with or without BOM) or Shift_JIS/CP932")
     im.add_argument("--config")
@@ -192,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     pv.add_argument("--email", required=True)
     pv.add_argument("--config")
     pv.set_defaults(fn=cmd_privacy)
+
+    dc = sub.add_parser("docs-config", help="regenerate docs/configuration.md from the config models")
+    dc.add_argument("--out", help="write here instead of docs/configuration.md")
+    dc.set_defaults(fn=cmd_docs_config)
 
     args = parser.parse_args(argv)
     from bot.leader import SingleProcessError

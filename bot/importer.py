@@ -29,6 +29,13 @@ def decode(raw: bytes, encoding: str | None = None) -> str:
 
 
 def rows(text: str) -> Iterator[dict[str, Any]]:
+    try:
+        yield from _rows(text)
+    except csv.Error as e:
+        raise ValueError(f"not a readable CSV file: {e}") from None
+
+
+def _rows(text: str) -> Iterator[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not any(f and f.strip() for f in reader.fieldnames):
         raise ValueError("the CSV has no header row")
@@ -52,13 +59,21 @@ def rows(text: str) -> Iterator[dict[str, Any]]:
 
 async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Path, *, encoding: str | None = None) -> int:
     from bot.app import Baton
-    from bot.domain.leads import ingest
+
+    if kind == "accounts":  # customer success (issue 7)
+        from bot.domain.accounts import upsert as ingest
+    elif kind == "signals":
+        from bot.domain.accounts import import_signals as ingest
+    else:
+        from bot.domain.leads import ingest
 
     try:
         items = list(rows(decode(path.read_bytes(), encoding)))
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as e:
         print(f"{path}: {e}")
         return 2
+    if kind == "opportunities":
+        return await import_opportunities(config, settings, path, items)
     baton = Baton(config, settings)
     await baton.start(background=False)
     failed: list[tuple[int, Any]] = []
@@ -80,6 +95,37 @@ async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Pat
     finally:
         await baton.stop()
     # MQL cards and roll-ups are in the outbox; the running bot posts them at Slack's pace.
+    print(f"{created} created, {updated} updated, {len(failed)} failed")
+    for line, errors in failed[:50]:
+        print(f"  line {line}: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+    return 1 if failed else 0
+
+
+async def import_opportunities(config: AppConfig, settings: Settings, path: Path, items: list[dict[str, Any]]) -> int:
+    """`python -m bot import opportunities FILE.csv`: the same upsert as `POST /api/opportunities`."""
+    from bot.app import Baton
+    from bot.domain.opportunities import upsert_many
+
+    for item in items:  # "12,000,000" / "¥12,000,000" / "1200万" are not what a CRM export means to break on
+        if isinstance(item.get("amount"), str):
+            item["amount"] = item["amount"].replace(",", "").replace("¥", "").replace("円", "").strip()
+    baton = Baton(config, settings)
+    await baton.start(background=False)
+    failed: list[tuple[int, Any]] = []
+    created = updated = 0
+    try:
+        for start in range(0, len(items), CHUNK):
+            async with baton.ctx.uow() as uow:
+                results = await upsert_many(uow, items[start : start + CHUNK], actor="import")
+            for r in results:
+                if not r.ok:
+                    failed.append((start + r.index + 2, r.errors))
+                elif r.created:
+                    created += 1
+                else:
+                    updated += 1
+    finally:
+        await baton.stop()
     print(f"{created} created, {updated} updated, {len(failed)} failed")
     for line, errors in failed[:50]:
         print(f"  line {line}: " + "; ".join(f"{e.field}: {e.message}" for e in errors))

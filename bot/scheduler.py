@@ -141,6 +141,8 @@ class Scheduler:
             task.add_done_callback(self._tasks.discard)
 
     async def arm(self) -> None:
+        if self._lock.locked():
+            return  # a pass is running; it re-arms for what remains when it ends
         async with self.ctx.uow() as uow:
             nxt = as_utc(await timers.next_due_at(uow))
         if nxt is None:

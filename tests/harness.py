@@ -31,6 +31,8 @@ class Harness:
             bot_token=TOKEN,
             users={p.slack_id: {"name": p.id, "real_name": p.name, "tz": "Asia/Tokyo"} for p in self.config.people},
         )
+        # Slack's 3 s trigger lifetime is wall time; a CI machine under load must not turn it into flakiness.
+        self.emu.trigger_ttl = 30.0
         self.baton: Baton | None = None
         self._runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None

@@ -10,24 +10,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.context import UnitOfWork
 from bot.models import Timer
 
 
 async def schedule(uow: UnitOfWork, kind: str, subject: str, due_at: datetime, data: dict[str, Any] | None = None) -> None:
-    """Idempotent: the same (kind, subject, due_at) is one timer however often it is scheduled."""
-    exists = await uow.session.scalar(
-        select(Timer.id).where(Timer.kind == kind, Timer.subject == subject, Timer.due_at == due_at)
+    """Idempotent: the same (kind, subject, due_at) is one timer however often it is scheduled
+    (one statement; the unique constraint decides, also between processes)."""
+    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[uow.session.bind.dialect.name]
+    await uow.session.execute(
+        insert(Timer)
+        .values(kind=kind, subject=subject, due_at=due_at, data=data or {})
+        .on_conflict_do_nothing(index_elements=["kind", "subject", "due_at"])
     )
-    if exists:
-        return
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(Timer(kind=kind, subject=subject, due_at=due_at, data=data or {}))
-    except IntegrityError:  # another process scheduled it at the same moment
-        pass
 
 
 async def cancel(uow: UnitOfWork, subject: str, kinds: tuple[str, ...] | None = None) -> int:

@@ -9,3 +9,8 @@ from handlers.api import leads
 
 def routes(app: web.Application) -> None:
     leads.routes(app)
+    __import__("handlers.api.opportunities", fromlist=["routes"]).routes(app)  # opportunities (issue 5)
+    from handlers.api import admin  # noqa: PLC0415
+
+    admin.routes(app)
+    __import__("handlers.api.accounts", fromlist=["routes"]).routes(app)  # customer success (issue 7)
