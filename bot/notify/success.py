@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import UnitOfWork, subscribe
-from bot.domain import accounts as _accounts  # noqa: F401  (registers the won-deal subscriber)
+
 from bot.domain.accounts import UpsellHandedOff, cs_team, today
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at

@@ -9,28 +9,11 @@ from aiohttp import web
 from bot.app import BATON_KEY
 from bot.domain import accounts, health
 from bot.domain.health_alerts import refresh
-from handlers.api.auth import MAX_BATCH, bad, json_body, json_response, require_token
+from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
 
 
 async def post_accounts(request: web.Request) -> web.Response:
-    require_token(request)
-    body = await json_body(request)
-    single = isinstance(body, dict) and "accounts" not in body
-    items = [body] if single else (body.get("accounts") if isinstance(body, dict) else body)
-    if not isinstance(items, list) or not items:
-        return bad(400, {"error": "send one account object, a list of accounts, or {\"accounts\": [...]}"})
-    if len(items) > MAX_BATCH:
-        return bad(413, {"error": f"at most {MAX_BATCH} accounts per request"})
-    baton = request.app[BATON_KEY]
-    async with baton.ctx.uow() as uow:
-        results = await accounts.upsert(uow, items, actor="api")
-        out = [r.as_dict() for r in results]
-    if single:
-        r = results[0]
-        return json_response(out[0], status=(201 if r.created else 200) if r.ok else 422)
-    ok = sum(r.ok for r in results)
-    status = 200 if ok == len(results) else (207 if ok else 422)
-    return json_response({"ok": ok, "failed": len(results) - ok, "results": out}, status=status)
+    return await upsert_endpoint(request, "accounts", lambda uow, items: accounts.upsert(uow, items, actor="api"))
 
 
 async def post_signals(request: web.Request) -> web.Response:

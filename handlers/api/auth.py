@@ -67,3 +67,29 @@ json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_asci
 
 def bad(status: int, payload: dict[str, Any]) -> web.Response:
     return json_response(payload, status=status)
+
+
+async def upsert_endpoint(request: web.Request, key: str, upsert: Any) -> web.Response:
+    """The one shape of every upsert API: one object, a list, or `{key: [...]}`.
+
+    One object answers 201 created / 200 updated / 422; a batch answers 200 all ok / 207 some /
+    422 none, with a result per item. `upsert(uow, items)` returns results with `ok`, `created`
+    and `as_dict()`; each item is its own savepoint, so a bad item writes nothing.
+    """
+    require_token(request)
+    body = await json_body(request)
+    single = isinstance(body, dict) and key not in body
+    items = [body] if single else (body.get(key) if isinstance(body, dict) else body)
+    if not isinstance(items, list) or not items:
+        return bad(400, {"error": f"send one object, a list, or {{\"{key}\": [...]}}"})
+    if len(items) > MAX_BATCH:
+        return bad(413, {"error": f"at most {MAX_BATCH} {key} per request"})
+    async with request.app[BATON_KEY].ctx.uow() as uow:
+        results = await upsert(uow, items)
+        out = [r.as_dict() for r in results]
+    if single:
+        r = results[0]
+        return json_response(out[0], status=(201 if r.created else 200) if r.ok else 422)
+    ok = sum(r.ok for r in results)
+    status = 200 if ok == len(results) else (207 if ok else 422)
+    return json_response({"ok": ok, "failed": len(results) - ok, "results": out}, status=status)

@@ -10,27 +10,11 @@ from bot.app import BATON_KEY
 from bot.domain.events import history
 from bot.domain.leads import add_activities, ingest
 from bot.models import Lead
-from handlers.api.auth import MAX_BATCH, bad, json_body, json_response, require_token
+from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
 
 
 async def post_leads(request: web.Request) -> web.Response:
-    require_token(request)
-    body = await json_body(request)
-    single = isinstance(body, dict) and "leads" not in body
-    items = [body] if single else (body.get("leads") if isinstance(body, dict) else body)
-    if not isinstance(items, list) or not items:
-        return bad(400, {"error": "send one lead object, a list of leads, or {\"leads\": [...]}"})
-    if len(items) > MAX_BATCH:
-        return bad(413, {"error": f"at most {MAX_BATCH} leads per request"})
-    baton = request.app[BATON_KEY]
-    async with baton.ctx.uow() as uow:
-        results = await ingest(uow, items, actor="api")
-    if single:
-        r = results[0]
-        return json_response(r.as_dict(), status=(201 if r.created else 200) if r.ok else 422)
-    ok = sum(r.ok for r in results)
-    status = 200 if ok == len(results) else (207 if ok else 422)
-    return json_response({"ok": ok, "failed": len(results) - ok, "results": [r.as_dict() for r in results]}, status=status)
+    return await upsert_endpoint(request, "leads", lambda uow, items: ingest(uow, items, actor="api"))
 
 
 def _lead_id(request: web.Request) -> int:
