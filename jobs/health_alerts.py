@@ -9,12 +9,12 @@ import logging
 from bot.context import UnitOfWork
 from bot.domain import health_alerts, sla
 from bot.models import Alert, Timer
-from bot.scheduler import on_timer
+from jobs.sla import for_subject
 
 log = logging.getLogger(__name__)
 
 
-@on_timer(health_alerts.ESCALATE)
+@for_subject("alert", sla.BREACH)
 async def on_escalate(uow: UnitOfWork, timer: Timer) -> None:
     kind, _, rest = timer.subject.partition(":")
     if kind != "alert" or not rest.isdigit():

@@ -1,92 +1,43 @@
-"""What happens when an MQL's SLA timers come due: warning, breach (+ escalation), reassignment.
+"""The one SLA engine's timers, dispatched by the kind of thing being timed.
 
-Every handler runs inside the claiming transaction of bot/scheduler.py, so a timer fires exactly
-once across processes and restarts. Each is defensive: a timer whose lead is gone, already decided,
-or whose clock was restarted since (reassignment, a new MQL episode) does nothing.
+Every hand-off clock (an MQL: ``lead:12``, an FS hand-off: ``opportunity:7``, a health alert:
+``alert:3`` …) is planned by bot/domain/sla.py and fires the same timer kinds; the flow that owns
+the subject registers what happens with ``@for_subject(prefix, kind)`` (jobs/mql_sla.py,
+jobs/relay_sla.py, jobs/health_alerts.py). Each handler runs inside the claiming transaction of
+bot/scheduler.py, so a timer fires exactly once across processes and restarts.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from bot.clock import as_utc
 from bot.context import UnitOfWork
 from bot.domain import sla
-from bot.domain.leads import next_rep, reassign
-from bot.models import Lead, Stage, Timer
-from bot.notify import sla as notify
+from bot.models import Timer
 from bot.scheduler import on_timer
 
 log = logging.getLogger(__name__)
 
-# Clocks of other hand-offs (subject "opportunity:12" …) use the same timer kinds; their handlers
-# register here by subject prefix (e.g. jobs/relay_sla.py) and are dispatched before the lead ones.
-_by_subject: dict[tuple[str, str], Any] = {}
+Handler = Callable[[UnitOfWork, Timer], Awaitable[None]]
+_by_subject: dict[tuple[str, str], Handler] = {}
 
 
-def for_subject(prefix: str, kind: str) -> Any:
-    def deco(fn: Any) -> Any:
+def for_subject(prefix: str, kind: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
         _by_subject[(prefix, kind)] = fn
         return fn
 
     return deco
 
 
-async def _other_subject(uow: UnitOfWork, timer: Timer) -> bool:
+async def dispatch(uow: UnitOfWork, timer: Timer) -> None:
     fn = _by_subject.get((timer.subject.partition(":")[0], timer.kind))
     if fn is None:
-        return False
+        log.info("no %s handler for %s; nothing to do", timer.kind, timer.subject)
+        return
     await fn(uow, timer)
-    return True
 
 
-async def _open_lead(uow: UnitOfWork, timer: Timer) -> Lead | None:
-    lead_id = sla.subject_lead_id(timer.subject)
-    if lead_id is None:
-        return None
-    lead = await uow.session.get(Lead, lead_id)
-    if lead is None or lead.stage != Stage.mql:
-        return None
-    if not sla.is_current(timer.data, lead.sla_due_at):
-        log.info("stale %s timer %s for lead %s ignored", timer.kind, timer.id, lead_id)
-        return None
-    return lead
-
-
-@on_timer(sla.WARN)
-async def on_warn(uow: UnitOfWork, timer: Timer) -> None:
-    if await _other_subject(uow, timer):
-        return
-    lead = await _open_lead(uow, timer)
-    if lead is None:
-        return
-    if uow.now() >= as_utc(lead.sla_due_at):
-        return  # fired late (the bot was down): the breach, due too, says it instead
-    await notify.warn(uow, lead, timer.id)
-
-
-@on_timer(sla.BREACH)
-async def on_breach(uow: UnitOfWork, timer: Timer) -> None:
-    if await _other_subject(uow, timer):
-        return
-    lead = await _open_lead(uow, timer)
-    if lead is None:
-        return
-    config = uow.config
-    clock = config.sla.mql_response
-    await notify.breach(uow, lead, timer.id, escalate=clock.escalate_to_manager)
-    if lead.assignee_id:  # claim mode has nobody to move the lead from
-        await sla.schedule_reassign(uow, clock, timer.subject, config.team_calendar(lead.team_id), lead.sla_due_at)
-
-
-@on_timer(sla.REASSIGN)
-async def on_reassign(uow: UnitOfWork, timer: Timer) -> None:
-    lead = await _open_lead(uow, timer)
-    if lead is None or not lead.assignee_id:
-        return
-    to = await next_rep(uow, lead.team_id, exclude=frozenset({lead.assignee_id}))
-    if to is None:
-        log.info("lead %s: nobody eligible to take it over; it stays with %s", lead.id, lead.assignee_id)
-        return
-    await reassign(uow, lead, to, "sla_breach", actor="system")
+for _kind in (sla.WARN, sla.BREACH, sla.REASSIGN):
+    on_timer(_kind)(dispatch)

@@ -21,7 +21,6 @@ from bot.domain.accounts import cs_team
 from bot.models import Account, Alert
 
 KIND = "health_drop"
-ESCALATE = "health_alert_escalate"  # timer kind (handled in jobs/health_alerts.py)
 OPEN_STATES = ("open", "acknowledged", "snoozed", "escalated")
 UNANSWERED = ("open", "snoozed")  # what the SLA escalates
 
@@ -157,12 +156,12 @@ async def evaluate(uow: UnitOfWork, acc: Account, day: date, result: health.Resu
 async def _start_clock(uow: UnitOfWork, alert: Alert, start: datetime) -> None:
     plan = sla.plan(_clock(uow), alert.data, _calendar(uow), as_utc(start))
     alert.data = {**alert.data, "due_at": plan.due_at.isoformat()}
-    await timers.schedule(uow, ESCALATE, subject(alert.id), plan.due_at, {"due_at": plan.due_at.isoformat()})
+    # The SLA engine's breach timer; jobs/health_alerts.py says what a breach means for an alert.
+    await timers.schedule(uow, sla.BREACH, subject(alert.id), plan.due_at, {"due_at": plan.due_at.isoformat()})
     await uow.session.flush()
 
 
 async def _stop(uow: UnitOfWork, alert: Alert) -> None:
-    await timers.cancel(uow, subject(alert.id), (ESCALATE,))
     await sla.stop(uow, subject(alert.id))
 
 
