@@ -319,7 +319,7 @@ async def test_probabilistic_faults_are_seeded(emu, client):
             outcomes.append(True)
         except SlackApiError:
             outcomes.append(False)
-    assert True in outcomes and False in outcomes
+    assert set(outcomes) == {True, False}  # some calls faulted, some did not
     assert len(emu.messages) == outcomes.count(True) and emu.faults_injected == outcomes.count(False)
     emu.clear_faults()
     await client.chat_postMessage(channel="C1", text="clean")

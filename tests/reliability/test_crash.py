@@ -97,7 +97,16 @@ async def test_sigkill_during_bursts_loses_and_doubles_nothing(tmp_path):
             if set(cards_per_lead(emu)) >= {str(i) for i in acked}:
                 break
             await asyncio.sleep(0.1)
-        await asyncio.sleep(6)  # past the 4 s deadline of the last leads, on the real clock of the bot process
+        # The bot process runs on the real clock: wait (bounded) until every lead still undecided has
+        # had its 4 s SLA breach escalated to the manager.
+        def escalated(ext: str) -> bool:
+            company = f"クラッシュ{ext[1:]}社"
+            return any(company in (m.get("text") or "") for m in emu.messages if m["channel"] == emu.dm_channel(MANAGER))
+
+        for _ in range(200):
+            if all(escalated(ext) for lead_id, ext in acked.items() if lead_id not in decided):
+                break
+            await asyncio.sleep(0.1)
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {API}"}) as s:
             stages = {}
             for lead_id in acked:
