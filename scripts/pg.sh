@@ -19,9 +19,11 @@ fi
 case "${1:-start}" in
   start)
     if ! "${RUNAS[@]}" "$BIN/pg_ctl" -D "$PGDIR" status >/dev/null 2>&1; then
-      rm -rf "$PGDIR"; mkdir -p "$PGDIR"
-      [ ${#RUNAS[@]} -gt 0 ] && chown postgres "$PGDIR"
-      "${RUNAS[@]}" "$BIN/initdb" -D "$PGDIR" -U postgres -A trust --no-sync >/dev/null
+      if [ ! -f "$PGDIR/PG_VERSION" ]; then  # a new cluster; an existing one is started as it is
+        rm -rf "$PGDIR"; mkdir -p "$PGDIR"
+        [ ${#RUNAS[@]} -gt 0 ] && chown postgres "$PGDIR"
+        "${RUNAS[@]}" "$BIN/initdb" -D "$PGDIR" -U postgres -A trust --no-sync >/dev/null
+      fi
       "${RUNAS[@]}" "$BIN/pg_ctl" -D "$PGDIR" -l "$PGDIR/server.log" -w \
         -o "-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
     fi

@@ -24,6 +24,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
@@ -344,7 +345,22 @@ class Delivery:
                 values["attempts"] = OutboxMessage.attempts - 1
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
 
-    async def _finish(
+    async def _finish(self, row_id: int, status: str, **kw: Any) -> None:
+        """Record the outcome. Slack has already acted, so a database blip must not lose the record
+        (the row would wait out its lease as "in doubt"): retry until the database answers."""
+        delay = 0.2
+        for attempt in range(40):
+            try:
+                await self._record(row_id, status, **kw)
+                return
+            except (DBAPIError, OSError, ConnectionError) as e:
+                if attempt == 39:
+                    raise
+                log.warning("cannot record outbox %s as %s yet (%s); retrying", row_id, status, type(e).__name__)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    async def _record(
         self,
         row_id: int,
         status: str,
