@@ -12,26 +12,37 @@ from handlers.common import actor, baton_of, locale_for, refusal_text, tell
 
 
 def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get("value") or {}
+    entry = values.get(block) if isinstance(values, dict) else None
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _text(v: Any) -> str | None:
+    """Slack sends strings; anything else is treated as absent rather than trusted."""
+    return v if isinstance(v, str) and v.strip() else None
+
+
+def _option(entry: dict[str, Any]) -> str | None:
+    opt = entry.get("selected_option")
+    return _text(opt.get("value")) if isinstance(opt, dict) else None
 
 
 def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, str | None, date | None]:
-    values = (view.get("state") or {}).get("values") or {}
-    try:
-        lead_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        lead_id = None
-    reason = (_value(values, "reason").get("selected_option") or {}).get("value")
-    note = _value(values, "note").get("value")
-    picked = _value(values, "reapproach_date").get("selected_date")
-    preset = (_value(values, "reapproach").get("selected_option") or {}).get("value")
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else {}
+    meta = _text(view.get("private_metadata"))
+    lead_id = int(meta) if meta and meta.isdigit() else None
+    reason = _option(_value(values, "reason"))
+    note = _text(_value(values, "note").get("value"))
+    picked = _text(_value(values, "reapproach_date").get("selected_date"))
+    preset = _option(_value(values, "reapproach"))
     when = None
     if picked:
         try:
             when = date.fromisoformat(picked)
         except ValueError:
             when = today  # rejected by validation as "not in the future"
-    elif preset and preset.isdigit():
+    elif preset and preset.isdigit() and len(preset) <= 4:
         when = today + timedelta(days=int(preset))
     return lead_id, reason, note, when
 

@@ -105,3 +105,43 @@ def test_user_text_cannot_become_markup(text):
     out = escape_mrkdwn(text)
     assert "<" not in out and ">" not in out
     assert "&" not in out.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+
+
+# -- slash-command arguments and modal values -------------------------------------------------------
+words = st.sampled_from(["team", "diff", "submit", "since", "month", "quarter", "2026-11-01", "<@U0KATO>", "<@U0MGR|sato>", "@kato", "2026-13-45", "--", "\u3000", "ｓｕｂｍｉｔ"])
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(text=st.lists(words | st.text(max_size=12), max_size=6).map(" ".join))
+def test_forecast_arguments_parse_or_get_usage(text):
+    from handlers.commands.forecast import Args, parse
+
+    parsed = parse(text, CONFIG)  # None means "show the usage"; never an exception
+    assert parsed is None or isinstance(parsed, Args)
+
+
+modal_values = st.dictionaries(
+    st.sampled_from(["reason", "note", "reapproach", "reapproach_date", "x"]),
+    st.dictionaries(
+        st.sampled_from(["value", "other"]),
+        st.fixed_dictionaries(
+            {},
+            optional={"value": json_scalars, "selected_option": st.none() | st.fixed_dictionaries({"value": json_scalars}), "selected_date": json_scalars},
+        ),
+        max_size=2,
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(values=modal_values, meta=json_scalars)
+def test_reject_modal_values_never_crash_the_parser(values, meta):
+    from datetime import date
+
+    from handlers.views.mql_reject_modal import parse
+
+    view = {"private_metadata": meta if isinstance(meta, str) else str(meta), "state": {"values": values}}
+    lead_id, reason, note, when = parse(view, date(2026, 11, 24))
+    assert lead_id is None or isinstance(lead_id, int)
+    assert when is None or isinstance(when, date)
