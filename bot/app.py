@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
@@ -80,12 +81,31 @@ class Baton:
             event_id = body.get("event_id") if isinstance(body, dict) else None
             if event_id and not await baton.first_time(f"event:{event_id}"):
                 return  # Bolt acks unhandled events itself
+            if await baton.refuse_outsider(body):
+                return BoltResponse(status=200, body="")  # the ack: Slack closes a modal / shows nothing
             return await next()
 
         from handlers import register
 
         register(bolt)
         return bolt
+
+    async def refuse_outsider(self, body: dict[str, Any]) -> bool:
+        """Buttons, modals and commands are for people of app.yaml only: anyone else is told so
+        privately, before any listener runs, and nothing changes."""
+        if not isinstance(body, dict):
+            return False
+        kind = body.get("type") or ("command" if body.get("command") else None)
+        if kind not in ("block_actions", "view_submission", "command", "shortcut", "message_action"):
+            return False
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        if not user or self.config.person_by_slack(user) is not None:
+            return False
+        from handlers.common import tell
+
+        async with self.ctx.uow() as uow:
+            await tell(uow, body, user, self.ctx.messages.text(self.config.company.locale, "not_in_config", user=f"<@{user}>"))
+        return True
 
     async def first_time(self, request_id: str) -> bool:
         try:
