@@ -1,0 +1,51 @@
+"""Who may do what, as one table over the example team of app.yaml: every decision surface's
+permission rule against every role (IS rep, another IS rep, AE, another AE, CSM, the managers,
+marketing, outsider). The flow tests prove each handler asks its rule; this proves the rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from bot.config import load_config
+from bot.domain import forecast, health_alerts, recycle, relay
+from bot.domain.leads import may_decide
+from bot.models import Account, Lead, Opportunity, Recycle
+from handlers.actions.deal_edit import may_edit
+from tests.conftest import ROOT
+
+CONFIG = load_config(ROOT / "app.yaml")
+UOW = SimpleNamespace(config=CONFIG)
+PERSONAS = {
+    "is_rep_owner": "tanaka", "is_rep_same_team": "suzuki", "is_rep_other_team": "ito", "is_manager": "sato",
+    "ae_owner": "kato", "ae_other": "yoshida", "fs_manager": "nakamura", "csm": "matsumoto", "cs_manager": "yamamoto",
+    "marketing": "yamada", "cro": "inoue", "outsider": None,
+}  # fmt: skip
+
+LEAD = Lead(id=1, team_id="is_enterprise", owner_id="tanaka", assignee_id="tanaka", stage="mql")
+SAL = Lead(id=2, team_id="is_enterprise", owner_id="tanaka", assignee_id="tanaka", stage="sal")
+DEAL = Opportunity(id=3, name="d", team_id="field_sales", owner_id="kato")
+LOOP = Recycle(id=4, entity_type="lead", entity_id=1, team_id="is_enterprise", owner_id="tanaka", due_date=date(2026, 12, 1))
+ACCOUNT = Account(id=5, name="a", csm_id="matsumoto", ae_id="kato")
+
+RULES = {
+    # surface: (rule, the personas allowed)
+    "mql.accept_or_reject": (lambda p: may_decide(CONFIG, LEAD, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
+    "sal.qualify_or_disqualify": (lambda p: relay.may_work_sal(CONFIG, SAL, p), {"is_rep_owner", "is_manager"}),
+    "handoff.accept_or_send_back": (lambda p: relay.may_decide_handoff(CONFIG, DEAL, p), {"ae_owner", "fs_manager"}),
+    "deal.edit": (lambda p: may_edit(DEAL, p), {"ae_owner", "is_manager", "fs_manager", "cs_manager", "cro"}),
+    "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
+    "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
+    "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
+    "manager_commands": (lambda p: p is not None and p.is_manager, {"is_manager", "fs_manager", "cs_manager", "cro"}),
+}
+
+
+@pytest.mark.parametrize("surface", sorted(RULES))
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_who_may_do_what(surface, persona):
+    rule, allowed = RULES[surface]
+    person = CONFIG.person(PERSONAS[persona]) if PERSONAS[persona] else None
+    assert rule(person) is (persona in allowed)
