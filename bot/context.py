@@ -67,7 +67,10 @@ class UnitOfWork:
     ctx: Context
     session: AsyncSession
     events: list[Any] = field(default_factory=list)
+    # Lookups worth doing once per transaction (e.g. who has opened App Home).
+    cache: dict[str, Any] = field(default_factory=dict)
     _dispatched: int = 0
+    _deferred: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
     @property
     def config(self) -> AppConfig:
@@ -90,10 +93,18 @@ class UnitOfWork:
             del self.events[mark:]
             raise
 
+    def once(self, key: str, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run `fn` once, after the events are dispatched (a batch refreshes a roll-up once, not per item)."""
+        self._deferred[key] = fn
+
     async def dispatch(self) -> None:
-        # Subscribers may emit further events; run until quiet.
-        while self._dispatched < len(self.events):
-            event = self.events[self._dispatched]
-            self._dispatched += 1
-            for fn in _subscribers.get(type(event), ()):
-                await fn(self, event)
+        # Subscribers may emit further events, and deferred work may too; run until quiet.
+        while self._dispatched < len(self.events) or self._deferred:
+            while self._dispatched < len(self.events):
+                event = self.events[self._dispatched]
+                self._dispatched += 1
+                for fn in _subscribers.get(type(event), ()):
+                    await fn(self, event)
+            deferred, self._deferred = self._deferred, {}
+            for fn in deferred.values():
+                await fn()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.config_sections.notifications import KINDS
 from bot.context import UnitOfWork, subscribe
@@ -78,14 +78,21 @@ async def publish_home(uow: UnitOfWork, person_id: str) -> OutboxMessage | None:
 
 
 async def has_opened_home(uow: UnitOfWork, person_id: str) -> bool:
-    """A primary-key lookup (stage changes call this for every person they touch)."""
-    return await uow.session.get(NotificationPreference, (person_id, OPENED_KEY)) is not None
+    """Stage changes ask this for every person they touch: one query per transaction, not per ask."""
+    opened = uow.cache.get("home_opened")
+    if opened is None:
+        rows = await uow.session.execute(
+            select(NotificationPreference.person_id).where(NotificationPreference.kind == OPENED_KEY)
+        )
+        opened = uow.cache["home_opened"] = {pid for (pid,) in rows}
+    return person_id in opened
 
 
 async def mark_opened(uow: UnitOfWork, person_id: str) -> None:
     if not await has_opened_home(uow, person_id):
         uow.session.add(NotificationPreference(person_id=person_id, kind=OPENED_KEY, mode="yes", updated_at=uow.now()))
         await uow.session.flush()
+        uow.cache["home_opened"].add(person_id)
 
 
 async def refresh(uow: UnitOfWork, person_ids: set[str]) -> None:

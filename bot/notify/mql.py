@@ -77,7 +77,7 @@ async def post_card(uow: UnitOfWork, lead_id: int) -> None:
         thread_key=rollup_key(rollup.id) if rollup else None,
     )  # fmt: skip
     if rollup:
-        await refresh_rollup(uow, rollup)
+        uow.once(rollup_key(rollup.id), lambda: refresh_rollup(uow, rollup))
 
 
 async def update_card_decided(uow: UnitOfWork, ev: StageChanged) -> None:
@@ -96,7 +96,7 @@ async def update_card_decided(uow: UnitOfWork, ev: StageChanged) -> None:
     if lead.rollup_id:
         rollup = await uow.session.get(Rollup, lead.rollup_id)
         if rollup:
-            await refresh_rollup(uow, rollup)
+            uow.once(rollup_key(rollup.id), lambda: refresh_rollup(uow, rollup))
 
 
 async def _burst_rollup(uow: UnitOfWork, lead: Lead, channel: str) -> Rollup | None:
