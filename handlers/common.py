@@ -30,17 +30,21 @@ def action_int(body: dict[str, Any]) -> int | None:
         return None
 
 
-async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, text: str) -> None:
-    """A private reply next to where the user acted (ephemeral), through the one delivery path."""
+async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | dict[str, Any]) -> None:
+    """A private reply next to where the user acted (ephemeral), through the one delivery path.
+
+    `message` is a text or a rendered message (`{"text", "blocks"}`).
+    """
+    msg = {"text": message} if isinstance(message, str) else dict(message)
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or body.get("channel_id")
     if channel:
         thread = (body.get("message") or {}).get("thread_ts")
-        payload = {"channel": channel, "user": user, "text": text}
+        payload = {"channel": channel, "user": user, **msg}
         if thread:
             payload["thread_ts"] = thread
         await enqueue(uow, "chat.postEphemeral", payload)
     else:  # e.g. from a modal or App Home: a DM is the only private place
-        await enqueue(uow, "chat.postMessage", {"channel": user, "text": text})
+        await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
 
 
 def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:

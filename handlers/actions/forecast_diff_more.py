@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.domain import forecast as fc
 from bot.models import Timer
 from bot.notify import forecast as nf
-from handlers.commands.forecast import reply, show_diff, text_msg
-from handlers.common import actor, baton_of, locale_for
+from handlers.commands.forecast import show_diff, text_msg
+from handlers.common import actor, baton_of, locale_for, tell
 
 REST = 200  # changes listed by "show all" (chunked into sections)
 
@@ -24,7 +24,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     cap = baton.config.forecast.diff_cap
     async with baton.ctx.uow() as uow:
         if person is None:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
         elif len(parts) == 4 and parts[0] == "s":
             _, subj, kind, since = parts
             subject = "team" if subj.startswith("team=") else subj
@@ -37,15 +37,15 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
             timer = await uow.session.get(Timer, int(parts[1]))
             rep = parts[2]
             if timer is None or not fc.may_view(uow, person.id, rep):
-                await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
+                await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             else:
                 data = timer.data or {}
                 at = (data.get("baseline_at") or {}).get(rep)
                 res = await fc.diff_for(uow, [rep], data.get("period") or "quarter", baseline=(data.get("baselines") or {}).get(rep, []),
                                         baseline_at=datetime.fromisoformat(at) if at else None)  # fmt: skip
-                await reply(uow, body, user, nf.diff_message(uow, locale, res, nf.who(uow, rep), offset=cap, limit=REST))
+                await tell(uow, body, user, nf.diff_message(uow, locale, res, nf.who(uow, rep), offset=cap, limit=REST))
         else:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.usage"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.usage"))
     await ack()
 
 

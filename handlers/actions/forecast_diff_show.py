@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.commands.forecast import reply, show_diff, text_msg
-from handlers.common import actor, baton_of, locale_for
+from handlers.commands.forecast import show_diff, text_msg
+from handlers.common import actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -17,7 +17,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     rep, _, kind = ((body.get("actions") or [{}])[0].get("value") or "").partition(":")
     async with baton.ctx.uow() as uow:
         if person is None:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
         else:
             await show_diff(uow, body, user, locale, person.id, rep or None, kind if kind in ("month", "quarter") else "quarter", None)
     await ack()

@@ -12,8 +12,8 @@ from bot.domain import forecast as fc
 from bot.models import Timer
 from bot.notify import forecast as nf
 from bot.slack.delivery import enqueue
-from handlers.commands.forecast import reply, text_msg
-from handlers.common import actor, baton_of, locale_for
+from handlers.commands.forecast import text_msg
+from handlers.common import actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -32,7 +32,7 @@ async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale
     async with baton.ctx.uow() as uow:
         timer = await uow.session.get(Timer, int(timer_id)) if timer_id.isdigit() else None
         if person is None or timer is None or person.id != rep:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             return
         data = timer.data or {}
         at = (data.get("baseline_at") or {}).get(rep)

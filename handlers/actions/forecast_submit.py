@@ -8,8 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.notify import forecast as nf
 from bot.slack.delivery import enqueue
-from handlers.commands.forecast import reply, text_msg
-from handlers.common import actor, baton_of, locale_for
+from handlers.commands.forecast import text_msg
+from handlers.common import actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -28,7 +28,7 @@ async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale
     """Decide and queue the modal (or a refusal) — committed before the ack."""
     async with baton.ctx.uow() as uow:
         if person is None:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
             return
         view = await nf.submit_modal(uow, locale, person.id, kind)
         await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})

@@ -17,7 +17,7 @@ from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.notify import forecast as nf
 from bot.slack.delivery import enqueue
-from handlers.common import actor, baton_of, locale_for
+from handlers.common import actor, baton_of, locale_for, tell
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -72,13 +72,6 @@ def parse(text: str, config: Any) -> Args | None:
     return args
 
 
-async def reply(uow: UnitOfWork, body: dict[str, Any], user: str, msg: dict[str, Any]) -> None:
-    """A private reply with blocks next to where the user acted; a DM from modals."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or body.get("channel_id")
-    if channel:
-        await enqueue(uow, "chat.postEphemeral", {"channel": channel, "user": user, **msg})
-    else:
-        await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
 
 
 def text_msg(uow: UnitOfWork, locale: str, key: str, **kw: Any) -> dict[str, Any]:
@@ -93,19 +86,19 @@ async def show_diff(
     if subject == "team":
         teams = fc.teams_managed(uow, caller)
         if not teams:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_team"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_team"))
             return
         owners, label, subj = fc.team_members(uow, teams[0]), uow.config.team(teams[0]).name, f"team={teams[0]}"
     else:
         rep = subject or caller
         if not fc.may_view(uow, caller, rep):
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             return
         owners, label, subj = [rep], nf.who(uow, rep), rep
     before = datetime.combine(since + timedelta(days=1), time(0), tzinfo=fc.tz(uow)) if since else None
     res = await fc.diff_for(uow, owners, kind, since=before)
     more = f"s|{subj}|{kind}|{since.isoformat() if since else ''}"
-    await reply(uow, body, user, nf.diff_message(uow, locale, res, label, offset=offset, limit=limit, more_value=more))
+    await tell(uow, body, user, nf.diff_message(uow, locale, res, label, offset=offset, limit=limit, more_value=more))
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -115,15 +108,15 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     args = parse(body.get("text") or "", baton.config)
     async with baton.ctx.uow() as uow:
         if person is None:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.not_in_config"))
         elif args is None:
-            await reply(uow, body, user, text_msg(uow, locale, "forecast.usage"))
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.usage"))
         elif args.sub == "show":
             rep = args.subject or person.id
             if fc.may_view(uow, person.id, rep):
-                await reply(uow, body, user, await nf.overview_message(uow, locale, rep))
+                await tell(uow, body, user, await nf.overview_message(uow, locale, rep))
             else:
-                await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
+                await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
         elif args.sub == "submit":
             view = await nf.submit_modal(uow, locale, person.id, args.kind)
             await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
@@ -132,9 +125,9 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
         else:  # team
             teams = fc.teams_managed(uow, person.id)
             if not teams:
-                await reply(uow, body, user, text_msg(uow, locale, "forecast.refused_team"))
+                await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_team"))
             for team_id in teams[:3]:
-                await reply(uow, body, user, await nf.team_message(uow, locale, team_id, args.kind))
+                await tell(uow, body, user, await nf.team_message(uow, locale, team_id, args.kind))
     await ack()
 
 
