@@ -19,8 +19,21 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.common import (
-    SECRET, TOKEN, Served, check_size, click_payload, goal, lead_rows, percentile, post_batches, press_all, result,
-    rounded, run_async, signed, temp_database,
+    SECRET,
+    TOKEN,
+    Served,
+    check_size,
+    click_payload,
+    finish,
+    goal,
+    lead_rows,
+    percentile,
+    post_batches,
+    press_all,
+    result,
+    run_async,
+    signed,
+    temp_database,
 )  # fmt: skip
 
 SIZES = {"smoke": {"c1": 15, "c50": 60, "warm": 5}, "full": {"c1": 300, "c50": 1500, "warm": 30}}
@@ -125,9 +138,7 @@ async def _run(size: str, worker: bool) -> dict[str, Any]:
             if runner:
                 await runner.cleanup()
             await served.stop()
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
 def run(size: str = "smoke", worker: bool = False) -> dict[str, Any]:

@@ -8,15 +8,24 @@ nothing, plus the open pipeline sum). Reports the ratio per size and the fitted 
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy import text
 
-from bench.common import BENCH_CONFIG, check_size, fit_exponent, goal, result, rounded, run_async, temp_database, utcnow
+from bench.common import (
+    BENCH_CONFIG,
+    finish,
+    fit_exponent,
+    goal,
+    main,
+    result,
+    rounded,
+    runner,
+    temp_database,
+    utcnow,
+)
 
 # leads_per_day × months → about 3.6 stage events per lead with the generator's conversion rates on
 # the bench config: full ≈ 10k, 100k and 1M stage events (the largest has ~55k opportunities).
@@ -142,16 +151,11 @@ async def _run(size: str) -> dict[str, Any]:
     if errors:
         res["notes"].append(f"not measured (raised): {errors}")
     res["notes"].append("best of 3 per function; data from bot/demo/generator.py on the bench config")
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
-def run(size: str = "smoke") -> dict[str, Any]:
-    return run_async(_run(check_size(size)))
+run = runner(_run)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", default="smoke")
-    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))
+    main(run)

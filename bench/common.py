@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -304,3 +305,29 @@ async def press_all(url: str, requests: list[tuple[bytes, dict[str, str]]], conc
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
     return latencies, wall, bad
+
+
+def finish(res: dict[str, Any]) -> dict[str, Any]:
+    """Every benchmark ends the same way: figures and ratios rounded for the report."""
+    res["figures"] = rounded(res["figures"])
+    res["ratios"] = rounded(res["ratios"])
+    return res
+
+
+def runner(coro_fn: Callable[[str], Awaitable[dict[str, Any]]]) -> Callable[[str], dict[str, Any]]:
+    """`run(size)` of a benchmark module, from its async `_run(size)`."""
+
+    def run(size: str = "smoke") -> dict[str, Any]:
+        return run_async(coro_fn(check_size(size)))
+
+    return run
+
+
+def main(run: Callable[[str], dict[str, Any]]) -> None:
+    """`python -m bench.NAME --size smoke|full`: print the result as JSON."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--size", default="smoke")
+    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))

@@ -6,16 +6,24 @@ from the Accept button of every card in the emulator)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
-import json
 import time
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import Served, check_size, goal, lead_rows, post_batches, result, rounded, run_async, temp_database
+from bench.common import (
+    Served,
+    finish,
+    goal,
+    lead_rows,
+    main,
+    post_batches,
+    result,
+    runner,
+    temp_database,
+)
 
 SIZES = {"smoke": {"mqls": 40, "rate": 5.0}, "full": {"mqls": 2000, "rate": 20.0}}
 CHANNELS = 4
@@ -88,16 +96,11 @@ async def _run(size: str) -> dict[str, Any]:
             )
         finally:
             await served.stop()
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
-def run(size: str = "smoke") -> dict[str, Any]:
-    return run_async(_run(check_size(size)))
+run = runner(_run)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", default="smoke")
-    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))
+    main(run)

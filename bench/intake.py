@@ -6,15 +6,22 @@ BENCH_PG_URL / BATON_TEST_PG_URL is set (a database created per run)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
 from sqlalchemy import insert
 
 from bench.common import (
-    Served, check_size, databases, goal, lead_rows, result, rounded, run_async, temp_database, utcnow,
+    Served,
+    databases,
+    finish,
+    goal,
+    lead_rows,
+    main,
+    result,
+    runner,
+    temp_database,
+    utcnow,
 )  # fmt: skip
 
 SIZES = {"smoke": {"single": 5, "batch_rows": 100, "batch": 50}, "full": {"single": 300, "batch_rows": 5000, "batch": 500}}
@@ -102,16 +109,11 @@ async def _run(size: str) -> dict[str, Any]:
         goal(res, f"{kind}_single_ratio", "≥ 0.5 of plain inserts", res["ratios"][f"{kind}_single"], res["ratios"][f"{kind}_single"] >= 0.5)
         goal(res, f"{kind}_no_failures", "every lead accepted", fig["failed"], fig["failed"] == 0)
     res["notes"].append("every lead scores ≥ threshold, so each is routed, gets SLA timers and a queued MQL card")
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
-def run(size: str = "smoke") -> dict[str, Any]:
-    return run_async(_run(check_size(size)))
+run = runner(_run)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", default="smoke")
-    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))
+    main(run)

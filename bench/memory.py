@@ -6,9 +6,7 @@ process yet, so that load is not part of this figure (see docs/performance.md)."
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,7 +14,16 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import API_TOKEN, check_size, goal, lead_rows, result, rounded, run_async, temp_database
+from bench.common import (
+    API_TOKEN,
+    finish,
+    goal,
+    lead_rows,
+    main,
+    result,
+    runner,
+    temp_database,
+)
 from bench.process import bulk, with_bot
 
 SIZES = {"smoke": {"rows": 1_000, "batches": 1, "batch": 20, "reads": 5, "settle": 0.3}, "full": {"rows": 100_000, "batches": 6, "batch": 500, "reads": 50, "settle": 1.0}}
@@ -63,16 +70,11 @@ async def _run(size: str) -> dict[str, Any]:
     res["ratios"]["peak_over_idle"] = peak_mb / (idle["VmHWM"] / 1024)
     goal(res, "peak_rss_mb", "< 200 MB", peak_mb, peak_mb < 200)
     res["notes"].append("load: intake batches + 50 lead reads; no digest/compliance trigger exists in the process yet")
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
-def run(size: str = "smoke") -> dict[str, Any]:
-    return run_async(_run(check_size(size)))
+run = runner(_run)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", default="smoke")
-    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))
+    main(run)

@@ -3,15 +3,20 @@ in the database, against the same start on an empty (migrated) database."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import check_size, goal, result, rounded, run_async, temp_database
+from bench.common import (
+    finish,
+    goal,
+    main,
+    result,
+    runner,
+    temp_database,
+)
 from bench.process import bulk, with_bot
 
 SIZES = {"smoke": {"timers": 2_000, "starts": 1}, "full": {"timers": 100_000, "starts": 2}}
@@ -42,16 +47,11 @@ async def _run(size: str) -> dict[str, Any]:
     res["ratios"]["ready_over_empty"] = loaded / floor
     goal(res, "ready_seconds", "< 3 s", loaded, loaded < 3.0)
     res["notes"].append(f"best of {n['starts']} start(s) each; the floor is the same command on an empty migrated SQLite database")
-    res["figures"] = rounded(res["figures"])
-    res["ratios"] = rounded(res["ratios"])
-    return res
+    return finish(res)
 
 
-def run(size: str = "smoke") -> dict[str, Any]:
-    return run_async(_run(check_size(size)))
+run = runner(_run)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", default="smoke")
-    print(json.dumps(run(p.parse_args().size), ensure_ascii=False, indent=1))
+    main(run)

@@ -70,3 +70,25 @@ def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:
             assignee=f"<@{assignee.slack_id}>" if assignee else "",
         )  # fmt: skip
     return msgs.text(locale, "busy_retry")
+
+
+async def open_account_modal(body: dict[str, Any], context: dict[str, Any], template: str, **values: Any) -> None:
+    """A customer-success button (churn, upsell …): check the account and the person, then open
+    its modal; refusals are private and change nothing."""
+    from bot.domain.health_alerts import may_act
+    from bot.models import Account
+    from bot.notify.common import team_locale_tz
+    from bot.notify.success import refusal_text
+
+    baton = baton_of(context)
+    user, person = actor(baton, body)
+    locale = locale_for(baton, person)
+    async with baton.ctx.uow() as uow:
+        acc = await uow.session.get(Account, action_int(body) or 0)
+        outcome = "not_found" if acc is None else ("churned" if acc.churned else ("ok" if may_act(uow, person, acc) else "not_allowed"))
+        if outcome != "ok":
+            await tell(uow, body, user, refusal_text(uow, locale, outcome))
+            return
+        _, tz = team_locale_tz(baton.config, None)
+        view = baton.ctx.messages.view(template, locale, tz, account=acc, **values)
+        await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
