@@ -69,6 +69,9 @@ class UnitOfWork:
     events: list[Any] = field(default_factory=list)
     # Lookups worth doing once per transaction (e.g. who has opened App Home).
     cache: dict[str, Any] = field(default_factory=dict)
+    # Rows a batch worked on, kept alive until commit: the session's identity map holds rows only
+    # weakly, so without this every subscriber's `session.get` would read them again.
+    held: list[Any] = field(default_factory=list)
     _dispatched: int = 0
     _deferred: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
@@ -92,6 +95,11 @@ class UnitOfWork:
         except BaseException:
             del self.events[mark:]
             raise
+
+    def upcoming(self, event_type: type[E]) -> list[E]:
+        """The event being dispatched and those of its type still queued behind it: a subscriber may
+        handle them as one batch now (in order with everything after) and skip them as they come."""
+        return [e for e in self.events[max(self._dispatched - 1, 0) :] if type(e) is event_type]
 
     def once(self, key: str, fn: Callable[[], Awaitable[None]]) -> None:
         """Run `fn` once, after the events are dispatched (a batch refreshes a roll-up once, not per item)."""

@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from typing import Any
+
+from sqlalchemy import Integer, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,35 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_rows_on_sqlite(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
+    """Give new rows their ids before a flush on SQLite, so the ORM inserts a batch with one
+    executemany instead of one INSERT … RETURNING per row (SQLAlchemy cannot match RETURNING rows
+    to objects on SQLite). Safe because every SQLite transaction here is BEGIN IMMEDIATE: this
+    connection is the only writer, and max(id)+1 is exactly the rowid SQLite would choose."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    pending: dict[Any, list[Any]] = {}
+    for obj in session.new:
+        mapper = inspect(obj).mapper
+        pk = mapper.primary_key
+        if len(pk) == 1 and pk[0].autoincrement in (True, "auto") and getattr(obj, mapper.get_property_by_column(pk[0]).key) is None:
+            pending.setdefault(mapper, []).append(obj)
+    conn = session.connection()
+    for mapper, objs in pending.items():
+        if len(objs) < 2:
+            continue
+        col = mapper.primary_key[0]
+        if not isinstance(col.type, Integer) and not isinstance(getattr(col.type, "_variant_mapping", {}).get("sqlite"), Integer):
+            continue
+        top = conn.execute(select(func.max(col))).scalar() or 0
+        key = mapper.get_property_by_column(col).key
+        objs.sort(key=lambda obj: inspect(obj).insert_order)  # ids in the order rows were added
+        for n, obj in enumerate(objs, start=top + 1):
+            setattr(obj, key, n)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import numbers as babel_numbers
@@ -149,6 +150,7 @@ def format_money(
     return f"{sign}{body}円" if lang == "ja" else f"{sign}¥{body}"
 
 
+@lru_cache(maxsize=4096)  # babel re-reads the locale's pattern per call; a card shows several numbers
 def format_number(n: int | float | Decimal, locale: str) -> str:
     """Thousands separators per locale (ja and en both use "1,234,567")."""
     return babel_numbers.format_decimal(n, locale=_BABEL_LOCALES[_lang(locale)])

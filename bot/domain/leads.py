@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc
 from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
-from bot.domain import routing, sla
+from bot.domain import routing, sla, timers
 from bot.domain.events import last_transition_from, record_transition
 from bot.domain.people import away_now
 from bot.domain.scoring import score_lead
@@ -149,89 +149,176 @@ def parse_lead(raw: Any) -> LeadIn | list[FieldError]:
 
 
 # -- intake ---------------------------------------------------------------------------------------
+#
+# A batch is worked set-wise: one lookup of the leads it names, one INSERT of the new ones, one read
+# of their activities, each team's rotation read once, one executemany of the SLA timers. Results
+# are exactly those of taking the items one by one; when that cannot be guaranteed (the same lead
+# twice in a batch, or a concurrent insert of the same lead), the batch is redone item by item.
+
+
+class _Sequential(Exception):
+    """The batch path cannot promise one-by-one results: redo the batch item by item."""
 
 
 async def ingest(uow: UnitOfWork, items: list[Any], actor: str = "api") -> list[IntakeResult]:
-    """Upsert a batch. Each item is its own savepoint: a bad item is reported, the others stand."""
-    results = []
+    """Upsert a batch. A bad item is reported and writes nothing; the others stand."""
+    results: dict[int, IntakeResult] = {}
+    good: list[tuple[int, LeadIn]] = []
     for i, raw in enumerate(items):
         parsed = parse_lead(raw)
         if isinstance(parsed, list):
-            results.append(IntakeResult(i, False, errors=parsed))
-            continue
-        for attempt in (1, 2):
-            try:
-                async with uow.savepoint():
-                    results.append(await _upsert_one(uow, i, parsed, actor))
-                break
-            except IntegrityError:
-                # Another request inserted the same external_id/email concurrently: now it's an update.
-                if attempt == 2:
-                    results.append(IntakeResult(i, False, errors=[FieldError("external_id", "conflict, retry")]))
-    return results
+            results[i] = IntakeResult(i, False, errors=parsed)
+        else:
+            good.append((i, parsed))
+    try:
+        async with uow.savepoint():
+            done = await _upsert_batch(uow, good, actor)
+    except (_Sequential, IntegrityError):
+        done = [await _upsert_alone(uow, i, parsed, actor) for i, parsed in good]
+    results.update((r.index, r) for r in done)
+    return [results[i] for i in range(len(items))]
 
 
-async def find_lead(uow: UnitOfWork, external_id: str | None, email: str | None) -> Lead | None:
-    s = uow.session
-    if external_id:
-        lead = await s.scalar(select(Lead).where(Lead.external_id == external_id))
-        if lead:
-            return lead
-    if email:
-        q = select(Lead).where(Lead.email == email).order_by(Lead.id)
-        if external_id:  # fall back to email only for a lead not already known under another id
-            q = q.where(Lead.external_id.is_(None))
-        return await s.scalar(q.limit(1))
-    return None
+async def _upsert_alone(uow: UnitOfWork, index: int, data: LeadIn, actor: str) -> IntakeResult:
+    for attempt in (1, 2):
+        try:
+            async with uow.savepoint():
+                return (await _upsert_batch(uow, [(index, data)], actor))[0]
+        except IntegrityError:
+            # Another request inserted the same external_id concurrently: the retry finds it (an update).
+            if attempt == 2:
+                return IntakeResult(index, False, errors=[FieldError("external_id", "conflict, retry")])
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Known:
+    """The leads a batch names, indexed by identity — external_id first; else email, and then only a
+    lead not known under another external_id — kept current as the batch creates and changes leads."""
+
+    by_external_id: dict[str, Lead]
+    by_email: dict[str, list[Lead]]  # oldest first: the first created wins
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, items: list[LeadIn]) -> _Known:
+        ids = {d.external_id for d in items if d.external_id}
+        emails = {d.email for d in items if d.email}
+        leads: dict[int, Lead] = {}
+        for col, values in ((Lead.external_id, ids), (Lead.email, emails)):
+            for chunk in _chunks(sorted(values)):
+                leads.update((lead.id, lead) for lead in (await uow.session.scalars(select(Lead).where(col.in_(chunk)))))
+        known = cls({}, {})
+        for lead in sorted(leads.values(), key=lambda lead: lead.id):
+            known.put(lead, (None, None))
+        return known
+
+    def find(self, external_id: str | None, email: str | None) -> Lead | None:
+        if external_id and external_id in self.by_external_id:
+            return self.by_external_id[external_id]
+        for lead in self.by_email.get(email or "", ()):
+            if not external_id or lead.external_id is None:
+                return lead
+        return None
+
+    def put(self, lead: Lead, was: tuple[str | None, str | None]) -> None:
+        old_id, old_email = was
+        if old_id != lead.external_id:
+            self.by_external_id.pop(old_id or "", None)
+        if lead.external_id:
+            self.by_external_id[lead.external_id] = lead
+        if old_email != lead.email and old_email in self.by_email:
+            self.by_email[old_email].remove(lead)
+        if lead.email and lead not in self.by_email.setdefault(lead.email, []):
+            self.by_email[lead.email].append(lead)
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    # Bound the IN lists: SQLite allows 32k parameters, and long lists stop using the index well.
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _default_tz(config: AppConfig) -> ZoneInfo:
     return ZoneInfo(config.company.timezone)
 
 
-async def _upsert_one(uow: UnitOfWork, index: int, data: LeadIn, actor: str) -> IntakeResult:
-    s, now, config = uow.session, uow.now(), uow.config
-    lead = await find_lead(uow, data.external_id, data.email)
-    created = lead is None
-    if lead is None:
-        lead = Lead(created_at=now, updated_at=now, stage=Stage.lead)
-        s.add(lead)
-    for name in LEAD_FIELDS:
-        value = getattr(data, name)
-        if value is not None:
-            setattr(lead, name, value)
-    if data.attributes():
-        lead.attributes = {**(lead.attributes or {}), **data.attributes()}
-    lead.updated_at = now
-    await s.flush()
-    if created:
-        await record_transition(uow, "lead", lead.id, None, Stage.lead, actor=actor, data={"source": lead.source})
-    new_activities = await _add_activities(uow, lead, data.activities, _default_tz(config))
-    await rescore_and_promote(uow, lead, actor=actor, force_mql=data.mql, new_activities=new_activities)
-    return IntakeResult(
-        index, True, lead.id, lead.external_id, lead.stage, lead.score, lead.owner_id or lead.assignee_id, created
+async def _upsert_batch(uow: UnitOfWork, items: list[tuple[int, LeadIn]], actor: str) -> list[IntakeResult]:
+    s, now = uow.session, uow.now()
+    known = await _Known.load(uow, [d for _, d in items])
+    touched: list[tuple[int, LeadIn, Lead, bool]] = []
+    seen: set[int] = set()
+    for index, data in items:
+        lead = known.find(data.external_id, data.email)
+        if lead is not None and id(lead) in seen:
+            raise _Sequential  # the same lead twice: its second item must see the first's promotion
+        created = lead is None
+        if lead is None:
+            lead = Lead(created_at=now, updated_at=now, stage=Stage.lead)
+            s.add(lead)
+        was = (lead.external_id, lead.email)
+        for name in LEAD_FIELDS:
+            value = getattr(data, name)
+            if value is not None:
+                setattr(lead, name, value)
+        if data.attributes():
+            lead.attributes = {**(lead.attributes or {}), **data.attributes()}
+        lead.updated_at = now
+        known.put(lead, was)
+        seen.add(id(lead))
+        touched.append((index, data, lead, created))
+    await s.flush()  # one INSERT for the new leads (their ids), UPDATEs for the known ones
+    uow.held += [lead for _, _, lead, _ in touched]
+    for _, _, lead, created in touched:
+        if created:
+            await record_transition(uow, "lead", lead.id, None, Stage.lead, actor=actor, data={"source": lead.source})
+    activity = await _add_activities_many(
+        uow, [(lead, data.activities, created) for _, data, lead, created in touched], _default_tz(uow.config)
     )
+    promotions = Promotions()
+    for _, data, lead, _ in touched:
+        listed, new = activity[lead.id]
+        await rescore_and_promote(
+            uow, lead, actor=actor, force_mql=data.mql, new_activities=new, activities=listed, promotions=promotions
+        )
+    await promotions.finish(uow)
+    return [
+        IntakeResult(index, True, lead.id, lead.external_id, lead.stage, lead.score, lead.owner_id or lead.assignee_id, created)
+        for index, _, lead, created in touched
+    ]
 
 
-async def _add_activities(uow: UnitOfWork, lead: Lead, items: list[ActivityIn], tz: ZoneInfo) -> int:
-    """Insert activities not seen before (same lead, type and moment); returns how many were new."""
-    if not items:
-        return 0
+Activities = list[tuple[str, datetime]]
+
+
+async def _add_activities_many(
+    uow: UnitOfWork, batch: list[tuple[Lead, list[ActivityIn], bool]], tz: ZoneInfo
+) -> dict[int, tuple[Activities, int]]:
+    """Insert activities not seen before (same lead, type and moment). Returns, per lead, all its
+    activities and how many were new."""
     now = uow.now()
-    wanted = {}
-    for a in items:
-        at = a.at or now
-        at = (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
-        wanted[(a.type, at)] = dict(a.model_extra or {})
-    existing = await uow.session.execute(
-        select(Activity.type, Activity.at).where(Activity.lead_id == lead.id, Activity.type.in_({k[0] for k in wanted}))
-    )
-    seen = {(t, as_utc(at)) for t, at in existing}
-    fresh = [(k, v) for k, v in wanted.items() if k not in seen]
-    for (kind, at), extra in fresh:
-        uow.session.add(Activity(lead_id=lead.id, type=kind, at=at, data={k: v for k, v in extra.items() if _json_safe(v)}))
-    await uow.session.flush()
-    return len(fresh)
+    existing: dict[int, Activities] = {lead.id: [] for lead, _, _ in batch}
+    old_ids = sorted(lead.id for lead, _, created in batch if not created)
+    for chunk in _chunks(old_ids):
+        rows = await uow.session.execute(select(Activity.lead_id, Activity.type, Activity.at).where(Activity.lead_id.in_(chunk)))
+        for lead_id, kind, at in rows:
+            existing[lead_id].append((kind, as_utc(at)))
+    fresh_rows: list[dict[str, Any]] = []
+    out: dict[int, tuple[Activities, int]] = {}
+    for lead, items, _ in batch:
+        seen = set(existing[lead.id])
+        wanted: dict[tuple[str, datetime], dict[str, Any]] = {}
+        for a in items:
+            at = a.at or now
+            at = (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
+            wanted[(a.type, at)] = dict(a.model_extra or {})
+        fresh = [(k, v) for k, v in wanted.items() if k not in seen]
+        fresh_rows += [
+            {"lead_id": lead.id, "type": kind, "at": at, "data": {k: v for k, v in extra.items() if _json_safe(v)}}
+            for (kind, at), extra in fresh
+        ]
+        out[lead.id] = (existing[lead.id] + [k for k, _ in fresh], len(fresh))
+    if fresh_rows:
+        await uow.session.execute(insert(Activity), fresh_rows)
+    return out
 
 
 async def add_activities(uow: UnitOfWork, lead_id: int, raw: Any, actor: str = "api") -> IntakeResult | list[FieldError]:
@@ -252,8 +339,8 @@ async def add_activities(uow: UnitOfWork, lead_id: int, raw: Any, actor: str = "
             errors += [FieldError(f"activities.{i}.{err.field}", err.message) for err in validation_errors(e)]
     if errors:
         return errors
-    new = await _add_activities(uow, lead, parsed, _default_tz(uow.config))
-    await rescore_and_promote(uow, lead, actor=actor, new_activities=new)
+    listed, new = (await _add_activities_many(uow, [(lead, parsed, False)], _default_tz(uow.config)))[lead.id]
+    await rescore_and_promote(uow, lead, actor=actor, new_activities=new, activities=listed)
     return IntakeResult(0, True, lead.id, lead.external_id, lead.stage, lead.score, lead.owner_id or lead.assignee_id)
 
 
@@ -268,10 +355,18 @@ def lead_record(lead: Lead, activity_types: list[str] | None = None) -> dict[str
 
 
 async def rescore_and_promote(
-    uow: UnitOfWork, lead: Lead, *, actor: str, force_mql: bool = False, new_activities: int = 0
+    uow: UnitOfWork,
+    lead: Lead,
+    *,
+    actor: str,
+    force_mql: bool = False,
+    new_activities: int = 0,
+    activities: Activities | None = None,
+    promotions: Promotions | None = None,
 ) -> None:
-    rows = await uow.session.execute(select(Activity.type, Activity.at).where(Activity.lead_id == lead.id))
-    activities = [(t, as_utc(at)) for t, at in rows]
+    if activities is None:
+        rows = await uow.session.execute(select(Activity.type, Activity.at).where(Activity.lead_id == lead.id))
+        activities = [(t, as_utc(at)) for t, at in rows]
     record = lead_record(lead, [t for t, _ in activities])
     score = score_lead(record, activities, uow.config.scoring, uow.now())
     lead.score, lead.score_breakdown = score.total, score.breakdown()
@@ -280,17 +375,42 @@ async def rescore_and_promote(
     # A recycled lead comes back only through *new* behaviour, not because it was sent again.
     returning = lead.stage == Stage.recycled
     if qualifies and lead.stage in PROMOTABLE and (not returning or new_activities or force_mql):
-        await promote_to_mql(uow, lead, record, actor=actor, returning=returning)
+        await promote_to_mql(uow, lead, record, actor=actor, returning=returning, promotions=promotions)
+
+
+@dataclass
+class Promotions:
+    """What promotions in one batch share: each team's rotation read once, SLA timers armed in one
+    statement by `finish`."""
+
+    rotations: dict[str, Rotation] = field(default_factory=dict)
+    timers: list[timers.TimerRow] = field(default_factory=list)
+
+    async def rotation(self, uow: UnitOfWork, team_id: str) -> Rotation:
+        if team_id not in self.rotations:
+            self.rotations[team_id] = await Rotation.load(uow, team_id)
+        return self.rotations[team_id]
+
+    async def finish(self, uow: UnitOfWork) -> None:
+        await timers.schedule_many(uow, self.timers)
+        self.timers = []
 
 
 async def promote_to_mql(
-    uow: UnitOfWork, lead: Lead, record: dict[str, Any], *, actor: str, returning: bool = False
+    uow: UnitOfWork,
+    lead: Lead,
+    record: dict[str, Any],
+    *,
+    actor: str,
+    returning: bool = False,
+    promotions: Promotions | None = None,
 ) -> None:
+    batch = promotions or Promotions()
     config, now = uow.config, uow.now()
     route = routing.choose_route(record, config)
     assignee = None
     if route.mode == "round_robin":
-        assignee = await next_rep(uow, route.team_id)
+        assignee = (await batch.rotation(uow, route.team_id)).next()
     calendar = config.team_calendar(route.team_id)
     clock = sla.plan(config.sla.mql_response, record, calendar, now)
     from_stage = lead.stage
@@ -302,13 +422,14 @@ async def promote_to_mql(
         lead.recycle_count += 1
         lead.recycle_at = None
     lead.updated_at = now
-    await uow.session.flush()
-    await sla.start(uow, f"lead:{lead.id}", clock)
+    batch.timers += sla.timer_rows(f"lead:{lead.id}", clock)
     await record_transition(
         uow, "lead", lead.id, from_stage, Stage.mql, actor=actor, team_id=route.team_id,
         data={"score": lead.score, "route": route.rule_label, "mode": route.mode, "assignee": assignee,
               "sla_policy": clock.policy, "sla_due_at": clock.due_at.isoformat(), "returning": returning},
     )  # fmt: skip
+    if promotions is None:
+        await batch.finish(uow)
 
 
 async def open_mql_counts(uow: UnitOfWork, people: list[str]) -> dict[str, int]:
@@ -324,32 +445,58 @@ def is_available(person: Person | None, today: date) -> bool:
     return person is not None and not person.is_away_on(today)
 
 
-async def next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = frozenset()) -> str | None:
-    """Round robin among the team's reps, skipping those away or at capacity."""
-    config = uow.config
-    reps = routing.reps_of(config, team_id)
-    if not reps:
-        return None
-    today = uow.now().astimezone(config.team_calendar(team_id).tz).date()
-    counts = await open_mql_counts(uow, reps)
-    away = await away_now(uow, reps)  # set at run time (person_status), on top of app.yaml `away`
+@dataclass
+class Rotation:
+    """A team's round robin as of now: who is away or at capacity, and whose turn is next. Read
+    once (the cursor row locked), then `next()` per assignment keeps the open-MQL counts current."""
 
-    def eligible(pid: str) -> bool:
-        p = config.person(pid)
+    uow: UnitOfWork
+    team_id: str
+    reps: list[str]
+    today: date
+    counts: dict[str, int]
+    away: set[str]
+    cursor: RoutingCursor | None
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, team_id: str) -> Rotation:
+        config = uow.config
+        reps = routing.reps_of(config, team_id)
+        today = uow.now().astimezone(config.team_calendar(team_id).tz).date()
+        if not reps:
+            return cls(uow, team_id, [], today, {}, set(), None)
+        counts = await open_mql_counts(uow, reps)
+        away = await away_now(uow, reps)  # set at run time (person_status), on top of app.yaml `away`
+        cursor = await uow.session.get(RoutingCursor, team_id, with_for_update=True)
+        return cls(uow, team_id, reps, today, counts, set(away), cursor)
+
+    def eligible(self, pid: str) -> bool:
+        p = self.uow.config.person(pid)
         return (
-            pid not in away
-            and is_available(p, today)
-            and (p.capacity is None or counts.get(pid, 0) < p.capacity)
+            pid not in self.away
+            and is_available(p, self.today)
+            and (p.capacity is None or self.counts.get(pid, 0) < p.capacity)
         )
 
-    cursor = await uow.session.get(RoutingCursor, team_id, with_for_update=True)
-    chosen = routing.next_in_rotation(reps, cursor.last_person_id if cursor else None, eligible, exclude)
-    if chosen:
-        if cursor is None:
-            uow.session.add(RoutingCursor(team_id=team_id, last_person_id=chosen))
-        else:
-            cursor.last_person_id = chosen
-    return chosen
+    def next(self, exclude: frozenset[str] = frozenset()) -> str | None:
+        """Round robin among the team's reps, skipping those away or at capacity."""
+        if not self.reps:
+            return None
+        last = self.cursor.last_person_id if self.cursor else None
+        chosen = routing.next_in_rotation(self.reps, last, self.eligible, exclude)
+        if chosen:
+            if self.cursor is None:
+                self.cursor = RoutingCursor(team_id=self.team_id, last_person_id=chosen)
+                self.uow.session.add(self.cursor)
+            else:
+                self.cursor.last_person_id = chosen
+            self.counts[chosen] = self.counts.get(chosen, 0) + 1
+        return chosen
+
+
+async def next_rep(uow: UnitOfWork, team_id: str, exclude: frozenset[str] = frozenset()) -> str | None:
+    """Round robin among the team's reps, skipping those away or at capacity."""
+    return (await Rotation.load(uow, team_id)).next(exclude)
 
 
 @dataclass(frozen=True)

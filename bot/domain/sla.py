@@ -43,12 +43,15 @@ def plan(clock: SlaClock, record: Mapping[str, Any], calendar: BusinessCalendar,
     return SlaStart(policy.label, as_utc(due), as_utc(warn), business)
 
 
-async def start(uow: UnitOfWork, subject: str, sla: SlaStart, data: dict[str, Any] | None = None) -> None:
+def timer_rows(subject: str, sla: SlaStart, data: dict[str, Any] | None = None) -> list[timers.TimerRow]:
     # Each timer remembers the deadline of its clock, so a handler can tell a stale timer (of a
     # clock since restarted or stopped) from the current one.
     data = {"due_at": sla.due_at.isoformat(), **(data or {})}
-    await timers.schedule(uow, WARN, subject, sla.warn_at, data)
-    await timers.schedule(uow, BREACH, subject, sla.due_at, data)
+    return [timers.TimerRow(WARN, subject, sla.warn_at, data), timers.TimerRow(BREACH, subject, sla.due_at, data)]
+
+
+async def start(uow: UnitOfWork, subject: str, sla: SlaStart, data: dict[str, Any] | None = None) -> None:
+    await timers.schedule_many(uow, timer_rows(subject, sla, data))
 
 
 def is_current(timer_data: Mapping[str, Any] | None, due_at: datetime | None) -> bool:

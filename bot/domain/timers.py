@@ -7,7 +7,7 @@ so a restart re-arms everything from the table and fires what passed while the b
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,11 +20,24 @@ from bot.models import Timer
 async def schedule(uow: UnitOfWork, kind: str, subject: str, due_at: datetime, data: dict[str, Any] | None = None) -> None:
     """Idempotent: the same (kind, subject, due_at) is one timer however often it is scheduled
     (one statement; the unique constraint decides, also between processes)."""
+    await schedule_many(uow, [TimerRow(kind, subject, due_at, data or {})])
+
+
+class TimerRow(NamedTuple):
+    kind: str
+    subject: str
+    due_at: datetime
+    data: dict[str, Any]
+
+
+async def schedule_many(uow: UnitOfWork, rows: list[TimerRow]) -> None:
+    """`schedule` for a batch (an intake of 500 MQLs arms 1,000 clocks): one executemany."""
+    if not rows:
+        return
     insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[uow.session.bind.dialect.name]
     await uow.session.execute(
-        insert(Timer)
-        .values(kind=kind, subject=subject, due_at=due_at, data=data or {})
-        .on_conflict_do_nothing(index_elements=["kind", "subject", "due_at"])
+        insert(Timer).on_conflict_do_nothing(index_elements=["kind", "subject", "due_at"]),
+        [r._asdict() for r in rows],
     )
 
 

@@ -13,7 +13,7 @@ from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.models import Lead, Rollup, Stage
 from bot.notify.common import slack_id, team_locale_tz
-from bot.slack.delivery import enqueue
+from bot.slack.delivery import Outgoing, enqueue, enqueue_many
 
 
 def card_key(lead: Lead) -> str:
@@ -58,26 +58,40 @@ async def on_lead_stage(uow: UnitOfWork, ev: StageChanged) -> None:
     if ev.entity_type != "lead":
         return
     if ev.to_stage == Stage.mql:
-        await post_card(uow, ev.entity_id)
+        posted = uow.cache.setdefault(_POSTED, set())
+        if id(ev) not in posted:
+            # The cards of one transaction (a webinar batch) are queued together, when the first is due.
+            batch = [e for e in uow.upcoming(StageChanged) if e.entity_type == "lead" and e.to_stage == Stage.mql]
+            posted.update(id(e) for e in batch)
+            await post_cards(uow, list(dict.fromkeys(e.entity_id for e in batch)))
     elif ev.from_stage == Stage.mql and ev.to_stage in (Stage.sal, Stage.recycled, Stage.closed):
         await update_card_decided(uow, ev)
 
 
-async def post_card(uow: UnitOfWork, lead_id: int) -> None:
-    lead = await uow.session.get(Lead, lead_id)
-    team = uow.config.team(lead.team_id)
-    if team is None:
-        return
-    rollup = await _burst_rollup(uow, lead, team.channel)
-    msg = render_card(uow, lead)
-    key = card_key(lead)
-    payload = {"channel": team.channel, **msg}
-    await enqueue(
-        uow, "chat.postMessage", payload, key=key, dedupe_key=f"post:{key}",
-        thread_key=rollup_key(rollup.id) if rollup else None,
-    )  # fmt: skip
-    if rollup:
-        uow.once(rollup_key(rollup.id), lambda: refresh_rollup(uow, rollup))
+_POSTED = "mql:cards_posted"
+
+
+async def post_cards(uow: UnitOfWork, lead_ids: list[int]) -> None:
+    leads = [lead for lead in [await uow.session.get(Lead, i) for i in lead_ids] if lead is not None]
+    by_channel: dict[str, list[Lead]] = {}
+    for lead in leads:
+        team = uow.config.team(lead.team_id)
+        if team is not None:
+            by_channel.setdefault(team.channel, []).append(lead)
+    outgoing = []
+    for channel, batch in by_channel.items():
+        rollup = await _burst_rollup(uow, batch[0], channel)
+        for lead in batch:
+            key = card_key(lead)
+            if rollup:
+                lead.rollup_id = rollup.id
+            outgoing.append(Outgoing(
+                "chat.postMessage", {"channel": channel, **render_card(uow, lead)}, key=key, dedupe_key=f"post:{key}",
+                thread_key=rollup_key(rollup.id) if rollup else None,
+            ))  # fmt: skip
+        if rollup:
+            uow.once(rollup_key(rollup.id), lambda rollup=rollup: refresh_rollup(uow, rollup))
+    await enqueue_many(uow, outgoing)
 
 
 async def update_card_decided(uow: UnitOfWork, ev: StageChanged) -> None:
@@ -100,7 +114,7 @@ async def update_card_decided(uow: UnitOfWork, ev: StageChanged) -> None:
 
 
 async def _burst_rollup(uow: UnitOfWork, lead: Lead, channel: str) -> Rollup | None:
-    """More MQLs than the burst threshold for one channel within the window → one roll-up."""
+    """More MQLs than the burst threshold for one channel within the window (these included) → one roll-up."""
     burst = uow.config.handoff.burst
     since = uow.now() - timedelta(seconds=burst.window.to_timedelta_24x7().total_seconds())
     team_ids = [t.id for t in uow.config.teams if t.channel == channel]
@@ -121,8 +135,6 @@ async def _burst_rollup(uow: UnitOfWork, lead: Lead, channel: str) -> Rollup | N
             uow, "chat.postMessage", {"channel": channel, **msg},
             key=rollup_key(rollup.id), dedupe_key=f"post:{rollup_key(rollup.id)}",
         )  # fmt: skip
-    lead.rollup_id = rollup.id
-    await uow.session.flush()
     return rollup
 
 

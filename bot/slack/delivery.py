@@ -17,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,19 @@ IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One Web API call to queue; see `enqueue` for what the keys mean."""
+
+    method: str
+    payload: dict[str, Any]
+    key: str | None = None
+    target_key: str | None = None
+    thread_key: str | None = None
+    dedupe_key: str | None = None
+    not_before: datetime | None = None
+
+
 async def enqueue(
     uow: UnitOfWork,
     method: str,
@@ -62,36 +76,56 @@ async def enqueue(
 
     `not_before` holds a message (a DM waiting for the person's working hours, never 3 a.m.).
     """
-    s = uow.session
-    if dedupe_key and await s.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
-        return None
-    if target_key and method == "chat.update":
+    out = Outgoing(method, payload, key, target_key, thread_key, dedupe_key, not_before)
+    return (await enqueue_many(uow, [out]))[0]
+
+
+async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMessage | None]:
+    """`enqueue` for a batch (a webinar's 500 MQL cards): one dedupe lookup, one INSERT."""
+    s, now = uow.session, uow.now()
+    seen: set[str] = set()
+    wanted = sorted({o.dedupe_key for o in items if o.dedupe_key})
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        seen |= set(await s.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))))
+    targets = sorted({o.target_key for o in items if o.target_key and o.method == "chat.update"})
+    if targets:
         # Only the newest state of a message matters: unsent older updates are superseded.
         await s.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.target_key == target_key,
+                OutboxMessage.target_key.in_(targets),
                 OutboxMessage.method == "chat.update",
                 OutboxMessage.status == "pending",
             )
             .values(status="superseded")
         )
-    now = uow.now()
-    channel = payload.get("channel") or payload.get("channel_id")
-    row = OutboxMessage(
-        method=method,
-        payload=payload,
-        channel=channel,
-        key=key,
-        target_key=target_key,
-        thread_key=thread_key,
-        dedupe_key=dedupe_key,
-        next_attempt_at=max(now, not_before) if not_before else now,
-        created_at=now,
-    )
-    s.add(row)
+    newest_update = {o.target_key: n for n, o in enumerate(items) if o.target_key and o.method == "chat.update"}
+    rows: list[OutboxMessage | None] = []
+    for n, o in enumerate(items):
+        if o.dedupe_key and o.dedupe_key in seen:
+            rows.append(None)
+            continue
+        if o.dedupe_key:
+            seen.add(o.dedupe_key)
+        superseded = o.method == "chat.update" and o.target_key and newest_update[o.target_key] != n
+        rows.append(
+            OutboxMessage(
+                method=o.method,
+                payload=o.payload,
+                channel=o.payload.get("channel") or o.payload.get("channel_id"),
+                key=o.key,
+                target_key=o.target_key,
+                thread_key=o.thread_key,
+                dedupe_key=o.dedupe_key,
+                status="superseded" if superseded else "pending",
+                next_attempt_at=max(now, o.not_before) if o.not_before else now,
+                created_at=now,
+            )
+        )
+    s.add_all([r for r in rows if r is not None])
     await s.flush()
-    return row
+    return rows
 
 
 class Delivery:
