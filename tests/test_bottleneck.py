@@ -98,3 +98,16 @@ async def test_snooze_holds_the_alert_for_the_same_stage(harness):
     assert not result["alert"] and result["reason"] == "snoozed"
     await harness.deliver()
     assert len(harness.emu.channel_messages(harness.person(MGR))) == 1  # no second DM
+
+
+async def test_a_manager_who_turned_bottleneck_dms_off_still_sees_the_channel_post(harness):
+    from bot.notify import preferences as prefs
+
+    async with harness.baton.ctx.uow() as uow:
+        await prefs.set_mode(uow, MGR, "bottleneck", "off")
+    await _history(harness, "phase3")
+    result = await harness.baton.scheduler.run_job("bottleneck")
+    await harness.deliver()
+    assert result["alert"]
+    assert len(_posts(harness)) == 1
+    assert harness.emu.channel_messages(harness.person(MGR)) == []

@@ -109,3 +109,11 @@ async def test_admin_endpoint_runs_the_digest_job_over_http_and_names_bad_input(
     assert status == 422 and body["field"] == "minutes"
     status, body = await harness.post("/api/admin/clock", {"minutes": 30})
     assert status == 200 and body["now"].startswith("2026-11-24T01:30")
+
+
+async def test_a_forecast_prompt_goes_at_the_moment_app_yaml_set_even_before_working_hours(harness):
+    harness.clock.advance(hours=22, minutes=30)  # Wed 08:30 JST: prompts go 90 min before a 10:00 meeting
+    assert await _notify(harness, "tanaka", "forecast_prompt", "meeting soon") == "sent"
+    assert await _notify(harness, "tanaka", "new_mql", "not urgent") == "held"
+    await harness.deliver()
+    assert [m["text"] for m in dms(harness, "tanaka")] == ["meeting soon"]

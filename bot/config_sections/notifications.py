@@ -24,10 +24,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "handover": ("immediate", "digest"),
     "recycle_nudge": ("immediate", "digest", "off"),
     "digest": ("immediate", "off"),
-    "forecast_prompt": ("immediate", "digest", "off"),
+    "forecast_prompt": ("immediate", "off"),
     "health_alert": ("immediate", "digest", "off"),
+    "renewal": ("immediate", "digest", "off"),
     "bottleneck": ("immediate", "digest", "off"),
 }
+
+# Kinds whose moment is set in app.yaml (a prompt before a forecast meeting): sent at that moment,
+# not held for working hours, and never rolled into a later digest.
+TIMELY = frozenset({"forecast_prompt"})
 
 
 class NotificationsConfig(Section):

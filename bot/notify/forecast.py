@@ -13,6 +13,7 @@ from bot.domain import forecast as fc
 from bot.domain import forecast_accuracy as acc
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.notify.common import person_locale, slack_id
+from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
 
 
@@ -243,11 +244,8 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
             {"action_id": "forecast_submit", "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
         ],
     )  # fmt: skip
-    sid = slack_id(uow.config, rep)
-    if sid:
-        await enqueue(uow, "chat.postMessage", {"channel": sid, **msg},
-                      key=f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}",
-                      dedupe_key=f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}")  # fmt: skip
+    key = f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}"
+    await notify_person(uow, rep, "forecast_prompt", msg, key=key, dedupe_key=key)
 
 
 async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, prompt_data: dict[str, Any]) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 from bot.config import AppConfig
 from bot.context import UnitOfWork
 from bot.domain import bottleneck as bn
-from bot.notify.common import person_locale, slack_id
+from bot.notify.common import person_locale
+from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
 
 
@@ -48,12 +49,9 @@ async def post_bottleneck(uow: UnitOfWork, analysis: bn.Analysis, decision: bn.A
             keys.append(key)
     if decision.alert:
         for pid in bn.managers(uow):
-            sid = slack_id(config, pid)
-            if not sid:
-                continue
             key = f"bottleneck:{occurrence}:dm:{pid}"
             msg = render_bottleneck(uow, analysis, person_locale(config, pid), alert_id=decision.alert_id)
-            if await enqueue(uow, "chat.postMessage", {"channel": sid, **msg}, key=key, dedupe_key=key):
+            if await notify_person(uow, pid, "bottleneck", msg, key=key, dedupe_key=key) in ("sent", "held"):
                 keys.append(key)
     return keys
 

@@ -4,7 +4,7 @@
 that kind of notification (App Home → notification settings, defaults in app.yaml `notifications:`):
 
 - immediate → queued in the outbox, held (`not_before`) until the person's working hours in their
-  own time zone (app.yaml person `timezone`, else the zone of their Slack profile cached from
+  own time zone (except the `TIMELY` kinds, whose moment app.yaml sets) (app.yaml person `timezone`, else the zone of their Slack profile cached from
   `users.info`, else the company zone) — never at 3 a.m.;
 - digest    → kept as a `HeldNotification`, sent once a day by `jobs/personal_digest.py`;
 - off       → dropped, unless the kind cannot be switched off (an SLA escalation to a manager).
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.calendar import BusinessCalendar, _parse_hours  # noqa: PLC2701
-from bot.config_sections.notifications import KINDS
+from bot.config_sections.notifications import KINDS, TIMELY
 from bot.context import UnitOfWork
 from bot.models import HeldNotification, NotificationPreference, OutboxMessage
 from bot.slack.delivery import enqueue
@@ -179,7 +179,7 @@ async def notify_person(
         await uow.session.flush()
         return "digest"
     now = uow.now()
-    not_before = await next_working_moment(uow, person.id, now)
+    not_before = now if kind in TIMELY else await next_working_moment(uow, person.id, now)
     row = await enqueue(
         uow, "chat.postMessage", {"channel": person.slack_id, **message}, key=key, dedupe_key=dedupe,
         not_before=not_before if not_before > now else None,

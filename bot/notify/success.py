@@ -13,6 +13,7 @@ from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_
 from bot.domain.renewals import RenewalDue
 from bot.models import Account, Alert, Opportunity
 from bot.notify.common import person_locale, slack_id, team_locale_tz
+from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
 
 
@@ -103,9 +104,8 @@ async def on_alert_changed(uow: UnitOfWork, ev: HealthAlertChanged) -> None:
         return
     await enqueue(uow, "chat.update", dict(render_alert(uow, alert, acc)), target_key=alert_key(alert.id))
     if ev.action == "escalated" and team.manager:
-        manager = slack_id(uow.config, team.manager)
         msg = render_alert(uow, alert, acc, for_manager=True)
-        await enqueue(uow, "chat.postMessage", {"channel": manager, **msg}, dedupe_key=f"health_escalation:{alert.id}")
+        await notify_person(uow, team.manager, "health_alert", msg, dedupe_key=f"health_escalation:{alert.id}")
 
 
 # -- renewals -----------------------------------------------------------------------------------
@@ -123,11 +123,8 @@ async def renewal_reminder(uow: UnitOfWork, due: RenewalDue) -> None:
         await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=base)
         return
     for pid in dict.fromkeys(p for p in (acc.csm_id, acc.ae_id) if p):
-        sid = slack_id(uow.config, pid)
-        if not sid:
-            continue
         msg = uow.ctx.messages.message("renewal_reminder", person_locale(uow.config, pid, team.id if team else None), tz, **values)
-        await enqueue(uow, "chat.postMessage", {"channel": sid, **msg}, dedupe_key=f"{base}:{pid}")
+        await notify_person(uow, pid, "renewal", msg, dedupe_key=f"{base}:{pid}")
 
 
 # -- upsell hand-off ----------------------------------------------------------------------------
