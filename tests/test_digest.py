@@ -164,3 +164,19 @@ def test_chart_renders_japanese_without_missing_glyphs():
         png = charts.digest_chart(title="パイプライン", funnel_title="ファネル", funnel=[("リード", 10), ("受注", 1)],
                                   trend_title="月次推移", months=["2026-09", "2026-10"], series={"受注金額": [1.0, 2.0]})  # fmt: skip
     assert png.startswith(b"\x89PNG")
+
+
+async def test_a_deal_sent_back_at_the_handoff_is_not_a_lost_sale_in_win_rates(harness):
+    from bot.domain import forecast_accuracy as fa
+
+    await seed(harness)
+    async with harness.baton.ctx.uow() as uow:
+        for i in range(4):  # four SQLs sent back by FS: closed as lost from phase 1, reason sent_back
+            at = datetime(2026, 10, 1 + i, tzinfo=JST)
+            uow.session.add(_ev("opportunity", 960 + i, None, "phase_1", at, team="fs"))
+            uow.session.add(_ev("opportunity", 960 + i, "phase_1", "lost", at, team="fs", reason="sent_back"))
+    async with harness.baton.ctx.uow() as uow:
+        rates = await pl.win_rates(uow, team_id="fs")
+        by_phase = {r.phase: r for r in await fa.phase_win_rates(uow)}
+    assert (rates.won, rates.lost, rates.overall) == (1, 3, 0.25)
+    assert by_phase[1].lost == 0  # the seeded losses never logged a phase; the sent-back ones don't count

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain.forecast_diff import value_jpy
+from bot.domain.pipeline import NOT_A_LOSS
 from bot.models import ForecastSubmission, StageEvent
 
 
@@ -134,14 +135,14 @@ class PhaseRate:
 async def phase_win_rates(uow: UnitOfWork) -> list[PhaseRate]:
     """Per phase: of the closed deals that reached it, the share won (from the stage-event log)."""
     rows = await uow.session.execute(
-        select(StageEvent.entity_id, StageEvent.to_stage).where(StageEvent.entity_type == "opportunity")
+        select(StageEvent.entity_id, StageEvent.to_stage, StageEvent.reason).where(StageEvent.entity_type == "opportunity")
     )
     reached: dict[int, set[int]] = defaultdict(set)
     outcome: dict[int, str] = {}
-    for entity, to in rows:
+    for entity, to, reason in rows:
         if to.startswith("phase_") and to[6:].isdigit():
             reached[entity].add(int(to[6:]))
-        elif to in ("won", "lost"):
+        elif to == "won" or (to == "lost" and reason not in NOT_A_LOSS):
             outcome[entity] = to
     cfg = uow.config.forecast
     out = []

@@ -89,6 +89,11 @@ class WinRates:
     window_months: int
 
 
+# A deal sent back at the SQL → FS hand-off was never worked by Field Sales: it is closed as lost
+# with this reason, but it is the relay's outcome, not a sale lost, so win rates leave it out.
+NOT_A_LOSS = ("sent_back",)
+
+
 async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetime | None = None) -> WinRates:
     """Per phase: of the deals closed in the window that reached phase k, the share won.
 
@@ -102,6 +107,7 @@ async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetim
     stmt = (
         select(ev.from_stage, ev.to_stage, func.count())
         .where(ev.to_stage.in_(("won", "lost")), ev.at >= since, ev.at < now, ev.entity_type == "opportunity")
+        .where(or_(ev.reason.is_(None), ev.reason.not_in(NOT_A_LOSS)))
         .group_by(ev.from_stage, ev.to_stage)
     )
     if team_id:
