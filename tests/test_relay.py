@@ -96,3 +96,26 @@ async def test_disqualify_recycles_with_date(harness):
     card = await harness.card(lead_id)
     assert "accessory" not in str(card["blocks"])  # the SAL menu is gone
     assert any("不適格" in m["text"] and "<@U0TANAKA>" in m["text"] for m in harness.emu.thread("C0ENT", card["ts"]))
+
+
+async def test_an_idle_sal_gets_one_reminder_per_period_in_its_card_thread_until_it_moves(harness):
+    from datetime import timedelta
+
+    lead_id, card = await _sal(harness)
+
+    async def reminders() -> list[str]:
+        await harness.baton.scheduler.run_job("sal_reminder")
+        await harness.deliver()
+        return [m["text"] for m in harness.emu.thread(card["channel"], card["ts"]) if "進んでいません" in m["text"]]
+
+    harness.clock.advance(timedelta(days=4, hours=23))
+    assert await reminders() == []  # not yet 5 days
+    harness.clock.advance(timedelta(hours=1))
+    assert len(await reminders()) == 1
+    assert "<@U0TANAKA>" in (await reminders())[0] and "5 日間" in (await reminders())[0]
+    assert len(await reminders()) == 1  # the same day again: nothing new
+    harness.clock.advance(timedelta(days=5))
+    assert len(await reminders()) == 2  # another period idle: one more
+    await _qualify(harness, lead_id, card)  # it moves on (SQL): no more reminders
+    harness.clock.advance(timedelta(days=10))
+    assert len(await reminders()) == 2
