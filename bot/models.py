@@ -50,8 +50,18 @@ def _ts(**kw: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kw))
 
 
+def _new_dict() -> dict[str, Any]:
+    # A Python function, not `dict`: pydantic inspects a default factory's signature on every
+    # instance, and for a builtin that means parsing its text signature (over half of building a Lead).
+    return {}
+
+
+def _new_list() -> list[Any]:
+    return []
+
+
 def _json(**kw: Any) -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON, **kw))
+    return Field(default_factory=_new_dict, sa_column=Column(JSON, **kw))
 
 
 # SQLite autoincrement needs INTEGER; PostgreSQL gets BIGINT for tables that grow without bound.
@@ -84,7 +94,7 @@ class Lead(SQLModel, table=True):
     attributes: dict[str, Any] = _json()
     stage: str = Field(default=Stage.lead, max_length=20)
     score: int = 0
-    score_breakdown: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    score_breakdown: list[dict[str, Any]] = Field(default_factory=_new_list, sa_column=Column(JSON))
     team_id: str | None = Field(default=None, max_length=100)
     assignee_id: str | None = Field(default=None, max_length=100)  # who is expected to answer (None: claim)
     owner_id: str | None = Field(default=None, max_length=100)  # who accepted it
@@ -391,7 +401,7 @@ class ForecastSubmission(SQLModel, table=True):
     pipeline_amount: Decimal = _money()
     currency: str = Field(default="JPY", max_length=3)
     note: str | None = None
-    snapshot: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    snapshot: list[dict[str, Any]] = Field(default_factory=_new_list, sa_column=Column(JSON))
     submitted_at: datetime = _ts(nullable=False)
 
 
