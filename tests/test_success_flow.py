@@ -5,12 +5,13 @@ escalation after the SLA, renewal reminders, the upsell hand-off to FS and churn
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from bot.domain import opportunities
-from bot.models import Alert, Opportunity, Recycle, StageEvent
+from bot.models import Account, Alert, Opportunity, Recycle, StageEvent
 from bot.slack.blockkit import validate_message
 from tests.conftest import FIXTURES, JST, T0
 
@@ -324,7 +325,38 @@ async def test_upsell_from_the_alert_creates_a_linked_phase_1_opportunity_for_fs
     assert int(opp.amount) == 1200000 and opp.notes["cs_notes"] == "営業部門にも展開したい" and opp.handoff_from == "matsumoto"
     (post,) = harness.emu.channel_messages("C0FS")
     assert "追加ライセンス" in post["text"] and "<@U0KATO>" in post["text"]
-    assert "営業部門にも展開したい" in str(post["blocks"])
+    assert "営業部門にも展開したい" in str(post["blocks"]) and "アクメ工業株式会社" in str(post["blocks"])
+    # Handed over like an SQL: the FS rep accepts or sends back within the hand-off SLA (2 business hours).
+    assert actions(post) == ["handoff_accept", "handoff_send_back"] and opp.handoff_state == "pending"
+    await harness.advance(hours=2, minutes=1)
+    _, warning, breach = harness.emu.thread("C0FS", post["ts"])  # the card, then its SLA notices
+    assert "<@U0KATO>" in warning["text"] and "<@U0KATO>" in breach["text"]
+    await harness.click("kato", harness.emu.get_message("C0FS", post["ts"]), "handoff_accept")
+    card = harness.emu.get_message("C0FS", post["ts"])
+    assert actions(card) == [] and "<@U0KATO>" in str(card["blocks"])
+    async with harness.baton.ctx.uow() as uow:
+        opp = await uow.session.get(Opportunity, opp.id)
+        assert (opp.handoff_state, opp.status) == ("accepted", "open")
+
+
+async def test_an_upsell_sent_back_closes_it_and_tells_the_csm_why(harness):
+    acc = await new_account(harness)
+    async with harness.baton.ctx.uow() as uow:
+        from bot.domain.accounts import handoff_upsell
+
+        account = await uow.session.get(Account, acc)
+        opp = await handoff_upsell(uow, account, by="matsumoto", name="追加ライセンス", amount=Decimal(1_200_000))
+    await harness.deliver()
+    (post,) = harness.emu.channel_messages("C0FS")
+    await harness.click("kato", post, "handoff_send_back")
+    view = harness.emu.open_views(harness.person("kato"))[-1]
+    await harness.emu.submit_view(harness.person("kato"), view["id"], {"reason": {"value": "missing_info"}, "note": {"value": "予算未確認"}})
+    await harness.deliver()
+    async with harness.baton.ctx.uow() as uow:
+        opp = await uow.session.get(Opportunity, opp.id)
+        assert (opp.handoff_state, opp.status, opp.lost_reason) == ("sent_back", "lost", "sent_back")
+    (dm,) = dms(harness, "matsumoto")
+    assert "予算未確認" in dm["text"] and "クローズ" in dm["text"] and "<@U0KATO>" in dm["text"]
 
 
 async def test_churn_from_the_api_is_an_event_with_its_reason_and_enters_recycle(harness):

@@ -362,18 +362,12 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
 # -- upsell: CS hands an expansion opportunity to Field Sales ------------------------------------
 
 
-@dataclass(frozen=True)
-class UpsellHandedOff:
-    opportunity_id: int
-    account_id: int
-    from_person: str
-
-
 async def handoff_upsell(
     uow: UnitOfWork, acc: Account, *, by: str, name: str, amount: Decimal, notes: str | None = None
 ) -> Opportunity:
-    """A phase-1 upsell opportunity linked to the account, routed round robin in the FS team."""
-    from bot.domain import opportunities
+    """A phase-1 upsell opportunity linked to the account, routed round robin in the FS team and
+    handed over like an SQL: a card with Accept / Send back, timed by the hand-off SLA."""
+    from bot.domain import opportunities, relay
     from bot.domain.leads import next_rep
 
     fs = uow.config.fs_team()
@@ -383,9 +377,7 @@ async def handoff_upsell(
         amount=amount, owner_id=owner, team_id=fs.id if fs else None,
         notes={"cs_notes": notes, "from": by, "health_score": acc.health_score, "health_band": acc.health_band},
     )  # fmt: skip
-    opp.handoff_from = by  # TODO(issue 4): handoff_state/SLA once the relay hand-off card accepts deals without a lead
-    await uow.session.flush()
-    uow.emit(UpsellHandedOff(opp.id, acc.id, by))
+    await relay.request_handoff(uow, opp, by)
     return opp
 
 

@@ -152,17 +152,24 @@ async def qualify(uow: UnitOfWork, lead_id: int, person: Person | None, values: 
         account_name=lead.company, owner_id=rep, team_id=team.id, amount=amount, key_person=notes["authority"],
         source_lead_id=lead.id, notes=notes,
     )  # fmt: skip
-    opp.handoff_state, opp.handoff_from = "pending", person.id
-    clock = sla.plan(handoff_clock(config), {}, config.team_calendar(team.id), uow.now())
-    opp.notes = {**notes, "handoff_due_at": clock.due_at.isoformat(), "handoff_at": uow.now().isoformat()}
-    await uow.session.flush()
-    await sla.start(uow, subject(opp.id), clock)
     await record_transition(
         uow, "lead", lead.id, Stage.sal, Stage.sql, actor=person.id, team_id=lead.team_id,
         data={"opportunity_id": opp.id, "fs_owner": rep, "amount": str(opp.amount)},
     )  # fmt: skip
-    uow.emit(HandoffRequested(opp.id, lead.id, person.id))
+    await request_handoff(uow, opp, person.id, lead.id)
     return RelayResult("qualified", lead, opp)
+
+
+async def request_handoff(uow: UnitOfWork, opp: Opportunity, by: str, lead_id: int | None = None) -> None:
+    """Hand a deal to its FS owner, timed: the card with Accept / Send back and the hand-off SLA.
+    The one hand-off for an SQL from IS (with its lead) and an upsell from CS (with its account)."""
+    config = uow.config
+    clock = sla.plan(handoff_clock(config), {}, config.team_calendar(opp.team_id), uow.now())
+    opp.handoff_state, opp.handoff_from = "pending", by
+    opp.notes = {**(opp.notes or {}), "handoff_due_at": clock.due_at.isoformat(), "handoff_at": uow.now().isoformat()}
+    await uow.session.flush()
+    await sla.start(uow, subject(opp.id), clock)
+    uow.emit(HandoffRequested(opp.id, lead_id, by))
 
 
 async def disqualify(

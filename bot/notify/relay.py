@@ -12,8 +12,9 @@ from bot.domain.events import StageChanged
 from bot.domain.relay import HandoffDecided, HandoffRequested, fs_team
 from sqlalchemy import select
 
-from bot.models import Lead, Opportunity, Stage, StageEvent
-from bot.notify.common import slack_id, team_locale_tz
+from bot.models import Account, Lead, Opportunity, Stage, StageEvent
+from bot.notify.common import person_locale, slack_id, team_locale_tz
+from bot.notify.preferences import notify_person
 from bot.notify.mql import card_key, update_card_decided
 from bot.slack.delivery import enqueue
 
@@ -67,19 +68,23 @@ async def on_lead_stage(uow: UnitOfWork, ev: StageChanged) -> None:
                       thread_key=card_key(lead), dedupe_key=f"post:{key}:{lead.updated_at.isoformat()}")  # fmt: skip
 
 
-def _handoff_values(uow: UnitOfWork, opp: Opportunity, lead: Lead | None) -> dict[str, Any]:
+async def _handoff_values(uow: UnitOfWork, opp: Opportunity, lead: Lead | None) -> dict[str, Any]:
     config = uow.config
     due = (opp.notes or {}).get("handoff_due_at")
+    account = await uow.session.get(Account, opp.account_id) if opp.account_id else None
     return {
         "opp": opp, "lead": lead, "notes": opp.notes or {}, "fs_owner": slack_id(config, opp.owner_id),
         "is_owner": slack_id(config, opp.handoff_from), "due_at": datetime.fromisoformat(due) if due else None,
         "today": uow.now(), "decision": None, "sla_state": None,
+        # An upsell from CS carries its customer instead of a lead.
+        "upsell": opp.kind == "upsell", "account": account,
+        "days_to_renewal": (account.renewal_date - uow.now().date()).days if account and account.renewal_date else None,
     }  # fmt: skip
 
 
-def render_handoff(uow: UnitOfWork, opp: Opportunity, lead: Lead | None, **extra: Any) -> dict[str, Any]:
+async def render_handoff(uow: UnitOfWork, opp: Opportunity, lead: Lead | None, **extra: Any) -> dict[str, Any]:
     locale, tz = team_locale_tz(uow.config, opp.team_id)
-    return uow.ctx.messages.message("handoff_card", locale, tz, **{**_handoff_values(uow, opp, lead), **extra})
+    return uow.ctx.messages.message("handoff_card", locale, tz, **{**(await _handoff_values(uow, opp, lead)), **extra})
 
 
 @subscribe(HandoffRequested)
@@ -88,9 +93,9 @@ async def on_handoff(uow: UnitOfWork, ev: HandoffRequested) -> None:
     team = uow.config.team(opp.team_id) or fs_team(uow.config)
     if team is None:
         return
-    lead = await uow.session.get(Lead, ev.lead_id)
+    lead = await uow.session.get(Lead, ev.lead_id) if ev.lead_id else None
     key = handoff_key(opp.id)
-    await enqueue(uow, "chat.postMessage", {"channel": team.channel, **render_handoff(uow, opp, lead)},
+    await enqueue(uow, "chat.postMessage", {"channel": team.channel, **(await render_handoff(uow, opp, lead))},
                   key=key, dedupe_key=f"post:{key}")  # fmt: skip
 
 
@@ -101,7 +106,7 @@ async def on_handoff_decided(uow: UnitOfWork, ev: HandoffDecided) -> None:
     lead = await uow.session.get(Lead, ev.lead_id) if ev.lead_id else None
     decision = {"outcome": ev.outcome, "by": slack_id(config, ev.actor), "reason": ev.reason, "note": ev.note,
                 "lead_stage": lead.stage if lead else None, "recycle_at": lead.recycle_at if lead else None}  # fmt: skip
-    await enqueue(uow, "chat.update", dict(render_handoff(uow, opp, lead, decision=decision)), target_key=handoff_key(opp.id))
+    await enqueue(uow, "chat.update", dict(await render_handoff(uow, opp, lead, decision=decision)), target_key=handoff_key(opp.id))
     if ev.outcome == "sent_back" and lead is not None:
         channel = await _team_channel(uow, lead)
         if channel:
@@ -110,6 +115,11 @@ async def on_handoff_decided(uow: UnitOfWork, ev: HandoffDecided) -> None:
                                            is_owner=slack_id(config, opp.handoff_from))  # fmt: skip
             await enqueue(uow, "chat.postMessage", {"channel": channel, **msg}, thread_key=card_key(lead),
                           dedupe_key=f"handoff:{opp.id}:sent_back")  # fmt: skip
+    elif ev.outcome == "sent_back" and opp.handoff_from:
+        # An upsell sent back: the CS person who handed it over hears why.
+        msg = uow.ctx.messages.message("handoff_sent_back", person_locale(config, opp.handoff_from), team_locale_tz(config, opp.team_id)[1],
+                                       lead=None, opp=opp, decision=decision, is_owner=slack_id(config, opp.handoff_from))  # fmt: skip
+        await notify_person(uow, opp.handoff_from, "handover", msg, dedupe_key=f"handoff:{opp.id}:sent_back")
 
 
 async def handoff_timer(uow: UnitOfWork, opp: Opportunity, kind: str, timer_id: int) -> None:
@@ -118,10 +128,10 @@ async def handoff_timer(uow: UnitOfWork, opp: Opportunity, kind: str, timer_id: 
     lead = await uow.session.get(Lead, opp.source_lead_id) if opp.source_lead_id else None
     team = config.team(opp.team_id)
     manager = team.manager if team and kind == "breached" and config.relay.escalate_to_manager else None
-    await enqueue(uow, "chat.update", dict(render_handoff(uow, opp, lead, sla_state=kind)), target_key=handoff_key(opp.id))
+    await enqueue(uow, "chat.update", dict(await render_handoff(uow, opp, lead, sla_state=kind)), target_key=handoff_key(opp.id))
     locale, tz = team_locale_tz(config, opp.team_id)
     msg = uow.ctx.messages.message("handoff_sla_notice", locale, tz, kind=kind, opp=opp, fs_owner=slack_id(config, opp.owner_id),
-                                   manager=slack_id(config, manager), today=uow.now(), due_at=_handoff_values(uow, opp, lead)["due_at"])  # fmt: skip
+                                   manager=slack_id(config, manager), today=uow.now(), due_at=(await _handoff_values(uow, opp, lead))["due_at"])  # fmt: skip
     if team:
         await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, thread_key=handoff_key(opp.id),
                       dedupe_key=f"handoff-sla:{kind}:{timer_id}")  # fmt: skip

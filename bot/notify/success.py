@@ -7,11 +7,11 @@ from typing import Any
 
 from bot.context import UnitOfWork, subscribe
 
-from bot.domain.accounts import UpsellHandedOff, cs_team, today
+from bot.domain.accounts import cs_team, today
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
 from bot.domain.renewals import RenewalDue
-from bot.models import Account, Alert, Opportunity
+from bot.models import Account, Alert
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -125,27 +125,6 @@ async def renewal_reminder(uow: UnitOfWork, due: RenewalDue) -> None:
     for pid in dict.fromkeys(p for p in (acc.csm_id, acc.ae_id) if p):
         msg = uow.ctx.messages.message("renewal_reminder", person_locale(uow.config, pid, team.id if team else None), tz, **values)
         await notify_person(uow, pid, "renewal", msg, dedupe_key=f"{base}:{pid}")
-
-
-# -- upsell hand-off ----------------------------------------------------------------------------
-
-
-@subscribe(UpsellHandedOff)
-async def on_upsell(uow: UnitOfWork, ev: UpsellHandedOff) -> None:
-    # TODO(issue 4): reuse the relay hand-off post and SLA once bot/notify/relay.py exists.
-    opp = await uow.session.get(Opportunity, ev.opportunity_id)
-    acc = await uow.session.get(Account, ev.account_id)
-    fs = uow.config.team(opp.team_id) if opp else None
-    if opp is None or acc is None or fs is None:
-        return
-    locale, tz = team_locale_tz(uow.config, fs.id)
-    msg = uow.ctx.messages.message(
-        "upsell_handoff", locale, tz, **account_values(uow, acc), opp=opp,
-        owner=slack_id(uow.config, opp.owner_id), by=slack_id(uow.config, ev.from_person),
-        notes=(opp.notes or {}).get("cs_notes"),
-    )  # fmt: skip
-    key = f"upsell:{opp.id}"
-    await enqueue(uow, "chat.postMessage", {"channel": fs.channel, **msg}, key=key, dedupe_key=f"post:{key}")
 
 
 def refusal_text(uow: UnitOfWork, locale: str, outcome: str, state: str | None = None) -> str:
