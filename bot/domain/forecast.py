@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from bot.context import UnitOfWork
+from bot.domain import permissions
 from bot.domain.forecast_diff import Diff, forecast_diff, in_measure, value_jpy
 from bot.models import ForecastSubmission, Opportunity
 from bot.periods import Period, month_of, quarter_of, target_for
@@ -63,7 +65,7 @@ def managed_reps(uow: UnitOfWork, manager_id: str) -> list[str]:
 
 
 def may_view(uow: UnitOfWork, viewer_id: str, rep_id: str) -> bool:
-    return viewer_id == rep_id or rep_id in managed_reps(uow, viewer_id)
+    return permissions.allows("forecast.view", uow.config, uow.config.person(viewer_id), SimpleNamespace(rep_id=rep_id))
 
 
 def team_of_rep(uow: UnitOfWork, rep_id: str) -> str | None:

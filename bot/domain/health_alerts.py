@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.clock import as_utc
 from bot.config import Person, SlaClock, SlaPolicy
 from bot.context import UnitOfWork
-from bot.domain import health, sla, timers
+from bot.domain import health, permissions, sla, timers
 from bot.domain.accounts import cs_team
 from bot.models import Account, Alert
 
@@ -180,14 +180,7 @@ class AlertDecision:
 
 
 def may_act(uow: UnitOfWork, person: Person | None, acc: Account | None = None) -> bool:
-    if person is None:
-        return False
-    team = cs_team(uow.config)
-    if acc is not None and person.id in (acc.csm_id, acc.ae_id):
-        return True
-    if team and (person.id in team.members or person.id == team.manager):
-        return True
-    return bool({"csm", "cs_manager", "cro", "admin"}.intersection(person.roles))
+    return permissions.allows("health.act", uow.config, person, acc)
 
 
 async def load(uow: UnitOfWork, alert_id: int, person: Person | None, allowed: tuple[str, ...]) -> AlertDecision:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import as_utc
 from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
-from bot.domain import routing, sla, timers
+from bot.domain import permissions, routing, sla, timers
 from bot.domain.events import last_transition_from, record_transition
 from bot.domain.people import away_now
 from bot.domain.scoring import score_lead
@@ -558,17 +558,7 @@ class Decision:
 
 
 def may_decide(config: AppConfig, lead: Lead, person: Person | None) -> bool:
-    """Members of the owning IS team (or only the assignee, per config); the team's manager always."""
-    if person is None:
-        return False
-    team = config.team(lead.team_id)
-    if team is None:
-        return False
-    if person.id == team.manager or person.id == lead.assignee_id:
-        return True
-    if config.handoff.who_may_decide == "assignee" and lead.assignee_id:
-        return False
-    return person.id in team.members
+    return permissions.allows("mql.decide", config, person, lead)
 
 
 async def _decide(

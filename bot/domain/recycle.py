@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.config import AppConfig, Person
 from bot.config_sections.relay import NEXT_FISCAL_YEAR
 from bot.context import UnitOfWork, subscribe
-from bot.domain import routing
+from bot.domain import permissions, routing
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.leads import lead_record, promote_to_mql
 from bot.models import Account, Activity, Lead, Opportunity, Recycle, Stage, StageEvent
@@ -223,11 +223,7 @@ class RecycleResult:
 
 
 def may_act(config: AppConfig, row: Recycle, person: Person | None) -> bool:
-    """Members and the manager of the team it is nudged to, and the owner of the original record."""
-    if person is None:
-        return False
-    team = config.team(row.team_id)
-    return person.id == row.owner_id or (team is not None and (person.id == team.manager or person.id in team.members))
+    return permissions.allows("recycle.act", config, person, row)
 
 
 async def _open(uow: UnitOfWork, recycle_id: int, person: Person | None) -> RecycleResult | Recycle:

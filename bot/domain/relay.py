@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from bot.config import AppConfig, Person, SlaClock, SlaPolicy, Team
 from bot.context import UnitOfWork
-from bot.domain import opportunities, sla
+from bot.domain import opportunities, permissions, sla
 from bot.domain.events import record_transition
 from bot.domain.leads import default_recycle_date, next_rep, validate_rejection
 from bot.models import Lead, Opportunity, Stage
@@ -69,18 +69,11 @@ def subject(opp_id: int) -> str:
 
 
 def may_work_sal(config: AppConfig, lead: Lead, person: Person | None) -> bool:
-    """The SAL's owner, or the manager of its IS team."""
-    if person is None:
-        return False
-    team = config.team(lead.team_id)
-    return person.id == lead.owner_id or (team is not None and person.id == team.manager)
+    return permissions.allows("sal.work", config, person, lead)
 
 
 def may_decide_handoff(config: AppConfig, opp: Opportunity, person: Person | None) -> bool:
-    if person is None:
-        return False
-    team = config.team(opp.team_id)
-    return person.id == opp.owner_id or (team is not None and person.id == team.manager)
+    return permissions.allows("handoff.decide", config, person, opp)
 
 
 async def _sal(uow: UnitOfWork, lead_id: int, person: Person | None) -> RelayResult | Lead:

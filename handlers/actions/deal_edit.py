@@ -6,15 +6,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.config import Person
+from bot.config import AppConfig, Person
+from bot.domain import permissions
 from bot.models import Opportunity
 from bot.notify.common import team_locale_tz
 from bot.slack.delivery import enqueue
 from handlers.common import action_int, actor, baton_of, locale_for, tell
 
 
-def may_edit(opp: Opportunity, person: Person | None) -> bool:
-    return person is not None and (person.id == opp.owner_id or person.is_manager)
+def may_edit(opp: Opportunity, person: Person | None, config: AppConfig) -> bool:
+    return permissions.allows("deal.edit", config, person, opp)
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -27,7 +28,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
         locale = locale_for(baton, person, opp.team_id if opp else None)
         if opp is None:
             await tell(uow, body, user, baton.ctx.messages.text(locale, "pl_deal_not_found"))
-        elif not may_edit(opp, person):
+        elif not may_edit(opp, person, baton.config):
             await tell(uow, body, user, baton.ctx.messages.text(locale, "pl_deal_not_owner"))
         else:
             _, tz = team_locale_tz(baton.config, opp.team_id)

@@ -71,7 +71,7 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     async with baton.ctx.uow() as uow:
         opp = await uow.session.get(Opportunity, opp_id) if opp_id is not None else None
         locale = locale_for(baton, person, opp.team_id if opp else None)
-        if opp is None or not may_edit(opp, person):
+        if opp is None or not may_edit(opp, person, baton.config):
             await tell(uow, body, user, msgs.text(locale, "pl_deal_not_found" if opp is None else "pl_deal_not_owner"))
         else:
             changes, reason, bad = parse(view, opp)

@@ -1,6 +1,7 @@
 """Who may do what, as one table over the example team of app.yaml: every decision surface's
 permission rule against every role (IS rep, another IS rep, AE, another AE, CSM, the managers,
-marketing, outsider). The flow tests prove each handler asks its rule; this proves the rules."""
+marketing, outsider). The rules live in one table (bot/domain/permissions.py); the flow tests prove
+each handler asks its rule; this proves the rules."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ RULES = {
     "mql.accept_or_reject": (lambda p: may_decide(CONFIG, LEAD, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "sal.qualify_or_disqualify": (lambda p: relay.may_work_sal(CONFIG, SAL, p), {"is_rep_owner", "is_manager"}),
     "handoff.accept_or_send_back": (lambda p: relay.may_decide_handoff(CONFIG, DEAL, p), {"ae_owner", "fs_manager"}),
-    "deal.edit": (lambda p: may_edit(DEAL, p), {"ae_owner", "is_manager", "fs_manager", "cs_manager", "cro"}),
+    "deal.edit": (lambda p: may_edit(DEAL, p, CONFIG), {"ae_owner", "fs_manager", "cro"}),  # not IS / CS managers
     "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
