@@ -14,13 +14,13 @@ from bot.config import ConfigError, Settings, load_config
 
 log = logging.getLogger("bot")
 
-NO_TOKENS = """\
-No Slack tokens found, so Baton is starting the local sandbox instead.
 
-To run against a real Slack workspace (create the app from manifest.yaml first):
-  Socket Mode:  SLACK_BOT_TOKEN=xoxb-…  SLACK_APP_TOKEN=xapp-…       python -m bot run
-  HTTP mode:    SLACK_BOT_TOKEN=xoxb-…  SLACK_SIGNING_SECRET=…        python -m bot run --http --port 3000
-"""
+def say(key: str, config=None, *, err: bool = False, **kw) -> None:  # noqa: ANN001
+    """Print a `cli.*` string for the admin, in the company's locale once app.yaml is loaded."""
+    from bot.messages import terminal_text
+
+    locale = config.company.locale if config is not None else None
+    print(terminal_text(key, locale, **kw), file=sys.stderr if err else sys.stdout)
 
 
 def _setup_logging() -> None:
@@ -40,7 +40,7 @@ def _config_or_exit(path: str | None):  # noqa: ANN202
         return load_config(path)
     except ConfigError as e:
         print(str(e), file=sys.stderr)
-        print("Baton did not start: fix the configuration above (python -m bot check-config).", file=sys.stderr)
+        say("fix_config", err=True)
         raise SystemExit(2) from None
 
 
@@ -74,14 +74,14 @@ async def _serve(baton, host: str, port: int, socket_mode: bool) -> None:  # noq
 def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not settings.slack_bot_token:
-        print(NO_TOKENS)
+        say("no_tokens")
         # The sandbox lets anyone act as anyone: keep it on loopback unless asked otherwise.
         if "BATON_HOST" not in os.environ and args.host == "0.0.0.0":
             args.host = "127.0.0.1"
         return cmd_sandbox(args)
     socket_mode = bool(settings.slack_app_token) and not args.http
     if not socket_mode and not settings.slack_signing_secret:
-        print("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode).", file=sys.stderr)
+        say("http_needs_secret", err=True)
         return 2
     config = _config_or_exit(args.config or settings.config_path)
     from bot.app import Baton
@@ -106,7 +106,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(str(e), file=sys.stderr)
         return 2
-    print(f"{path}: OK — {len(config.people)} people, {len(config.teams)} teams, MQL threshold {config.scoring.threshold}")
+    say("config_ok", config, path=path, people=len(config.people), teams=len(config.teams), threshold=config.scoring.threshold)
     return 0
 
 
@@ -114,7 +114,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from bot.db import migrate
 
     asyncio.run(migrate(Settings.from_env().database_url))
-    print("database schema is up to date")
+    say("migrated")
     return 0
 
 
@@ -145,7 +145,7 @@ def cmd_privacy(args: argparse.Namespace) -> int:
                     print(json.dumps(await export_person(uow, args.email), ensure_ascii=False, indent=2, default=str))
                     return 0
                 n = await erase_person(uow, args.email)
-            print(f"erased {n} lead record(s); Slack cards are redacted by the running bot")
+            say("erased", config, n=n)
             return 0
         finally:
             await baton.stop()
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except SingleProcessError as e:
-        print(f"Baton did not start: {e}", file=sys.stderr)
+        say("not_started", err=True, error=e)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -12,6 +12,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.config import AppConfig, Settings
+from bot.messages import terminal_text
 
 CHUNK = 200
 ENCODINGS = ("utf-8-sig", "cp932")
@@ -70,7 +71,7 @@ async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Pat
     try:
         items = list(rows(decode(path.read_bytes(), encoding)))
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as e:
-        print(f"{path}: {e}")
+        print(terminal_text("unreadable", config.company.locale, path=path, error=e))
         return 2
     if kind == "opportunities":
         return await import_opportunities(config, settings, path, items)
@@ -80,7 +81,7 @@ async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Pat
     created = updated = 0
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
-            task = bar.add_task(f"importing {path.name}", total=len(items))
+            task = bar.add_task(terminal_text("importing", config.company.locale, name=path.name), total=len(items))
             for start in range(0, len(items), CHUNK):
                 async with baton.ctx.uow() as uow:
                     results = await ingest(uow, items[start : start + CHUNK], actor="import")
@@ -95,10 +96,7 @@ async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Pat
     finally:
         await baton.stop()
     # MQL cards and roll-ups are in the outbox; the running bot posts them at Slack's pace.
-    print(f"{created} created, {updated} updated, {len(failed)} failed")
-    for line, errors in failed[:50]:
-        print(f"  line {line}: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
-    return 1 if failed else 0
+    return report(config, created, updated, failed)
 
 
 async def import_opportunities(config: AppConfig, settings: Settings, path: Path, items: list[dict[str, Any]]) -> int:
@@ -126,7 +124,13 @@ async def import_opportunities(config: AppConfig, settings: Settings, path: Path
                     updated += 1
     finally:
         await baton.stop()
-    print(f"{created} created, {updated} updated, {len(failed)} failed")
+    return report(config, created, updated, failed)
+
+
+def report(config: AppConfig, created: int, updated: int, failed: list[tuple[int, Any]]) -> int:
+    """The summary an import prints (the first 50 bad lines with what is wrong); 1 when any failed."""
+    locale = config.company.locale
+    print(terminal_text("import_summary", locale, created=created, updated=updated, failed=len(failed)))
     for line, errors in failed[:50]:
-        print(f"  line {line}: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+        print(terminal_text("import_line", locale, line=line, errors="; ".join(f"{e.field}: {e.message}" for e in errors)))
     return 1 if failed else 0

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,16 @@ class Messages:
 def _locale(locale: str | None) -> str:
     return locale if locale in LOCALES else "ja"
 
+
+@lru_cache(maxsize=1)
+def _terminal_messages() -> Messages:
+    return Messages()
+
+
+def terminal_text(key: str, locale: str | None = None, **kw: Any) -> str:
+    """A line `python -m bot …` prints for the admin (`cli.*` strings): in app.yaml's company
+    locale once it is known, before that in the terminal's ($LC_ALL / $LANG)."""
+    if locale is None:
+        lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+        locale = "ja" if lang.lower().startswith("ja") else "en"
+    return _terminal_messages().text(locale, f"cli.{key}", **kw)

@@ -39,7 +39,7 @@ async def _leads(database_url) -> list[Lead]:
 async def test_import_utf8_bom_reports_bad_rows_and_queues_cards(database_url, tmp_path, capsys):
     rc, out = await _import(database_url, tmp_path, CSV.encode("utf-8-sig"), capsys)
     assert rc == 1  # one bad row
-    assert "2 created, 0 updated, 1 failed" in out and "line 3: email" in out
+    assert "2 件作成、0 件更新、1 件失敗" in out and "3 行目: email" in out
     leads, queued = await _leads(database_url)
     assert [(x.external_id, x.stage, x.employees) for x in leads] == [("C1", "mql", 1500), ("C3", "lead", 12)]
     assert leads[0].name == "佐々木 一郎"
@@ -49,9 +49,9 @@ async def test_import_utf8_bom_reports_bad_rows_and_queues_cards(database_url, t
 async def test_import_shift_jis_and_reimport_is_idempotent(database_url, tmp_path, capsys):
     data = CSV.replace("C2,not-an-email", "C2,c2@x.jp").encode("cp932")
     rc, out = await _import(database_url, tmp_path, data, capsys)
-    assert rc == 0 and "3 created" in out
+    assert rc == 0 and "3 件作成" in out
     rc, out = await _import(database_url, tmp_path, data, capsys)
-    assert "0 created, 3 updated, 0 failed" in out
+    assert "0 件作成、3 件更新、0 件失敗" in out
     leads, queued = await _leads(database_url)
     assert len(leads) == 3 and leads[0].company == "株式会社大阪商事" and len(queued) == 1
 

@@ -45,7 +45,7 @@ async def test_import_opportunities_csv(database_url, tmp_path, capsys):
     await migrate(database_url)
     rc = await import_csv(load_config(FIXTURES / "app.yaml"), settings, "opportunities", path)
     out = capsys.readouterr().out
-    assert rc == 1 and "1 created, 0 updated, 1 failed" in out and "line 3: owner" in out
+    assert rc == 1 and "1 件作成、0 件更新、1 件失敗" in out and "3 行目: owner" in out
 
 
 async def test_update_deal_modal_validates_and_records(harness):

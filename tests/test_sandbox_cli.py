@@ -34,7 +34,9 @@ def _free_port() -> int:
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.pop("BATON_API_TOKEN", None)
+    env.pop("LC_ALL", None)
     env.update(
+        LANG="C.UTF-8",  # the CLI speaks the terminal's language until app.yaml is read
         DATABASE_URL=f"sqlite:///{tmp_path / 'sandbox.db'}",
         BATON_CONFIG="app.yaml",
         BATON_LOG_LEVEL="WARNING",
@@ -195,3 +197,13 @@ def test_check_config_accepts_the_example(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "app.yaml: OK" in proc.stdout
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("C.UTF-8", "database schema is up to date"), ("ja_JP.UTF-8", "データベースのスキーマは最新です")])
+def test_the_cli_speaks_the_terminals_language_before_app_yaml_is_read(tmp_path: Path, lang: str, expected: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=ROOT, env={**_env(tmp_path), "LANG": lang}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == expected

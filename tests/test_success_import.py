@@ -20,10 +20,10 @@ async def test_import_accounts_then_signals(database_url, tmp_path, capsys):
     (tmp_path / "s.csv").write_text(SIGNALS, encoding="utf-8-sig")
     assert await import_csv(config, settings, "accounts", tmp_path / "a.csv") == 1
     out = capsys.readouterr().out
-    assert "1 created, 0 updated, 1 failed" in out and "line 3: arr" in out
+    assert "1 件作成、0 件更新、1 件失敗" in out and "3 行目: arr" in out
     assert await import_csv(config, settings, "signals", tmp_path / "s.csv") == 1
     out = capsys.readouterr().out
-    assert "line 4: account: no account 'ZZ'" in out
+    assert "4 行目: account: no account 'ZZ'" in out
     from bot.db import make_engine, make_sessionmaker
 
     engine = make_engine(database_url)
