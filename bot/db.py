@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -41,9 +42,10 @@ _wait_budget: ContextVar[float | None] = ContextVar("baton_write_wait_budget", d
 
 @contextmanager
 def wait_at_most(seconds: float | None) -> Iterator[None]:
-    """Transactions opened inside give up waiting for the SQLite write lock after `seconds`
-    (sqlalchemy.exc.TimeoutError, before anything ran). Only the wait is bounded, never a running
-    transaction: cutting one short could leave a commit landing after we reported failure."""
+    """Transactions opened inside are urgent: they go ahead of transactions without a deadline, and
+    give up waiting for the SQLite write lock after `seconds` (sqlalchemy.exc.TimeoutError, before
+    anything ran). Only the wait is bounded, never a running transaction: cutting one short could
+    leave a commit landing after we reported failure."""
     token = _wait_budget.set(seconds)
     try:
         yield
@@ -51,12 +53,18 @@ def wait_at_most(seconds: float | None) -> Iterator[None]:
         _wait_budget.reset(token)
 
 
+class _Expired(Exception):
+    pass
+
+
 class NestedTransactionError(RuntimeError):
     """A task asked for a second database transaction while it still holds one."""
 
 
 class WriteLock:
-    """One SQLite transaction at a time in this process, served in arrival order.
+    """One SQLite transaction at a time in this process, handed over in arrival order; waiters with
+    a deadline (`wait_at_most`: a Slack interaction must be answered in 3 s) go before those without
+    (API intake, jobs), which only wait longer.
 
     Not reentrant on purpose: a task that opens a second transaction while holding one would wait
     for itself. That already was a bug under `BEGIN IMMEDIATE` (a 30 s hang, then "database is
@@ -65,13 +73,15 @@ class WriteLock:
 
     def __init__(self, timeout: float = WRITE_LOCK_TIMEOUT):
         self.timeout = timeout
-        self._lock = asyncio.Lock()  # FIFO: a newcomer never overtakes a waiter
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
         self._owner: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def locked(self) -> bool:
-        return self._lock.locked()
+        return self._held
 
     async def acquire(self) -> None:
         task = asyncio.current_task()
@@ -80,14 +90,30 @@ class WriteLock:
                 "this task opened a database transaction while its own earlier one is still open; "
                 "on SQLite that waits for itself forever. Finish the outer unit of work first, or pass its uow down."
             )
-        budget = _wait_budget.get()
-        limit = self.timeout if budget is None else min(budget, self.timeout)
-        try:
-            async with asyncio.timeout(limit):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise PoolTimeoutError(f"database is locked: waited {limit:g} s for the in-process write lock") from None
-        self._owner, self._loop = task, asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self._held or self._urgent or self._normal:
+            budget = _wait_budget.get()
+            limit = self.timeout if budget is None else min(budget, self.timeout)
+            turn: asyncio.Future[None] = loop.create_future()
+            (self._normal if budget is None else self._urgent).append(turn)
+            # Expire by failing the future, not by cancelling the task: a cancel racing the
+            # hand-over could otherwise hit the transaction that just got its turn.
+            timer = loop.call_later(limit, lambda: turn.done() or turn.set_exception(_Expired()))
+            try:
+                await turn
+            except _Expired:
+                raise PoolTimeoutError(f"database is locked: waited {limit:g} s for the in-process write lock") from None
+            except BaseException:
+                if turn.done() and not turn.cancelled() and turn.exception() is None:
+                    self._hand_over()  # it was our turn already: pass it on
+                else:
+                    turn.cancel()  # _hand_over() skips it
+                raise
+            finally:
+                timer.cancel()
+        # else free: take it; after a hand-over release() has left it held for us
+        self._held = True
+        self._owner, self._loop = task, loop
 
     def release(self) -> None:
         loop = self._loop
@@ -100,7 +126,16 @@ class WriteLock:
             loop.call_soon_threadsafe(self.release)
             return
         self._owner = None
-        self._lock.release()
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        for lane in (self._urgent, self._normal):
+            while lane:
+                turn = lane.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # still held: ownership passes straight to this waiter
+                    return
+        self._held = False
 
 
 class SerialPool(AsyncAdaptedQueuePool):

@@ -85,6 +85,34 @@ async def test_sqlite_writers_get_their_turn_in_arrival_order(harness):
     assert entered == list(range(20))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_slack_press_goes_ahead_of_queued_intake_and_jobs(harness):
+    """Writers with Slack's 3 s deadline (`uow(wait=…)`) are served before writers without one."""
+    ctx = harness.baton.ctx
+    release = asyncio.Event()
+    entered: list[str] = []
+
+    async def holder() -> None:
+        async with ctx.uow():
+            await release.wait()
+
+    async def writer(name: str, wait: float | None) -> None:
+        async with ctx.uow(wait=wait):
+            entered.append(name)
+
+    first = asyncio.create_task(holder())
+    while not harness.baton.engine.sync_engine.pool.write_lock.locked:
+        await asyncio.sleep(0)
+    tasks = []
+    for name, wait in (("intake1", None), ("intake2", None), ("press1", 30.0), ("intake3", None), ("press2", 30.0)):
+        tasks.append(asyncio.create_task(writer(name, wait)))
+        for _ in range(3):
+            await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert entered == ["press1", "press2", "intake1", "intake2", "intake3"]
+
+
 async def test_a_unit_of_work_inside_another_is_refused_at_once_and_nothing_is_written(harness):
     ctx = harness.baton.ctx
     before = await _count(harness, OutboxMessage)
