@@ -122,11 +122,14 @@ async def _run(size: str, worker: bool) -> dict[str, Any]:
             # Every press must have decided its lead: count the SALs.
             from sqlalchemy import func, select
 
-            from bot.models import Lead
+            from bot.models import Lead, OutboxMessage
 
             async with served.baton.ctx.sessions() as s:
                 sal = (await s.execute(select(func.count()).select_from(Lead).where(Lead.stage == "sal"))).scalar_one()
+                # A press that could not get its turn in time is acked and told privately to retry.
+                told = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.method == "chat.postEphemeral"))
             res["figures"]["leads_accepted"] = sal
+            res["figures"]["presses_told_to_retry"] = told
             res["figures"]["presses_sent_to_bot"] = total
             res["notes"].append(
                 "bot: Baton + emulator in-process on SQLite, "

@@ -7,10 +7,12 @@ stage change and the Slack message announcing it are committed together or not a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import AppConfig, Settings
+from bot.db import NestedTransactionError, wait_at_most
 from bot.messages import Messages
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 E = TypeVar("E")
 Subscriber = Callable[["UnitOfWork", Any], Awaitable[None]]
 _subscribers: dict[type, list[Subscriber]] = defaultdict(list)
+# The task whose unit of work is open in this context: a second one inside it is refused at once, on
+# every database (on SQLite it would wait for itself; elsewhere it would not see the outer's writes).
+_open_in: ContextVar[asyncio.Task[Any] | None] = ContextVar("baton_uow_open_in", default=None)
 
 
 def subscribe(event_type: type[E]) -> Callable[[Callable[[UnitOfWork, E], Awaitable[None]]], Any]:
@@ -52,12 +58,26 @@ class Context:
         return self.clock.now()
 
     @asynccontextmanager
-    async def uow(self) -> AsyncIterator[UnitOfWork]:
-        async with self.sessions() as session:
-            async with session.begin():
-                uow = UnitOfWork(self, session)
-                yield uow
-                await uow.dispatch()
+    async def uow(self, *, wait: float | None = None) -> AsyncIterator[UnitOfWork]:
+        """One transaction. `wait`: give up after that many seconds in the SQLite write queue
+        (sqlalchemy.exc.TimeoutError, nothing done) — for work that must answer Slack in time."""
+        task = asyncio.current_task()
+        if task is not None and _open_in.get() is task:
+            raise NestedTransactionError(
+                "ctx.uow() opened inside another unit of work of the same task: use the outer uow "
+                "(subscribers and domain functions get it passed in), or open this one after the outer commits"
+            )
+        token = _open_in.set(task)
+        try:
+            async with self.sessions() as session:
+                async with session.begin():
+                    with wait_at_most(wait):
+                        await session.connection()  # queue for the connection here, under `wait`
+                    uow = UnitOfWork(self, session)
+                    yield uow
+                    await uow.dispatch()
+        finally:
+            _open_in.reset(token)
         for hook in self.after_commit:
             hook()
 
