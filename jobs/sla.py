@@ -37,6 +37,7 @@ async def dispatch(uow: UnitOfWork, timer: Timer) -> None:
         log.info("no %s handler for %s; nothing to do", timer.kind, timer.subject)
         return
     await fn(uow, timer)
+    uow.emit(sla.SlaFired(timer.subject, timer.kind))  # e.g. the manager's App Home shows the breach
 
 
 for _kind in (sla.WARN, sla.BREACH, sla.REASSIGN):

@@ -110,3 +110,12 @@ async def test_baton_command_shows_my_queue_and_switches_away(harness):
     await harness.deliver()
     assert (await harness.lead(lead_id))["assignee"] == "suzuki"
     assert any("不在にしました" in t and "1件" in t for t in harness.ephemerals("tanaka"))
+
+
+async def test_the_managers_open_home_shows_a_breach_when_it_happens(harness):
+    await new_lead(harness, ENTERPRISE)  # due 10:30 JST
+    rec = await open_home(harness, "sato")
+    assert "SLA超過のMQL" not in text_of(rec)
+    await harness.advance(minutes=45)  # the breach is a timer, not a stage change: the tab refreshes anyway
+    body = text_of(harness.emu.home[harness.person("sato")])
+    assert "SLA超過のMQL（1件）" in body and "🔴" in body

@@ -24,6 +24,19 @@ REASSIGN = "sla_reassign"
 
 
 @dataclass(frozen=True)
+class SlaFired:
+    """A clock's warning / breach / reassign timer fired for `subject` (``lead:12``, ``opportunity:7`` …)."""
+
+    subject: str
+    kind: str
+
+    @property
+    def entity(self) -> tuple[str, int | None]:
+        prefix, _, rest = self.subject.partition(":")
+        return prefix, int(rest) if rest.isdigit() else None
+
+
+@dataclass(frozen=True)
 class SlaStart:
     policy: str | None
     due_at: datetime

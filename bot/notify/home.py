@@ -18,6 +18,7 @@ from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.domain.home import affected_people, home_data
 from bot.domain.leads import LeadReassigned
+from bot.domain.sla import BREACH, SlaFired
 from bot.models import NotificationPreference, OutboxMessage
 from bot.notify import preferences as prefs
 from bot.notify.common import person_locale
@@ -107,6 +108,14 @@ async def on_stage_changed(uow: UnitOfWork, ev: StageChanged) -> None:
     if ev.actor and uow.config.person(ev.actor):
         who.add(ev.actor)
     await refresh(uow, who)
+
+
+@subscribe(SlaFired)
+async def on_sla_fired(uow: UnitOfWork, ev: SlaFired) -> None:
+    """A breach is no stage change, but the assignee's and the manager's Home show it (overdue)."""
+    entity_type, entity_id = ev.entity
+    if ev.kind == BREACH and entity_id is not None:
+        await refresh(uow, await affected_people(uow, entity_type, entity_id, None))
 
 
 @subscribe(LeadReassigned)
