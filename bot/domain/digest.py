@@ -1,23 +1,28 @@
 """The daily pipeline digest's numbers, for one team or the whole company.
 
-Every figure is an aggregate query (COUNT / SUM / GROUP BY, month buckets as SUM(CASE …)) over
-indexed columns; the only rows Python sees are groups, or the flagged deals listed by owner.
+Stage-event figures come from the stage roll-up (`stage_rollup.event_counts`: day counts plus the
+raw events at the edges, exactly what a GROUP BY over `stage_events` gives); deal figures are
+aggregate queries over `opportunities`. The only rows Python sees are groups, or the flagged deals
+listed by owner.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from bot.context import UnitOfWork
 from bot.domain import pipeline as pl
+from bot.domain import stage_rollup as rollup
 from bot.domain.sla_metrics import compliance
-from bot.models import Opportunity, StageEvent
+from bot.domain.stage_rollup import Key
+from bot.models import Opportunity
 from bot.periods import month_of, period_of
 
 FUNNEL = ("lead", "mql", "sal", "sql", "opportunity", "won")
@@ -63,51 +68,44 @@ def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> d
     return today - timedelta(days=1)
 
 
-def _lead_filter(stmt: Any, scope: Scope) -> Any:
-    ev = StageEvent
-    if scope.lead_team:
-        # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
-        stmt = stmt.where(or_(ev.team_id == scope.lead_team, ev.to_stage == "lead"))
-    return stmt
+LEAD_STAGES = ("lead", "mql", "sal", "sql", "opportunity")
+DEAL_STAGES = ("phase_1", "won", "lost")
 
 
-async def stage_counts(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, int]:
-    """Entries per stage in [since, until): leads, MQLs (not re-assignments), SALs, SQLs, opportunities (SQL → deal), won, lost."""
-    ev = StageEvent
+def _stage_entries(counts: Counter[Key], scope: Scope) -> dict[str, int]:
+    """Entries per stage from grouped events: leads, MQLs (not re-assignments), SALs, SQLs,
+    opportunities (SQL → deal); deals created (None → phase 1), won, lost."""
     out: dict[str, int] = {}
-    stmt = (
-        select(ev.to_stage, func.count())
-        .where(
-            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sal", "sql", "opportunity")), ev.at >= since, ev.at < until,
-            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
-        )
-        .group_by(ev.to_stage)
-    )  # fmt: skip
-    for stage, n in (await uow.session.execute(_lead_filter(stmt, scope))).all():
-        out[stage] = n
-    stmt = select(ev.to_stage, func.count()).where(
-        ev.entity_type == "opportunity", ev.to_stage.in_(("phase_1", "won", "lost")), ev.at >= since, ev.at < until
-    )
-    if scope.opp_team:
-        stmt = stmt.where(ev.team_id == scope.opp_team)
-    stmt = stmt.where(or_(ev.to_stage != "phase_1", ev.from_stage.is_(None))).group_by(ev.to_stage)
-    for stage, n in (await uow.session.execute(stmt)).all():
-        out["created" if stage == "phase_1" else stage] = n
+    for (et, frm, to, team, _), n in counts.items():
+        if et == "lead" and to in LEAD_STAGES and (frm is None or frm != to):
+            # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
+            if scope.lead_team and not (team == scope.lead_team or to == "lead"):
+                continue
+            out[to] = out.get(to, 0) + n
+        elif et == "opportunity" and to in DEAL_STAGES and (to != "phase_1" or frm is None):
+            if scope.opp_team and team != scope.opp_team:
+                continue
+            key = "created" if to == "phase_1" else to
+            out[key] = out.get(key, 0) + n
     return out
 
 
+async def stage_counts(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, int]:
+    """Entries per stage in [since, until) (see `_stage_entries`), from the stage roll-up."""
+    (counts,) = await rollup.event_counts(uow, [(since, until)], LEAD_STAGES + DEAL_STAGES)
+    return _stage_entries(counts, scope)
+
+
 async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, Any]:
-    counts = await stage_counts(uow, since, until, scope)
-    ev = StageEvent
-    stmt = (
-        select(ev.reason, func.count())
-        .where(ev.entity_type == "lead", ev.to_stage.in_(("recycled", "closed")), ev.from_stage == "mql", ev.at >= since, ev.at < until)
-        .group_by(ev.reason)
-        .order_by(func.count().desc(), ev.reason)
-    )
-    if scope.lead_team:
-        stmt = stmt.where(ev.team_id == scope.lead_team)
-    reasons = [(r or "other", n) for r, n in (await uow.session.execute(stmt)).all()]
+    (grouped,) = await rollup.event_counts(uow, [(since, until)], LEAD_STAGES + DEAL_STAGES + ("recycled", "closed"))
+    counts = _stage_entries(grouped, scope)
+    by_reason: dict[str | None, int] = {}
+    for (et, frm, to, team, reason), n in grouped.items():
+        if et == "lead" and frm == "mql" and to in ("recycled", "closed") and (not scope.lead_team or team == scope.lead_team):
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    # Most frequent first; ties by reason, no reason last.
+    ranked = sorted(by_reason.items(), key=lambda rn: (-rn[1], rn[0] is None, rn[0] or ""))
+    reasons = [(r or "other", n) for r, n in ranked]
     o = Opportunity
     stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
         o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
@@ -170,21 +168,14 @@ def trend(values: list[float]) -> tuple[str, float | None]:
 
 async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]], scope: Scope) -> dict[str, list[float]]:
     """Per KPI, one value per month (oldest first): one bucketed query for events, one for deals."""
-    ev, o = StageEvent, Opportunity
+    o = Opportunity
     since, until = months[0][0], months[-1][1]
 
     def buckets(col: Any, value: Any = 1) -> list[Any]:
         return [func.sum(case(((col >= a) & (col < b), value), else_=0)) for a, b in months]
 
-    stmt = (
-        select(ev.to_stage, *buckets(ev.at))
-        .where(
-            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sql", "opportunity")), ev.at >= since, ev.at < until,
-            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
-        )
-        .group_by(ev.to_stage)
-    )  # fmt: skip
-    counts = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(_lead_filter(stmt, scope))).all()}
+    per_month = [_stage_entries(c, scope) for c in await rollup.event_counts(uow, months, ("lead", "mql", "sql", "opportunity"))]
+    counts = {k: [float(m.get(k, 0)) for m in per_month] for k in ("lead", "mql", "sql", "opportunity")}
     zero = [0.0] * len(months)
     stmt = select(o.status, *buckets(o.closed_at), *buckets(o.closed_at, o.amount)).where(
         o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
