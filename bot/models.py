@@ -156,7 +156,8 @@ class StageExit(SQLModel, table=True):
     stage it left (seconds since its last entry into it with a smaller id; NULL: no entry seen)."""
 
     __tablename__ = "stage_exits"
-    __table_args__ = (Index("ix_stage_exits_move_at", "from_stage", "to_stage", "at"),)
+    # Covering: a median over a window reads the index alone.
+    __table_args__ = (Index("ix_stage_exits_move_at", "from_stage", "to_stage", "at", "entity_type", "seconds"),)
 
     event_id: int = Field(sa_column=Column(_BigId, primary_key=True, autoincrement=False))
     entity_type: str = Field(max_length=20)

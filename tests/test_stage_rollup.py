@@ -20,6 +20,7 @@ from bot.db import make_engine, make_sessionmaker
 from bot.demo.generator import generate
 from bot.domain import bottleneck, digest
 from bot.domain import stage_rollup as rollup
+from bot.domain.sla_metrics import percentile
 from bot.messages import Messages
 from bot.models import StageDayCount, StageEvent, StageExit, StageFold
 from jobs.stage_rollup import fold_all
@@ -97,7 +98,9 @@ async def test_readers_equal_the_raw_group_by_over_random_histories(ctx, ops, ta
         for entity, stage, fwd in (("lead", "mql", "sal"), ("lead", "sal", "sql"), ("opportunity", "phase_1", "phase_2"), ("opportunity", "phase_2", "won")):
             for a, b in windows:
                 folded = await rollup.exit_days(uow, entity, stage, fwd, a, b)
-                assert sorted(folded) == sorted(await rollup.exit_days(uow, entity, stage, fwd, a, b, raw=True))
+                raw = await rollup.exit_days(uow, entity, stage, fwd, a, b, raw=True)
+                assert sorted(folded) == sorted(raw)
+                assert await rollup.median_exit_days(uow, entity, stage, fwd, a, b) == percentile(raw, 0.5)
 
 
 async def test_digest_and_bottleneck_are_the_same_from_the_roll_up_as_from_raw_events(ctx):

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from bot.context import UnitOfWork
 from bot.domain import stage_rollup as rollup
-from bot.domain.sla_metrics import percentile
 from bot.domain.stage_rollup import Key
 from bot.models import Lead, Opportunity
 
@@ -100,7 +99,7 @@ def _moves(counts: Counter[Key]) -> tuple[dict[str, int], dict[tuple[str, str], 
 
 async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
     """Median days from entering `stage` to moving forward, for the forward moves in the window."""
-    return percentile(await rollup.exit_days(uow, entity, stage, forward, since, until), 0.5)
+    return await rollup.median_exit_days(uow, entity, stage, forward, since, until)
 
 
 async def _wip_now(uow: UnitOfWork) -> dict[str, int]:

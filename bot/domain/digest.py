@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from bot.context import UnitOfWork
 from bot.domain import pipeline as pl
@@ -108,8 +108,8 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
     reasons = [(r or "other", n) for r, n in ranked]
     o = Opportunity
     stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
-        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
-    )
+        rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
+    )  # a scan beats the status index plus a row lookup per closed deal (no index on closed_at)
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
     closed = {s: (n, Decimal(a)) for s, n, a in (await uow.session.execute(stmt.group_by(o.status))).all()}
@@ -167,32 +167,39 @@ def trend(values: list[float]) -> tuple[str, float | None]:
 
 
 async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]], scope: Scope) -> dict[str, list[float]]:
-    """Per KPI, one value per month (oldest first): one bucketed query for events, one for deals."""
+    """Per KPI, one value per month (oldest first, months adjacent): events from the stage roll-up,
+    deals bucketed by month in one GROUP BY each."""
     o = Opportunity
     since, until = months[0][0], months[-1][1]
-
-    def buckets(col: Any, value: Any = 1) -> list[Any]:
-        return [func.sum(case(((col >= a) & (col < b), value), else_=0)) for a, b in months]
-
     per_month = [_stage_entries(c, scope) for c in await rollup.event_counts(uow, months, ("lead", "mql", "sql", "opportunity"))]
     counts = {k: [float(m.get(k, 0)) for m in per_month] for k in ("lead", "mql", "sql", "opportunity")}
-    zero = [0.0] * len(months)
-    stmt = select(o.status, *buckets(o.closed_at), *buckets(o.closed_at, o.amount)).where(
-        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
+    k = len(months)
+
+    def month(col: Any) -> Any:
+        # The month's index as one CASE per row (rows are already within [since, until)); grouped by
+        # its label, as PostgreSQL would not match a repeated expression with other bound parameters.
+        return case(*[(col < b, i) for i, (_, b) in enumerate(months[:-1])], else_=k - 1).label("m")
+
+    # A full scan of deals beats the status index plus a row lookup per closed deal; SQLite would take the index.
+    stmt = select(o.status, month(o.closed_at), func.count(), func.sum(o.amount)).where(
+        rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
     )
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
-    closed = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(stmt.group_by(o.status))).all()}
-    k = len(months)
-    won_n, won_amt = (closed.get("won") or zero * 2)[:k], (closed.get("won") or zero * 2)[k:]
-    lost_n = (closed.get("lost") or zero * 2)[:k]
-    stmt = select(*buckets(o.created_at, o.amount)).where(o.created_at >= since, o.created_at < until)
+    won_n, won_amt, lost_n = [0.0] * k, [0.0] * k, [0.0] * k
+    for status, i, n, amount in (await uow.session.execute(stmt.group_by(o.status, literal_column("m")))).all():
+        if status == "won":
+            won_n[i], won_amt[i] = float(n), float(amount or 0)
+        else:
+            lost_n[i] = float(n)
+    stmt = select(month(o.created_at), func.sum(o.amount)).where(o.created_at >= since, o.created_at < until)
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
-    created = [float(x or 0) for x in (await uow.session.execute(stmt)).one()]
+    created = [0.0] * k
+    for i, amount in (await uow.session.execute(stmt.group_by(literal_column("m")))).all():
+        created[i] = float(amount or 0)
     return {
-        "leads": counts.get("lead", zero), "mqls": counts.get("mql", zero), "sqls": counts.get("sql", zero),
-        "opportunities": counts.get("opportunity", zero), "pipeline_created": created, "bookings": won_amt,
+        "leads": counts["lead"], "mqls": counts["mql"], "sqls": counts["sql"], "opportunities": counts["opportunity"], "pipeline_created": created, "bookings": won_amt,
         "win_rate": [w / (w + lo) if w + lo else 0.0 for w, lo in zip(won_n, lost_n, strict=True)],
         "average_deal": [a / w if w else 0.0 for a, w in zip(won_amt, won_n, strict=True)],
     }  # fmt: skip

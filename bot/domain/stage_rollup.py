@@ -21,6 +21,7 @@ they took from the roll-up. `raw=True` answers the same question from `stage_eve
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from bot.context import UnitOfWork
+from bot.domain.sla_metrics import percentile
 from bot.models import StageDayCount, StageEvent, StageExit, StageFold
 
 # (entity_type, from_stage, to_stage, team_id, reason)
@@ -63,11 +65,12 @@ def _dialect(uow: UnitOfWork) -> str:
     return uow.session.get_bind().dialect.name
 
 
-def _entry_stage(uow: UnitOfWork, col: Any) -> Any:
-    """SQLite: `+col` keeps the planner off the `(to_stage, at)` index. It otherwise picks it for the
-    entry lookup and scans every event into that stage per row (100× slower at 100k events) instead
-    of the entity's few events; and for the not-yet-folded tail the id range is the narrow part.
-    PostgreSQL has no unary + on text, and plans both well anyway."""
+def no_index(uow: UnitOfWork, col: Any) -> Any:
+    """SQLite: `+col` (a no-op on any value) keeps the planner off the `(to_stage, at)` index. It
+    otherwise picks it for the entry lookup and scans every event into that stage per row (100×
+    slower at 100k events) instead of the entity's few events; and for the not-yet-folded tail it
+    skip-scans the whole window when the id range is the narrow part. PostgreSQL has no unary + on
+    text, and plans both well anyway."""
     if _dialect(uow) == "sqlite":
         return UnaryExpression(col, operator=operators.custom_op("+"), type_=col.type)
     return col
@@ -159,6 +162,7 @@ async def fold(uow: UnitOfWork, *, now: datetime | None = None, max_events: int 
     if _dialect(uow) != "postgresql":
         state.updated_at = now
     await s.flush()
+    s.info.pop("stage_fold", None)  # readers later in this transaction see the new watermark
     return FoldResult(folded, target, rebuilt, target < limit)
 
 
@@ -167,7 +171,7 @@ async def _fold_range(uow: UnitOfWork, lo: int, hi: int, tz: ZoneInfo) -> int:
     entered = (
         select(func.max(entry.at))
         .where(
-            entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, _entry_stage(uow, entry.to_stage) == ev.from_stage,
+            entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, no_index(uow, entry.to_stage) == ev.from_stage,
             entry.id < ev.id,
         )
         .scalar_subquery()
@@ -206,15 +210,24 @@ async def rebuild(uow: UnitOfWork) -> FoldResult:
     await uow.session.execute(delete(StageExit))
     await uow.session.execute(update(StageFold).where(StageFold.id == 1).values(watermark=0, pending_id=None, pending_xmax=None))
     state.watermark, state.pending_id, state.pending_xmax = 0, None, None
+    uow.session.info.pop("stage_fold", None)
     return await fold(uow)
 
 
 # -- readers ---------------------------------------------------------------------------------------------
 async def _watermark(uow: UnitOfWork, tz: ZoneInfo) -> int | None:
-    row = (await uow.session.execute(select(StageFold.zone, StageFold.watermark).where(StageFold.id == 1))).first()
-    if row is None or row[0] != str(tz) or not row[1]:
-        return None
-    return int(row[1])
+    """The folded range for this transaction. The `stage_fold` row is read FOR SHARE: no fold can
+    commit between this read and the roll-up reads after it (PostgreSQL's READ COMMITTED would
+    otherwise let a reader count a row both in the day counts and in the raw tail). Read once per
+    transaction. None: nothing usable folded (readers go to raw events)."""
+    txn = uow.session.get_transaction()
+    cached = uow.session.info.get("stage_fold")
+    if cached is not None and cached[0] is txn:
+        return cached[1]
+    row = (await uow.session.execute(select(StageFold.zone, StageFold.watermark).where(StageFold.id == 1).with_for_update(read=True))).first()
+    w = None if row is None or row[0] != str(tz) or not row[1] else int(row[1])
+    uow.session.info["stage_fold"] = (uow.session.get_transaction(), w)
+    return w
 
 
 def _keys() -> tuple[Any, ...]:
@@ -281,7 +294,8 @@ async def event_counts(
     tail = (
         await uow.session.execute(
             select(ev.at, *_keys()).where(
-                ev.id > w, _entry_stage(uow, ev.to_stage).in_(stages), ev.at >= day_start(first, tz), ev.at < day_start(last, tz)
+                ev.id > w, no_index(uow, ev.to_stage).in_(stages), no_index(uow, ev.at) >= day_start(first, tz),
+                no_index(uow, ev.at) < day_start(last, tz),
             )
         )
     ).all()
@@ -293,30 +307,52 @@ async def event_counts(
     return out
 
 
+def _exits_in(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> Any:
+    x = StageExit
+    return (x.from_stage == stage, x.to_stage == forward, x.at >= since, x.at < until, x.entity_type == entity, x.seconds.is_not(None))
+
+
+async def _tail_days(uow: UnitOfWork, w: int | None, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> list[float]:
+    """Days in stage for the moves not folded yet (all of them when `w` is None), from the events."""
+    ev, entry = StageEvent, aliased(StageEvent)
+    entered = (
+        select(func.max(entry.at))
+        .where(entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, no_index(uow, entry.to_stage) == stage, entry.id < ev.id)
+        .scalar_subquery()
+    )
+    to, at = (ev.to_stage, ev.at) if w is None else (no_index(uow, ev.to_stage), no_index(uow, ev.at))  # not folded: the id range is the narrow part
+    stmt = select(ev.at, entered).where(to == forward, ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
+    if w is not None:
+        stmt = stmt.where(ev.id > w)
+    return [(out - inn).total_seconds() / 86400 for out, inn in (await uow.session.execute(stmt)).all() if inn is not None]
+
+
 async def exit_days(
     uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, *, raw: bool = False
 ) -> list[float]:
     """Days in `stage` before each move `stage → forward` in [since, until) (moves with no entry
     recorded are left out): folded moves from `stage_exits`, newer ones from the events."""
-    tz = zone(uow)
-    w = None if raw else await _watermark(uow, tz)
-    ev, entry = StageEvent, aliased(StageEvent)
-    entered = (
-        select(func.max(entry.at))
-        .where(entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, _entry_stage(uow, entry.to_stage) == stage, entry.id < ev.id)
-        .scalar_subquery()
-    )
-    to = ev.to_stage if w is None else _entry_stage(uow, ev.to_stage)  # not folded: the id range is the narrow part
-    stmt = select(ev.at, entered).where(to == forward, ev.from_stage == stage, ev.at >= since, ev.at < until, ev.entity_type == entity)
+    w = None if raw else await _watermark(uow, zone(uow))
+    days = await _tail_days(uow, w, entity, stage, forward, since, until)
     if w is not None:
-        stmt = stmt.where(ev.id > w)
-    days = [(out - inn).total_seconds() / 86400 for out, inn in (await uow.session.execute(stmt)).all() if inn is not None]
-    if w is not None:
-        x = StageExit
-        secs = await uow.session.scalars(
-            select(x.seconds).where(
-                x.from_stage == stage, x.to_stage == forward, x.at >= since, x.at < until, x.entity_type == entity, x.seconds.is_not(None)
-            )
-        )
+        secs = await uow.session.scalars(select(StageExit.seconds).where(*_exits_in(uow, entity, stage, forward, since, until)))
         days += [s / 86400 for s in secs]
     return days
+
+
+async def median_exit_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
+    """The median of `exit_days` (linear between the middle two, as `sla_metrics.percentile`); when
+    everything is folded, the database picks the middle values instead of sending every row."""
+    w = await _watermark(uow, zone(uow))
+    tail = await _tail_days(uow, w, entity, stage, forward, since, until)
+    if w is None or tail:
+        return percentile(await exit_days(uow, entity, stage, forward, since, until), 0.5)
+    where = _exits_in(uow, entity, stage, forward, since, until)
+    n = int(await uow.session.scalar(select(func.count()).select_from(StageExit).where(*where)) or 0)
+    if n == 0:
+        return None
+    pos = (n - 1) * 0.5
+    lo, hi = math.floor(pos), math.ceil(pos)
+    mid = list(await uow.session.scalars(select(StageExit.seconds).where(*where).order_by(StageExit.seconds).offset(lo).limit(hi - lo + 1)))
+    a, b = mid[0] / 86400, mid[-1] / 86400
+    return a + (b - a) * (pos - lo)

@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('event_id')
     )
     with op.batch_alter_table('stage_exits', schema=None) as batch_op:
-        batch_op.create_index('ix_stage_exits_move_at', ['from_stage', 'to_stage', 'at'], unique=False)
+        batch_op.create_index('ix_stage_exits_move_at', ['from_stage', 'to_stage', 'at', 'entity_type', 'seconds'], unique=False)
 
     op.create_table('stage_fold',
     sa.Column('id', sa.Integer(), nullable=False),
