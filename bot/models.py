@@ -1,4 +1,5 @@
-"""Database tables. All metrics come from `StageEvent`, the one log of every stage change.
+"""Database tables. All metrics come from `StageEvent`, the one log of every stage change (the
+stage roll-up tables below it are a cache derived from it, rebuildable at any time).
 
 Times are stored as timezone-aware UTC; presentation converts to the team's zone.
 """
