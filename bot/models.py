@@ -1,4 +1,5 @@
-"""Database tables. All metrics come from `StageEvent`, the one log of every stage change.
+"""Database tables. All metrics come from `StageEvent`, the one log of every stage change (the
+stage roll-up tables below it are a cache derived from it, rebuildable at any time).
 
 Times are stored as timezone-aware UTC; presentation converts to the team's zone.
 """
@@ -143,6 +144,53 @@ class StageEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=100)
     note: str | None = None
     data: dict[str, Any] = _json()
+
+
+class StageDayCount(SQLModel, table=True):
+    """Derived cache of `stage_events` (bot/domain/stage_rollup.py): events per day in the roll-up
+    zone and key. Rebuildable from stage_events at any time; never written by product code paths.
+    NULL key parts are stored as '' so the key can be a primary key (upserts)."""
+
+    __tablename__ = "stage_day_counts"
+
+    day: date = Field(primary_key=True)
+    entity_type: str = Field(primary_key=True, max_length=20)
+    from_stage: str = Field(primary_key=True, max_length=30)
+    to_stage: str = Field(primary_key=True, max_length=30)
+    team_id: str = Field(primary_key=True, max_length=100)
+    reason: str = Field(primary_key=True, max_length=100)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class StageExit(SQLModel, table=True):
+    """Derived cache of `stage_events`: for each stage change, how long the entity had been in the
+    stage it left (seconds since its last entry into it with a smaller id; NULL: no entry seen)."""
+
+    __tablename__ = "stage_exits"
+    # Covering: a median over a window reads the index alone.
+    __table_args__ = (Index("ix_stage_exits_move_at", "from_stage", "to_stage", "at", "entity_type", "seconds"),)
+
+    event_id: int = Field(sa_column=Column(_BigId, primary_key=True, autoincrement=False))
+    entity_type: str = Field(max_length=20)
+    from_stage: str = Field(max_length=30)
+    to_stage: str = Field(max_length=30)
+    at: datetime = _ts(nullable=False)
+    seconds: float | None = None
+
+
+class StageFold(SQLModel, table=True):
+    """How far the derived stage tables have folded `stage_events`: every event with id <= `watermark`
+    is in them. `pending_*`: the next watermark, taken once every transaction that might still hold
+    a smaller id has ended (PostgreSQL commits ids out of order)."""
+
+    __tablename__ = "stage_fold"
+
+    id: int = Field(default=1, primary_key=True)
+    zone: str = Field(max_length=64)  # the roll-up's day boundary; another zone means a rebuild
+    watermark: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    pending_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    pending_xmax: int | None = Field(default=None, sa_column=Column(BigInteger))
+    updated_at: datetime | None = _ts(nullable=True)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -180,3 +180,12 @@ async def test_a_deal_sent_back_at_the_handoff_is_not_a_lost_sale_in_win_rates(h
         by_phase = {r.phase: r for r in await fa.phase_win_rates(uow)}
     assert (rates.won, rates.lost, rates.overall) == (1, 3, 0.25)
     assert by_phase[1].lost == 0  # the seeded losses never logged a phase; the sent-back ones don't count
+    # The digest's deal counts too: a sent-back SQL closed as lost is no lost sale.
+    from bot.domain import digest
+
+    async with harness.baton.ctx.uow() as uow:
+        uow.session.add(_opp("差し戻し X社", 5_000_000, date(2026, 12, 1), status="lost", lost_reason="sent_back",
+                             closed_at=datetime(2026, 10, 20, 12, tzinfo=JST)))  # fmt: skip
+    async with harness.baton.ctx.uow() as uow:
+        oct_flow = await digest.flow(uow, datetime(2026, 10, 1, tzinfo=JST), datetime(2026, 11, 1, tzinfo=JST), digest.scope_of(uow, "company", None))
+    assert oct_flow["won"][0] == 1 and oct_flow["lost"][0] == 0

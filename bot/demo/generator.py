@@ -18,10 +18,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bot.context import UnitOfWork
 from bot.models import Lead, Opportunity, StageEvent
+
+# Bump when the same arguments would write a different history (cached benchmark data is keyed by it).
+VERSION = 2
 
 # The stages a constraint may be planted in (the bottleneck analysis uses the same names).
 PLANTS = ("mql_to_sal", "sal_to_sql", "sql_to_opportunity", "phase1", "phase2", "phase3", "phase4", "phase5")
@@ -90,8 +93,12 @@ async def generate(
     deal_size: float = 6_000_000,
     chunk: int = 2000,
     id_prefix: str | None = None,
+    upsells_per_day: float = 0,
 ) -> History:
-    """Write `months` of history ending at `end` (default: now). Returns what was written."""
+    """Write `months` of history ending at `end` (default: now). Returns what was written.
+
+    `upsells_per_day`: deals from existing customers per working day (kind ``upsell``, no lead),
+    which gives the pipeline more deals per lead (the benchmark's 100k opportunities)."""
     if plant is not None and plant not in PLANTS:
         raise ValueError(f"plant must be one of {', '.join(PLANTS)}, not {plant!r}")
     config = uow.config
@@ -192,34 +199,49 @@ async def generate(
                 lead["stage"] = "opportunity"
                 evs.append(ev("sql", "opportunity", out, rep, team.id))
                 deals.append((len(leads) - 1, *_deal(rng, lead, out, end, fs.id if fs else None, fs_reps, deal_size, step, ev)))
+            for _ in range(_poisson(rng, upsells_per_day) if upsells_per_day else 0):
+                minute = rng.randrange(9 * 60, 18 * 60)
+                created = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
+                if created >= end:
+                    continue
+                customer = {"external_id": f"{prefix}-u{len(deals) + 1}", "company": company_name(rng), "owner_id": None}
+                opp, evs = _deal(rng, customer, created, end, fs.id if fs else None, fs_reps, deal_size, step, ev)
+                opp["kind"] = "upsell"
+                deals.append((None, opp, evs))
         day += timedelta(days=1)
 
+    # Plain executemany (no RETURNING: SQLite would then insert row by row), ids looked up by the
+    # unique external ids afterwards.
     session = uow.session
-    lead_ids: list[int] = []
-    for i in range(0, len(leads), chunk):
-        result = await session.execute(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), leads[i : i + chunk])
-        lead_ids += [row[0] for row in result]
+    lead_ids = await _insert_all(session, Lead, leads, chunk)
     opp_rows = []
     for lead_index, opp, _ in deals:
-        opp["source_lead_id"] = lead_ids[lead_index]
+        opp["source_lead_id"] = lead_ids[lead_index] if lead_index is not None else None
         opp_rows.append(opp)
-    opp_ids: list[int] = []
-    for i in range(0, len(opp_rows), chunk):
-        result = await session.execute(
-            insert(Opportunity).returning(Opportunity.id, sort_by_parameter_order=True), opp_rows[i : i + chunk]
-        )
-        opp_ids += [row[0] for row in result]
+    opp_ids = await _insert_all(session, Opportunity, opp_rows, chunk)
     events: list[dict[str, Any]] = []
     for lead_id, evs in zip(lead_ids, lead_events, strict=True):
         events += [{**e, "entity_type": "lead", "entity_id": lead_id} for e in evs]
     for opp_id, (_, _, evs) in zip(opp_ids, deals, strict=True):
         events += [{**e, "entity_type": "opportunity", "entity_id": opp_id} for e in evs]
     events.sort(key=lambda e: e["at"])  # ids follow time, as in a live system
-    for i in range(0, len(events), chunk):
-        await session.execute(insert(StageEvent), events[i : i + chunk])
-    await session.flush()
+    conn = await session.connection()
+    for i in range(0, len(events), chunk * 10):
+        await conn.execute(insert(StageEvent.__table__), events[i : i + chunk * 10])
     won = sum(1 for _, o, _ in deals if o["status"] == "won")
     return History(seed, plant, start, end, len(leads), len(deals), len(events), won)
+
+
+async def _insert_all(session: Any, model: Any, rows: list[dict[str, Any]], chunk: int) -> list[int]:
+    conn = await session.connection()
+    table = model.__table__
+    for i in range(0, len(rows), chunk * 10):
+        await conn.execute(insert(table), rows[i : i + chunk * 10])
+    ids: dict[str, int] = {}
+    for i in range(0, len(rows), chunk):
+        keys = [r["external_id"] for r in rows[i : i + chunk]]
+        ids.update((await conn.execute(select(table.c.external_id, table.c.id).where(table.c.external_id.in_(keys)))).all())
+    return [ids[r["external_id"]] for r in rows]
 
 
 def _deal(rng, lead, created, end, team_id, reps, deal_size, step, ev):  # noqa: ANN001, ANN202

@@ -3,12 +3,13 @@ against the baseline window before it — arrivals, forward conversion, median t
 in progress and its growth, load vs capacity — each shortfall converted into revenue at stake, and
 exactly one stage named.
 
-All counts are GROUP BY queries on `stage_events (to_stage, at)`; the median time in stage reads
-only the forward exits of the window (with their entry through the entity index).
+Counts come from the stage roll-up (`stage_rollup.event_counts`, exact); the median time in stage
+from the folded exits (`stage_rollup.exit_days`) plus the raw events not folded yet.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,11 +17,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from bot.context import UnitOfWork
-from bot.domain.sla_metrics import percentile
-from bot.models import Lead, Opportunity, StageEvent
+from bot.domain import stage_rollup as rollup
+from bot.domain.stage_rollup import Key
+from bot.models import Lead, Opportunity
 
 # stage id → (entity type, the stage an entity sits in, the forward stage it moves to)
 STAGES: dict[str, tuple[str, str, str]] = {
@@ -80,22 +81,16 @@ class Analysis:
         return {"stage": b.stage if b else None, "at_stake": str(b.at_stake) if b else "0", "watch": [w.stage for w in self.watch]}
 
 
-async def _window_counts(uow: UnitOfWork, since: datetime, until: datetime) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-    """Entries per stage and exits per (from, to) in [since, until), one GROUP BY on the indexed `to_stage, at`."""
-    ev = StageEvent
-    targets = sorted({s for _, frm, fwd in STAGES.values() for s in (frm, fwd)} | {"recycled", "closed", "lost"})
-    rows = (
-        await uow.session.execute(
-            select(ev.from_stage, ev.to_stage, func.count())
-            .where(ev.to_stage.in_(targets), ev.at >= since, ev.at < until, ev.entity_type.in_(("lead", "opportunity")))
-            .group_by(ev.from_stage, ev.to_stage)
-        )
-    ).all()
+TARGETS = sorted({s for _, frm, fwd in STAGES.values() for s in (frm, fwd)} | {"recycled", "closed", "lost"})
+
+
+def _moves(counts: Counter[Key]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Entries per stage and exits per (from, to), from grouped lead and deal events."""
     entries: dict[str, int] = {}
     exits: dict[tuple[str, str], int] = {}
-    for frm, to, n in rows:
-        if frm == to:
-            continue  # a reassignment, not a stage change
+    for (et, frm, to, _, _), n in counts.items():
+        if et not in ("lead", "opportunity") or frm == to:
+            continue  # frm == to: a reassignment, not a stage change
         entries[to] = entries.get(to, 0) + n
         if frm:
             exits[(frm, to)] = exits.get((frm, to), 0) + n
@@ -104,21 +99,7 @@ async def _window_counts(uow: UnitOfWork, since: datetime, until: datetime) -> t
 
 async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
     """Median days from entering `stage` to moving forward, for the forward moves in the window."""
-    ev, entry = StageEvent, aliased(StageEvent)
-    entered = (
-        select(func.max(entry.at))
-        .where(entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, entry.to_stage == stage, entry.id < ev.id)
-        .scalar_subquery()
-    )
-    rows = (
-        await uow.session.execute(
-            select(ev.at, entered).where(
-                ev.to_stage == forward, ev.from_stage == stage, ev.at >= since, ev.at < until, ev.entity_type == entity
-            )
-        )
-    ).all()
-    days = [(out - inn).total_seconds() / 86400 for out, inn in rows if inn is not None]
-    return percentile(days, 0.5)
+    return await rollup.median_exit_days(uow, entity, stage, forward, since, until)
 
 
 async def _wip_now(uow: UnitOfWork) -> dict[str, int]:
@@ -149,8 +130,9 @@ async def analyse(uow: UnitOfWork, *, now: datetime | None = None) -> Analysis:
     now = now or uow.now()
     recent_from = now - timedelta(days=cfg.recent_days)
     base_from = recent_from - timedelta(days=cfg.baseline_days)
-    r_entries, r_exits = await _window_counts(uow, recent_from, now)
-    b_entries, b_exits = await _window_counts(uow, base_from, recent_from)
+    recent_counts, base_counts = await rollup.event_counts(uow, [(recent_from, now), (base_from, recent_from)], TARGETS)
+    r_entries, r_exits = _moves(recent_counts)
+    b_entries, b_exits = _moves(base_counts)
     wip = await _wip_now(uow)
     cal = uow.config.calendar(None)
     working_days = sum(1 for i in range(cfg.recent_days) if cal.is_working_day((recent_from + timedelta(days=i)).astimezone(cal.tz).date())) or 1

@@ -1,23 +1,28 @@
 """The daily pipeline digest's numbers, for one team or the whole company.
 
-Every figure is an aggregate query (COUNT / SUM / GROUP BY, month buckets as SUM(CASE …)) over
-indexed columns; the only rows Python sees are groups, or the flagged deals listed by owner.
+Stage-event figures come from the stage roll-up (`stage_rollup.event_counts`: day counts plus the
+raw events at the edges, exactly what a GROUP BY over `stage_events` gives); deal figures are
+aggregate queries over `opportunities`. The only rows Python sees are groups, or the flagged deals
+listed by owner.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal_column, or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import pipeline as pl
+from bot.domain import stage_rollup as rollup
 from bot.domain.sla_metrics import compliance
-from bot.models import Opportunity, StageEvent
+from bot.domain.stage_rollup import Key
+from bot.models import Opportunity
 from bot.periods import month_of, period_of
 
 FUNNEL = ("lead", "mql", "sal", "sql", "opportunity", "won")
@@ -63,55 +68,48 @@ def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> d
     return today - timedelta(days=1)
 
 
-def _lead_filter(stmt: Any, scope: Scope) -> Any:
-    ev = StageEvent
-    if scope.lead_team:
-        # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
-        stmt = stmt.where(or_(ev.team_id == scope.lead_team, ev.to_stage == "lead"))
-    return stmt
+LEAD_STAGES = ("lead", "mql", "sal", "sql", "opportunity")
+DEAL_STAGES = ("phase_1", "won", "lost")
 
 
-async def stage_counts(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, int]:
-    """Entries per stage in [since, until): leads, MQLs (not re-assignments), SALs, SQLs, opportunities (SQL → deal), won, lost."""
-    ev = StageEvent
+def _stage_entries(counts: Counter[Key], scope: Scope) -> dict[str, int]:
+    """Entries per stage from grouped events: leads, MQLs (not re-assignments), SALs, SQLs,
+    opportunities (SQL → deal); deals created (None → phase 1), won, lost."""
     out: dict[str, int] = {}
-    stmt = (
-        select(ev.to_stage, func.count())
-        .where(
-            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sal", "sql", "opportunity")), ev.at >= since, ev.at < until,
-            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
-        )
-        .group_by(ev.to_stage)
-    )  # fmt: skip
-    for stage, n in (await uow.session.execute(_lead_filter(stmt, scope))).all():
-        out[stage] = n
-    stmt = select(ev.to_stage, func.count()).where(
-        ev.entity_type == "opportunity", ev.to_stage.in_(("phase_1", "won", "lost")), ev.at >= since, ev.at < until
-    )
-    if scope.opp_team:
-        stmt = stmt.where(ev.team_id == scope.opp_team)
-    stmt = stmt.where(or_(ev.to_stage != "phase_1", ev.from_stage.is_(None))).group_by(ev.to_stage)
-    for stage, n in (await uow.session.execute(stmt)).all():
-        out["created" if stage == "phase_1" else stage] = n
+    for (et, frm, to, team, _), n in counts.items():
+        if et == "lead" and to in LEAD_STAGES and (frm is None or frm != to):
+            # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
+            if scope.lead_team and not (team == scope.lead_team or to == "lead"):
+                continue
+            out[to] = out.get(to, 0) + n
+        elif et == "opportunity" and to in DEAL_STAGES and (to != "phase_1" or frm is None):
+            if scope.opp_team and team != scope.opp_team:
+                continue
+            key = "created" if to == "phase_1" else to
+            out[key] = out.get(key, 0) + n
     return out
 
 
+async def stage_counts(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, int]:
+    """Entries per stage in [since, until) (see `_stage_entries`), from the stage roll-up."""
+    (counts,) = await rollup.event_counts(uow, [(since, until)], LEAD_STAGES + DEAL_STAGES)
+    return _stage_entries(counts, scope)
+
+
 async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> dict[str, Any]:
-    counts = await stage_counts(uow, since, until, scope)
-    ev = StageEvent
-    stmt = (
-        select(ev.reason, func.count())
-        .where(ev.entity_type == "lead", ev.to_stage.in_(("recycled", "closed")), ev.from_stage == "mql", ev.at >= since, ev.at < until)
-        .group_by(ev.reason)
-        .order_by(func.count().desc(), ev.reason)
-    )
-    if scope.lead_team:
-        stmt = stmt.where(ev.team_id == scope.lead_team)
-    reasons = [(r or "other", n) for r, n in (await uow.session.execute(stmt)).all()]
+    (grouped,) = await rollup.event_counts(uow, [(since, until)], LEAD_STAGES + DEAL_STAGES + ("recycled", "closed"))
+    counts = _stage_entries(grouped, scope)
+    by_reason: dict[str | None, int] = {}
+    for (et, frm, to, team, reason), n in grouped.items():
+        if et == "lead" and frm == "mql" and to in ("recycled", "closed") and (not scope.lead_team or team == scope.lead_team):
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    # Most frequent first; ties by reason, no reason last.
+    ranked = sorted(by_reason.items(), key=lambda rn: (-rn[1], rn[0] is None, rn[0] or ""))
+    reasons = [(r or "other", n) for r, n in ranked]
     o = Opportunity
     stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
-        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
-    )
+        rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
+    )  # a scan beats the status index plus a row lookup per closed deal (no index on closed_at)
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
     closed = {s: (n, Decimal(a)) for s, n, a in (await uow.session.execute(stmt.group_by(o.status))).all()}
@@ -121,6 +119,11 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
         "created": counts.get("created", 0),
         "won": closed.get("won", (0, Decimal(0))), "lost": closed.get("lost", (0, Decimal(0))),
     }  # fmt: skip
+
+
+def _a_sale(o: Any) -> Any:
+    """Closed deals that count as sales won or lost (not those sent back at the hand-off)."""
+    return or_(o.lost_reason.is_(None), o.lost_reason.not_in(pl.NOT_A_LOSS))
 
 
 async def sla_lines(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> list[dict[str, Any]]:
@@ -169,39 +172,39 @@ def trend(values: list[float]) -> tuple[str, float | None]:
 
 
 async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]], scope: Scope) -> dict[str, list[float]]:
-    """Per KPI, one value per month (oldest first): one bucketed query for events, one for deals."""
-    ev, o = StageEvent, Opportunity
+    """Per KPI, one value per month (oldest first, months adjacent): events from the stage roll-up,
+    deals bucketed by month in one GROUP BY each."""
+    o = Opportunity
     since, until = months[0][0], months[-1][1]
+    per_month = [_stage_entries(c, scope) for c in await rollup.event_counts(uow, months, ("lead", "mql", "sql", "opportunity"))]
+    counts = {k: [float(m.get(k, 0)) for m in per_month] for k in ("lead", "mql", "sql", "opportunity")}
+    k = len(months)
 
-    def buckets(col: Any, value: Any = 1) -> list[Any]:
-        return [func.sum(case(((col >= a) & (col < b), value), else_=0)) for a, b in months]
+    def month(col: Any) -> Any:
+        # The month's index as one CASE per row (rows are already within [since, until)); grouped by
+        # its label, as PostgreSQL would not match a repeated expression with other bound parameters.
+        return case(*[(col < b, i) for i, (_, b) in enumerate(months[:-1])], else_=k - 1).label("m")
 
-    stmt = (
-        select(ev.to_stage, *buckets(ev.at))
-        .where(
-            ev.entity_type == "lead", ev.to_stage.in_(("lead", "mql", "sql", "opportunity")), ev.at >= since, ev.at < until,
-            or_(ev.from_stage.is_(None), ev.from_stage != ev.to_stage),
-        )
-        .group_by(ev.to_stage)
-    )  # fmt: skip
-    counts = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(_lead_filter(stmt, scope))).all()}
-    zero = [0.0] * len(months)
-    stmt = select(o.status, *buckets(o.closed_at), *buckets(o.closed_at, o.amount)).where(
-        o.status.in_(("won", "lost")), o.closed_at >= since, o.closed_at < until
+    # A full scan of deals beats the status index plus a row lookup per closed deal; SQLite would take the index.
+    stmt = select(o.status, month(o.closed_at), func.count(), func.sum(o.amount)).where(
+        rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
     )
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
-    closed = {row[0]: [float(x or 0) for x in row[1:]] for row in (await uow.session.execute(stmt.group_by(o.status))).all()}
-    k = len(months)
-    won_n, won_amt = (closed.get("won") or zero * 2)[:k], (closed.get("won") or zero * 2)[k:]
-    lost_n = (closed.get("lost") or zero * 2)[:k]
-    stmt = select(*buckets(o.created_at, o.amount)).where(o.created_at >= since, o.created_at < until)
+    won_n, won_amt, lost_n = [0.0] * k, [0.0] * k, [0.0] * k
+    for status, i, n, amount in (await uow.session.execute(stmt.group_by(o.status, literal_column("m")))).all():
+        if status == "won":
+            won_n[i], won_amt[i] = float(n), float(amount or 0)
+        else:
+            lost_n[i] = float(n)
+    stmt = select(month(o.created_at), func.sum(o.amount)).where(o.created_at >= since, o.created_at < until)
     if scope.opp_team:
         stmt = stmt.where(o.team_id == scope.opp_team)
-    created = [float(x or 0) for x in (await uow.session.execute(stmt)).one()]
+    created = [0.0] * k
+    for i, amount in (await uow.session.execute(stmt.group_by(literal_column("m")))).all():
+        created[i] = float(amount or 0)
     return {
-        "leads": counts.get("lead", zero), "mqls": counts.get("mql", zero), "sqls": counts.get("sql", zero),
-        "opportunities": counts.get("opportunity", zero), "pipeline_created": created, "bookings": won_amt,
+        "leads": counts["lead"], "mqls": counts["mql"], "sqls": counts["sql"], "opportunities": counts["opportunity"], "pipeline_created": created, "bookings": won_amt,
         "win_rate": [w / (w + lo) if w + lo else 0.0 for w, lo in zip(won_n, lost_n, strict=True)],
         "average_deal": [a / w if w else 0.0 for a, w in zip(won_amt, won_n, strict=True)],
     }  # fmt: skip

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import permissions
-from bot.domain.forecast_diff import Diff, forecast_diff, in_measure, value_jpy
+from bot.domain.forecast_diff import Diff, PeriodSpan, forecast_diff, in_measure, value_jpy
 from bot.models import ForecastSubmission, Opportunity
 from bot.periods import Period, month_of, quarter_of, target_for
 
@@ -92,29 +92,71 @@ def rates(uow: UnitOfWork) -> dict[str, Decimal]:
     return dict(uow.config.forecast.currencies)
 
 
-def deal_snapshot(uow: UnitOfWork, opp: Opportunity) -> dict[str, Any]:
-    won_on = opp.closed_at.astimezone(tz(uow)).date().isoformat() if opp.closed_at and opp.status != "open" else None
+# The columns a snapshot item needs: rows of these (not whole ORM objects) are enough to build one.
+SNAPSHOT_COLUMNS = (
+    Opportunity.id, Opportunity.name, Opportunity.owner_id, Opportunity.amount, Opportunity.currency, Opportunity.close_date,
+    Opportunity.closed_at, Opportunity.phase, Opportunity.forecast_category, Opportunity.status,
+)  # fmt: skip
+
+
+def deal_snapshot(uow: UnitOfWork, opp: Any, *, zone: Any = None, jpy: dict[str, Decimal] | None = None) -> dict[str, Any]:
+    """One snapshot item from an opportunity (or a row of `SNAPSHOT_COLUMNS`); `zone`/`jpy` save
+    looking them up per deal."""
+    zone = zone or tz(uow)
+    won_on = opp.closed_at.astimezone(zone).date().isoformat() if opp.closed_at and opp.status != "open" else None
     item = {
         "id": opp.id, "name": opp.name, "owner": opp.owner_id, "amount": str(opp.amount), "currency": opp.currency,
         "close_date": opp.close_date.isoformat() if opp.close_date else None, "won_on": won_on,
         "phase": opp.phase, "category": opp.forecast_category, "status": opp.status,
     }  # fmt: skip
     try:
-        item["amount_jpy"] = str(value_jpy(item, rates(uow)))
+        item["amount_jpy"] = str(value_jpy(item, rates(uow) if jpy is None else jpy))
     except ValueError:
         item["amount_jpy"] = None  # unknown currency: shown, not summed
     return item
 
 
+async def _items(uow: UnitOfWork, cond: Any) -> list[dict[str, Any]]:
+    rows = (await uow.session.execute(select(*SNAPSHOT_COLUMNS).where(cond).order_by(Opportunity.id))).all()
+    zone, jpy = tz(uow), rates(uow)
+    return [deal_snapshot(uow, r, zone=zone, jpy=jpy) for r in rows]
+
+
+def _ids(extra_ids: Any) -> list[int]:
+    return [int(i) for i in extra_ids if str(i).isdigit()]
+
+
+async def _by_ids(uow: UnitOfWork, ids: list[int], skip: set[Any]) -> list[dict[str, Any]]:
+    """Deals by id, a bounded IN list at a time (SQLite caps bound parameters)."""
+    out: list[dict[str, Any]] = []
+    wanted = [i for i in dict.fromkeys(ids) if i not in skip]
+    for k in range(0, len(wanted), 500):
+        out += await _items(uow, Opportunity.id.in_(wanted[k : k + 500]))
+    return out
+
+
 async def snapshot(uow: UnitOfWork, owners: list[str], since: date, extra_ids: list[Any] = ()) -> list[dict[str, Any]]:
     """Every deal of `owners` that can matter from `since` on: open ones, and those closed since then.
     `extra_ids`: deals of an earlier snapshot, wherever they are now (moved to another rep …)."""
-    ids = [int(i) for i in extra_ids if str(i).isdigit()]
     since_at = local_midnight(uow, since)
     mine = Opportunity.owner_id.in_(owners) & or_(Opportunity.status == "open", Opportunity.closed_at >= since_at)
-    cond = or_(mine, Opportunity.id.in_(ids)) if ids else mine
-    rows = await uow.session.scalars(select(Opportunity).where(cond).order_by(Opportunity.id))
-    return [deal_snapshot(uow, o) for o in rows]
+    items = await _items(uow, mine)
+    items += await _by_ids(uow, _ids(extra_ids), {d["id"] for d in items})
+    return sorted(items, key=lambda d: d["id"])
+
+
+async def measure_snapshot(uow: UnitOfWork, owners: list[str], p: Period, extra_ids: list[Any] = ()) -> list[dict[str, Any]]:
+    """The part of `snapshot` a diff for period `p` can see: deals of `owners` that may be in the
+    period's measure now (open closing in it, or won), plus `extra_ids`. A deal outside the measure
+    and not in the baseline changes nothing in `forecast_diff`, so leaving it out is exact — and the
+    diff no longer reads every open deal of the rep (most close in later periods)."""
+    o = Opportunity
+    open_in = (o.status == "open") & (o.close_date >= p.start) & (o.close_date < p.end)
+    won = (o.status == "won") & (o.closed_at >= local_midnight(uow, p.start))  # as `snapshot`: closed since the start
+    span = PeriodSpan(p.start, p.end)
+    items = [d for d in await _items(uow, o.owner_id.in_(owners) & or_(open_in, won)) if in_measure(d, span)]
+    items += await _by_ids(uow, _ids(extra_ids), {d["id"] for d in items})
+    return sorted(items, key=lambda d: d["id"])
 
 
 # -- numbers -------------------------------------------------------------------------------------------
@@ -267,5 +309,5 @@ async def diff_for(
             if sub:
                 baseline += [d for d in sub.snapshot if d.get("owner") == rep]
                 baseline_at = max(baseline_at, sub.submitted_at) if baseline_at else sub.submitted_at
-    after = await snapshot(uow, owners, p.start, extra_ids=[d["id"] for d in baseline])
+    after = await measure_snapshot(uow, owners, p, extra_ids=[d["id"] for d in baseline])
     return DiffResult(forecast_diff(baseline, after, p, owners=owners, rates=rates(uow)), baseline_at, owners, p)

@@ -16,7 +16,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, func, or_, select
 
 from bot.context import UnitOfWork
-from bot.models import Opportunity, StageEvent
+from bot.domain import stage_rollup
+from bot.models import Opportunity
 from bot.periods import Period, period_of, target_for
 
 FLAG_ORDER = ("past_close", "overdue_action", "stalled", "missing")
@@ -103,18 +104,12 @@ async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetim
     cfg = uow.config.pipeline
     now = now or uow.now()
     since = now - relativedelta(months=cfg.win_rate_window_months)
-    ev = StageEvent
-    stmt = (
-        select(ev.from_stage, ev.to_stage, func.count())
-        .where(ev.to_stage.in_(("won", "lost")), ev.at >= since, ev.at < now, ev.entity_type == "opportunity")
-        .where(or_(ev.reason.is_(None), ev.reason.not_in(NOT_A_LOSS)))
-        .group_by(ev.from_stage, ev.to_stage)
-    )
-    if team_id:
-        stmt = stmt.where(ev.team_id == team_id)
+    (counts,) = await stage_rollup.event_counts(uow, [(since, now)], ("won", "lost"))
     won = 0
     lost_from: dict[int, int] = {}
-    for frm, to, n in (await uow.session.execute(stmt)).all():
+    for (et, frm, to, team, reason), n in counts.items():
+        if et != "opportunity" or (team_id and team != team_id) or reason in NOT_A_LOSS:
+            continue
         if to == "won":
             won += n
         else:
