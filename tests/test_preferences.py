@@ -4,7 +4,7 @@ and the same alert is never sent twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -117,3 +117,14 @@ async def test_a_forecast_prompt_goes_at_the_moment_app_yaml_set_even_before_wor
     assert await _notify(harness, "tanaka", "new_mql", "not urgent") == "held"
     await harness.deliver()
     assert [m["text"] for m in dms(harness, "tanaka")] == ["meeting soon"]
+
+
+def test_a_round_the_clock_teams_member_with_all_day_hours_is_told_at_once_even_on_sunday():
+    from bot.calendar import BusinessCalendar
+    from bot.notify.preferences import _calendar
+
+    sunday_night = datetime(2026, 11, 29, 14, tzinfo=UTC)  # Sun 23:00 JST
+    office = _calendar("Asia/Tokyo", "00:00-24:00", BusinessCalendar.from_config(timezone="Asia/Tokyo"))
+    shifts = _calendar("Asia/Tokyo", "00:00-24:00", BusinessCalendar.from_config(timezone="Asia/Tokyo", mode="24x7"))
+    assert office.next_open(sunday_night) > sunday_night  # an office team's people wait for Monday
+    assert shifts.next_open(sunday_night) == sunday_night

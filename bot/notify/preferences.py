@@ -126,6 +126,8 @@ async def person_zone(uow: UnitOfWork, person_id: str) -> ZoneInfo:
 @lru_cache(maxsize=256)
 def _calendar(tz: str, hours: str, base: BusinessCalendar) -> BusinessCalendar:
     opens, closes = _parse_hours(hours)
+    if base.always_open:  # a round-the-clock team works every day: only the person's hours apply
+        return BusinessCalendar(tz=ZoneInfo(tz), working_days=frozenset(range(7)), opens=opens, closes=closes, holiday_country=None)
     return BusinessCalendar(
         tz=ZoneInfo(tz), working_days=base.working_days, opens=opens, closes=closes,
         holiday_country=base.holiday_country, extra_holidays=base.extra_holidays,
@@ -133,9 +135,12 @@ def _calendar(tz: str, hours: str, base: BusinessCalendar) -> BusinessCalendar:
 
 
 async def personal_calendar(uow: UnitOfWork, person_id: str) -> BusinessCalendar:
-    """Working days and holidays of the company calendar, hours chosen by the person, their zone."""
+    """Working days and holidays of the person's (first) team calendar, else the company's; the
+    hours the person chose; their zone."""
     zone = await person_zone(uow, person_id)
-    return _calendar(str(zone.key), await working_hours(uow, person_id), uow.config.calendar(None))
+    teams = uow.config.teams_of(person_id)
+    base = uow.config.team_calendar(teams[0].id) if teams else uow.config.calendar(None)
+    return _calendar(str(zone.key), await working_hours(uow, person_id), base)
 
 
 async def next_working_moment(uow: UnitOfWork, person_id: str, at: datetime | None = None) -> datetime:
