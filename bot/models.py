@@ -489,6 +489,19 @@ class NotificationPreference(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
 
 
+class PersonSettings(SQLModel, table=True):
+    """One person's own settings and what Slack told us about them: the working hours they chose in
+    App Home (their quiet hours), the zone of their Slack profile, when they first opened App Home."""
+
+    __tablename__ = "person_settings"
+
+    person_id: str = Field(primary_key=True, max_length=100)
+    working_hours: str | None = Field(default=None, max_length=20)
+    slack_tz: str | None = Field(default=None, max_length=64)
+    home_opened_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts(nullable=False)
+
+
 class HeldNotification(SQLModel, table=True):
     """A notification a person chose to receive in their daily digest instead of immediately."""
 

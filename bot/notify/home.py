@@ -19,13 +19,12 @@ from bot.domain.events import StageChanged
 from bot.domain.home import affected_people, home_data
 from bot.domain.leads import LeadReassigned
 from bot.domain.sla import BREACH, SlaFired
-from bot.models import NotificationPreference, OutboxMessage
+from bot.models import OutboxMessage, PersonSettings
 from bot.notify import preferences as prefs
 from bot.notify.common import person_locale
 from bot.slack.delivery import enqueue
 
 TEAM_CAP = 12
-OPENED_KEY = "_home"  # pseudo-kind in notification_preferences: this person has opened the tab
 
 
 def _prefix(person_id: str) -> str:
@@ -83,7 +82,7 @@ async def has_opened_home(uow: UnitOfWork, person_id: str) -> bool:
     opened = uow.cache.get("home_opened")
     if opened is None:
         rows = await uow.session.execute(
-            select(NotificationPreference.person_id).where(NotificationPreference.kind == OPENED_KEY)
+            select(PersonSettings.person_id).where(PersonSettings.home_opened_at.is_not(None))
         )
         opened = uow.cache["home_opened"] = {pid for (pid,) in rows}
     return person_id in opened
@@ -91,8 +90,7 @@ async def has_opened_home(uow: UnitOfWork, person_id: str) -> bool:
 
 async def mark_opened(uow: UnitOfWork, person_id: str) -> None:
     if not await has_opened_home(uow, person_id):
-        uow.session.add(NotificationPreference(person_id=person_id, kind=OPENED_KEY, mode="yes", updated_at=uow.now()))
-        await uow.session.flush()
+        await prefs.change_settings(uow, person_id, home_opened_at=uow.now())
         uow.cache["home_opened"].add(person_id)
 
 

@@ -12,8 +12,8 @@ that kind of notification (App Home → notification settings, defaults in app.y
 The same alert is never sent twice to the same place: a `dedupe_key` (or `key`) posts once; a
 repeat held for the digest rolls up into the one line already waiting.
 
-Per-person settings that have no column of their own are stored as pseudo-kinds in
-`notification_preferences`: `_hours` (chosen working hours), `_tz` (the Slack profile zone) and `_home` (has opened App Home).
+A person's own settings (chosen working hours, the Slack profile zone, "has opened App Home") are a
+`person_settings` row.
 """
 
 from __future__ import annotations
@@ -28,11 +28,9 @@ from sqlalchemy import select
 from bot.calendar import BusinessCalendar, _parse_hours  # noqa: PLC2701
 from bot.config_sections.notifications import KINDS, TIMELY
 from bot.context import UnitOfWork
-from bot.models import HeldNotification, NotificationPreference, OutboxMessage
+from bot.models import HeldNotification, NotificationPreference, OutboxMessage, PersonSettings
 from bot.slack.delivery import enqueue
 
-HOURS_KEY = "_hours"
-TZ_KEY = "_tz"
 MODES = ("immediate", "digest", "off")
 
 
@@ -85,39 +83,54 @@ async def set_mode(uow: UnitOfWork, person_id: str, kind: str, mode: str) -> Non
     await _put(uow, person_id, kind, mode)
 
 
+async def settings_of(uow: UnitOfWork, person_id: str) -> PersonSettings | None:
+    return await uow.session.get(PersonSettings, person_id)
+
+
+async def change_settings(uow: UnitOfWork, person_id: str, **values: Any) -> None:
+    row = await settings_of(uow, person_id)
+    if row is None:
+        row = PersonSettings(person_id=person_id, updated_at=uow.now())
+        uow.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = uow.now()
+    await uow.session.flush()
+
+
 async def working_hours(uow: UnitOfWork, person_id: str) -> str:
-    row = await _row(uow, person_id, HOURS_KEY)
-    return row.mode if row is not None else uow.config.notifications.working_hours
+    row = await settings_of(uow, person_id)
+    return (row.working_hours if row else None) or uow.config.notifications.working_hours
 
 
 async def set_working_hours(uow: UnitOfWork, person_id: str, hours: str) -> None:
     if uow.config.person(person_id) is None:
         raise ValueError(f"unknown person '{person_id}'")
     _parse_hours(hours)  # ValueError with the reason
-    await _put(uow, person_id, HOURS_KEY, hours)
+    await change_settings(uow, person_id, working_hours=hours)
 
 
 async def remember_slack_tz(uow: UnitOfWork, person_id: str, tz: str | None) -> None:
     """Cache the zone of the person's Slack profile (users.info); ignored when unknown or too long."""
-    if not tz or len(tz) > 20:
+    if not tz or len(tz) > 64:
         return
     try:
         ZoneInfo(tz)
     except (KeyError, ValueError):
         return
-    row = await _row(uow, person_id, TZ_KEY)
-    if row is None or row.mode != tz:
-        await _put(uow, person_id, TZ_KEY, tz)
+    row = await settings_of(uow, person_id)
+    if row is None or row.slack_tz != tz:
+        await change_settings(uow, person_id, slack_tz=tz)
 
 
 async def person_zone(uow: UnitOfWork, person_id: str) -> ZoneInfo:
     person = uow.config.person(person_id)
     if person and person.timezone:
         return ZoneInfo(person.timezone)
-    row = await _row(uow, person_id, TZ_KEY)
-    if row is not None:
+    row = await settings_of(uow, person_id)
+    if row is not None and row.slack_tz:
         try:
-            return ZoneInfo(row.mode)
+            return ZoneInfo(row.slack_tz)
         except (KeyError, ValueError):
             pass
     return ZoneInfo(uow.config.company.timezone)
