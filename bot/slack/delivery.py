@@ -336,6 +336,8 @@ class Delivery:
                         self._claimed_unsent.pop(row.id, None)
                         continue
                 await self._until_slot(channel)
+                if self._stopping:
+                    break  # no new send once stopping: stop() hands the row back
                 rest.pop(0)
                 self._claimed_unsent.pop(row.id, None)
                 outcome = await self._call(row, *go)
