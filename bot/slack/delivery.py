@@ -269,13 +269,15 @@ class Delivery:
         now = self.clock.now()
         async with self.sessions() as s:
             picks = [p for p in await self._ready_picks(s, now) if p.lane not in self._lanes]
-            known, waiting = await self._resolve(s, [p for p in picks if not p.paced])
+            known, waiting = await self._resolve(s, picks)
+        self._waiting_keys.clear()  # what still waits is found again just below
         for p in picks:
+            go = await self._check(p, known, waiting)
+            if go == "wait":
+                continue  # its lane starts when the parent post is recorded (or on the next pass)
             if p.paced:
                 self._spawn(p.lane, self._channel_lane(p.channel or ""))
-                continue
-            go = await self._check(p, known, waiting)
-            if isinstance(go, tuple):
+            elif isinstance(go, tuple):
                 self._spawn(p.lane, self._one(p, *go))
 
     def _spawn(self, lane: str, coro: Any) -> None:
