@@ -454,7 +454,15 @@ class Delivery:
         loading their payloads, in one statement."""
         now = self.clock.now()
         lease_until = now + self.lease
-        first = select(OutboxMessage.id).where(_ready(now), which).order_by(OutboxMessage.id).limit(limit)
+        # PostgreSQL: rows another process is claiming right now are skipped, not waited for (SQLite
+        # has one writer at a time and renders no FOR UPDATE).
+        first = (
+            select(OutboxMessage.id)
+            .where(_ready(now), which)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self.sessions() as s, s.begin():
             rows = (
                 await s.execute(
