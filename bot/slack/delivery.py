@@ -197,6 +197,8 @@ class Delivery:
         self._waiting_keys: set[str] = set()  # keys a picked row waits on: their post wakes the dispatcher
         self._claimed_unsent: dict[int, datetime] = {}  # claimed, no call started yet → its lease
         self._settling: set[asyncio.Task[None]] = set()  # outcomes being recorded
+        self._posted: list[tuple[_Claimed, dict[str, Any], dict[str, Any], Any]] = []  # accepted, to record
+        self._recorder: asyncio.Task[None] | None = None
         self._stopping = False
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -218,7 +220,7 @@ class Delivery:
         self._stopping = True
         self._stop_event.set()
         self._wake.set()
-        tasks = [t for t in (self._task, *self._lanes.values(), *self._settling) if t is not None]
+        tasks = [t for t in (self._task, self._recorder, *self._lanes.values(), *self._settling) if t is not None]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=self.stop_grace)
             for t in late:
@@ -532,7 +534,7 @@ class Delivery:
         kind, detail = outcome
         if kind == "sent":
             result, payload = detail
-            await self._finish(row.id, "sent", result=result, row=row, payload=payload)
+            await self._sent(row, result, payload)
         elif kind == "refused":
             await self._failed_call(row, *detail)
         else:
@@ -602,54 +604,85 @@ class Delivery:
                 values["attempts"] = OutboxMessage.attempts - 1
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
 
-    async def _finish(self, row_id: int, status: str, **kw: Any) -> None:
-        """Record the outcome. Slack has already acted, so a database blip must not lose the record
-        (the row would wait out its lease as "in doubt"): retry until the database answers."""
-        delay = 0.2
-        for attempt in range(40):
-            try:
-                await self._record(row_id, status, **kw)
-                return
-            except (DBAPIError, OSError, ConnectionError) as e:
-                if attempt == 39:
-                    raise
-                log.warning("cannot record outbox %s as %s yet (%s); retrying", row_id, status, type(e).__name__)
-                await asyncio.sleep(delay)
-                delay = min(5.0, delay * 2)
+    async def _finish(self, row_id: int, status: str, *, error: str | None = None) -> None:
+        """Record a row's final outcome other than sent (see `_sent` for that)."""
 
-    async def _record(
-        self,
-        row_id: int,
-        status: str,
-        *,
-        error: str | None = None,
-        result: dict[str, Any] | None = None,
-        row: _Claimed | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
+        async def record() -> None:
+            async with self.sessions() as s, s.begin():
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id)
+                    .values(status=status, last_error=error, lease_until=None, sent_at=None)
+                )
+
+        await self._until_recorded(record, f"outbox {row_id} as {status}")
+
+    async def _sent(self, row: _Claimed, result: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Record a call Slack accepted. Posts accepted while a write is under way are written
+        together by the next one: one transaction for many posts when the database is the slow part."""
+        done = asyncio.get_running_loop().create_future()
+        self._posted.append((row, result, payload, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_posted(), name="baton-delivery recorder")
+        await done
+
+    async def _record_posted(self) -> None:
+        while self._posted:
+            batch, self._posted = self._posted, []
+            try:
+                await self._until_recorded(lambda b=batch: self._write_posted(b), f"{len(batch)} sent outbox row(s)")
+            except Exception as e:  # noqa: BLE001 — handed to every waiter; the rows stay in doubt
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(e)
+                continue
+            for row, result, _, done in batch:
+                if row.key in self._waiting_keys:
+                    self._waiting_keys.discard(row.key)
+                    self._wake.set()  # a row waiting for this post can go now
+                if self.on_sent:
+                    self.on_sent(row, result)
+                if not done.done():
+                    done.set_result(None)
+
+    async def _write_posted(self, batch: list[tuple[_Claimed, dict[str, Any], dict[str, Any], Any]]) -> None:
         now = self.clock.now()
         async with self.sessions() as s, s.begin():
             await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status=status, last_error=error, lease_until=None, sent_at=now if status == "sent" else None)
+                .where(OutboxMessage.id.in_([row.id for row, *_ in batch]))
+                .values(status="sent", last_error=None, lease_until=None, sent_at=now)
             )
-            if status == "sent" and row is not None and row.key and result and result.get("ts"):
-                if await s.get(SlackMessage, row.key) is None:
-                    s.add(
-                        SlackMessage(
-                            key=row.key,
-                            channel=result.get("channel") or row.channel or "",
-                            ts=result["ts"],
-                            thread_ts=(payload or {}).get("thread_ts") or _thread_of(result),
-                            posted_at=now,
-                        )
+            # Where each keyed post landed, so its updates and replies find it.
+            keyed = {row.key: (row, result, payload) for row, result, payload, _ in batch if row.key and result.get("ts")}
+            if keyed:
+                known = set((await s.scalars(select(SlackMessage.key).where(SlackMessage.key.in_(keyed)))).all())
+                s.add_all(
+                    SlackMessage(
+                        key=key,
+                        channel=result.get("channel") or row.channel or "",
+                        ts=result["ts"],
+                        thread_ts=payload.get("thread_ts") or _thread_of(result),
+                        posted_at=now,
                     )
-        if status == "sent" and row is not None and row.key in self._waiting_keys:
-            self._waiting_keys.discard(row.key)
-            self._wake.set()  # a row waiting for this post can go now
-        if status == "sent" and self.on_sent and row is not None:
-            self.on_sent(row, result or {})
+                    for key, (row, result, payload) in keyed.items()
+                    if key not in known
+                )
+
+    async def _until_recorded(self, write: Callable[[], Any], what: str) -> None:
+        """Slack has already acted, so a database blip must not lose the record (the row would
+        wait out its lease as "in doubt"): retry until the database answers."""
+        delay = 0.2
+        for attempt in range(40):
+            try:
+                await write()
+                return
+            except (DBAPIError, OSError, ConnectionError) as e:
+                if attempt == 39:
+                    raise
+                log.warning("cannot record %s yet (%s); retrying", what, type(e).__name__)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
 
     async def recover_abandoned(self) -> int:
         """After a restart on a single-process database: what the dead process was sending is in
