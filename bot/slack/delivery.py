@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import random
 import time
@@ -24,7 +26,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -128,8 +130,79 @@ async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMes
     return rows
 
 
+# Only what choosing needs: the payload (Block Kit JSON) is loaded by the claim, for rows being sent.
+_PICK_COLUMNS = (
+    OutboxMessage.id, OutboxMessage.method, OutboxMessage.channel,
+    OutboxMessage.key, OutboxMessage.target_key, OutboxMessage.thread_key,
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Pick:
+    id: int
+    method: str
+    channel: str | None
+    key: str | None
+    target_key: str | None
+    thread_key: str | None
+
+    @property
+    def paced(self) -> bool:
+        return self.method in RATE_LIMITED_METHODS and bool(self.channel)
+
+    @property
+    def lane(self) -> str:
+        """A lane's rows go out one at a time in id order: a channel's posts (paced), the updates of
+        one message (so an older state never lands after a newer one), or a row on its own."""
+        if self.paced:
+            return f"channel:{self.channel}"
+        if self.target_key:
+            return f"target:{self.target_key}"
+        return f"row:{self.id}"
+
+
+@dataclass(slots=True)
+class _Claimed(_Pick):
+    """A row this process holds the claim on, with its payload (what `on_sent` receives)."""
+
+    payload: dict[str, Any]
+    attempts: int
+    in_doubt: bool  # an earlier attempt may have reached Slack: look before posting
+    lease_until: datetime
+
+
+def _ready(now: datetime) -> Any:
+    return or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
+    )
+
+
+_PACED = OutboxMessage.method.in_(RATE_LIMITED_METHODS) & OutboxMessage.channel.is_not(None)
+
+
+class _OneAtATime:
+    """A session factory whose sessions are used one at a time (FIFO)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self._sessions = sessions
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> Any:
+        async with self._lock, self._sessions() as s:
+            yield s
+
+
 class Delivery:
-    """Drains the outbox. `kick()` after a commit wakes it at once; otherwise it polls."""
+    """Drains the outbox. `kick()` after a commit wakes it at once; otherwise it polls.
+
+    Running (`start()`), one sender task per channel claims that channel's next posts (about a
+    second's worth, in one statement) and sends them in id order, each in its own slot, so a slow,
+    failing or rate-limited channel holds up only itself. Other calls (updates, ephemerals, App
+    Home views, uploads) are sent by short tasks, one at a time per target message.
+    `drain_once()` makes the same choice once, for tests and tools that drive delivery by hand.
+    """
 
     def __init__(
         self,
@@ -141,117 +214,284 @@ class Delivery:
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 0.5,
         max_attempts: int = 25,
-        on_sent: Callable[[OutboxMessage, dict[str, Any]], None] | None = None,
+        stop_grace: float = 3.0,
+        unpaced_concurrency: int = 8,
+        on_sent: Callable[[_Claimed, dict[str, Any]], None] | None = None,
     ):
-        self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        # SQLite has one writer at a time and every transaction takes the write lock (bot/db.py):
+        # this worker's own transactions queue here, in order, instead of in SQLite's sleeping
+        # busy handler, which under CPU starvation turns a few ms of contention into 100 ms naps.
+        self.sessions: Any = _OneAtATime(sessions) if bind is not None and bind.dialect.name == "sqlite" else sessions
         self.client = client
         self.clock = clock
         self.min_gap = 1.0 / per_channel_per_second if per_channel_per_second > 0 else 0.0
+        # Slack allows "short bursts >1" above its 1 post/s per channel, without promising them: a
+        # burst of at most a tenth of a second's worth, so at 1/s (Slack's rate) pacing stays strict.
+        self.tolerance = (max(1, int(per_channel_per_second * 0.1)) - 1) * self.min_gap
+        # A channel's claim covers about one second of its slots: one statement per second, not per post.
+        self.claim_batch = max(1, min(50, round(per_channel_per_second))) if per_channel_per_second > 0 else 50
         self.lease = lease
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
+        self.stop_grace = stop_grace
         self.on_sent = on_sent
         self._wake = asyncio.Event()
+        self._stop_event = asyncio.Event()
+        self._kicks = 0
         self._next_slot: dict[str, float] = {}  # channel → monotonic time of its next allowed post
         self._paused_until: dict[str, datetime] = {}  # channel → end of Slack's Retry-After (our clock)
         self._task: asyncio.Task[None] | None = None
+        self._lanes: dict[str, asyncio.Task[None]] = {}  # lane → the task sending it now
+        self._unpaced = asyncio.Semaphore(unpaced_concurrency)
+        self._waiting_keys: set[str] = set()  # keys a picked row waits on: their post wakes the dispatcher
+        self._claimed_unsent: dict[int, datetime] = {}  # claimed, no call started yet → its lease
+        self._settling: set[asyncio.Task[None]] = set()  # outcomes being recorded
+        self._posted: list[tuple[_Claimed, dict[str, Any], dict[str, Any], Any]] = []  # accepted, to record
+        self._recorder: asyncio.Task[None] | None = None
         self._stopping = False
 
     # -- lifecycle ----------------------------------------------------------------------------
     def kick(self) -> None:
+        self._kicks += 1
         self._wake.set()
 
     def start(self) -> None:
         if self._task is None:
             self._stopping = False
+            self._stop_event.clear()
             self._task = asyncio.create_task(self._run(), name="baton-delivery")
 
     async def stop(self) -> None:
+        """Stop promptly. No new send starts; sends in flight get `stop_grace` seconds to finish. A
+        send still waiting on Slack after that stays claimed, so the next process treats it as in
+        doubt (looked up in its channel before any resend: at start on SQLite, after the lease
+        elsewhere). Rows claimed but not yet sent are released at once."""
         self._stopping = True
+        self._stop_event.set()
         self._wake.set()
-        if self._task:
-            await self._task
-            self._task = None
+        tasks = [t for t in (self._task, self._recorder, *self._lanes.values(), *self._settling) if t is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self.stop_grace)
+            for t in late:
+                t.cancel()
+            if late:
+                log.warning("delivery stopped with %d task(s) unfinished; their sends are retried as in doubt", len(late))
+                await asyncio.gather(*late, return_exceptions=True)
+        self._task = None
+        self._lanes.clear()
+        await self._release(list(self._claimed_unsent))
+
+    async def _release(self, ids: list[int]) -> None:
+        """Give claimed rows that were never sent back to the queue, as they were. Only rows still
+        under this process's own lease: once it ran out, another process may hold them."""
+        if not ids:
+            return
+        try:
+            async with asyncio.timeout(2), self.sessions() as s, s.begin():
+                for lease_until, group in itertools.groupby(sorted(ids, key=self._claimed_unsent.__getitem__), key=self._claimed_unsent.__getitem__):
+                    await s.execute(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.id.in_(list(group)),
+                            OutboxMessage.status == "sending",
+                            OutboxMessage.lease_until == lease_until,
+                        )
+                        .values(status="pending", lease_until=None, attempts=OutboxMessage.attempts - 1)
+                    )
+        except (DBAPIError, OSError, ConnectionError, TimeoutError):  # the lease runs out, then any process takes them
+            log.warning("could not release %d claimed outbox row(s); they wait out their lease", len(ids))
+        for i in ids:
+            self._claimed_unsent.pop(i, None)
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the pass: a kick during it means "look again"
             try:
-                sent = await self.drain_once()
+                await self._dispatch()
             except Exception:  # the worker must outlive any single bad row or a database blip
                 log.exception("delivery pass failed; retrying")
-                sent = 0
-            if sent == 0 and not self._stopping:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_wait())
-                except TimeoutError:
-                    pass
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
-    def _idle_wait(self) -> float:
-        if not self._next_slot:
-            return self.poll_interval
-        soonest = min(self._next_slot.values()) - time.monotonic()
-        return max(0.01, min(self.poll_interval, soonest)) if soonest > 0 else self.poll_interval
+    async def _dispatch(self) -> None:
+        """Start a sender for every ready lane that has none running."""
+        now = self.clock.now()
+        async with self.sessions() as s:
+            picks = [p for p in await self._ready_picks(s, now) if p.lane not in self._lanes]
+            known, waiting = await self._resolve(s, picks)
+        self._waiting_keys.clear()  # what still waits is found again just below
+        for p in picks:
+            go = await self._check(p, known, waiting)
+            if go == "wait":
+                continue  # its lane starts when the parent post is recorded (or on the next pass)
+            if p.paced:
+                self._spawn(p.lane, self._channel_lane(p.channel or ""))
+            elif isinstance(go, tuple):
+                self._spawn(p.lane, self._one(p, *go))
+
+    def _spawn(self, lane: str, coro: Any) -> None:
+        task = asyncio.create_task(coro, name=f"baton-delivery {lane}")
+        self._lanes[lane] = task
+        task.add_done_callback(lambda t: self._lanes.pop(lane) if self._lanes.get(lane) is t else None)
+
+    async def _one(self, p: _Pick, target: SlackMessage | None, parent: SlackMessage | None) -> None:
+        try:
+            async with self._unpaced:
+                if not self._stopping:
+                    await self._attempt(p, target, parent)
+        except Exception:
+            log.exception("delivery of outbox %s failed; retrying", p.id)
+
+    async def _channel_lane(self, channel: str) -> None:
+        """One channel's sender: claims its next posts, sends them in id order, each in its own slot."""
+        try:
+            while await self._unpaused(channel):
+                kicks = self._kicks
+                batch = await self._claim(_PACED & (OutboxMessage.channel == channel), self.claim_batch)
+                if not batch:
+                    if kicks != self._kicks:
+                        self._wake.set()  # something was queued while we looked: let the dispatcher see it
+                    return
+                if not await self._send_in_order(channel, batch):
+                    return  # the channel waits for a parent post; recording that post wakes the dispatcher
+        except Exception:  # a database blip: the dispatcher starts this lane again on its next pass
+            log.exception("delivery to %s failed; retrying", channel)
+
+    async def _send_in_order(self, channel: str, batch: list[_Claimed]) -> bool:
+        """Send one channel's claimed rows in order. Whatever is left when the channel must wait
+        (Retry-After, a parent post not yet posted, a lease running low, stopping) is released
+        unsent. False when the channel waits for a parent post."""
+        rest = sorted(batch, key=lambda r: r.id)
+        self._claimed_unsent.update((r.id, r.lease_until) for r in rest)
+        waits_for_parent = False
+        # Outcomes are recorded while the next post waits for its slot; a row that names a parent
+        # first waits for them, so it sees every post before it.
+        settling: list[asyncio.Task[None]] = []
+        try:
+            while rest and not self._stopping:
+                row = rest[0]
+                now = self.clock.now()
+                if self._paused_until.get(channel, now) > now or row.lease_until - now < self.lease / 2:
+                    break
+                go: Any = (None, None)
+                if row.target_key or row.thread_key:
+                    await _settled(settling)
+                    async with self.sessions() as s:
+                        known, waiting = await self._resolve(s, [row])
+                    go = await self._check(row, known, waiting)
+                    if go == "wait":
+                        waits_for_parent = True
+                        break
+                    if go == "failed":
+                        rest.pop(0)
+                        self._claimed_unsent.pop(row.id, None)
+                        continue
+                await self._until_slot(channel)
+                if self._stopping:
+                    break  # no new send once stopping: stop() hands the row back
+                rest.pop(0)
+                self._claimed_unsent.pop(row.id, None)
+                outcome = await self._call(row, *go)
+                settling.append(self._track(self._settle(row, outcome)))
+        finally:
+            await _settled(settling)
+            if rest and not self._stopping:
+                await self._release([r.id for r in rest])  # when stopping, stop() releases them
+        return not waits_for_parent
+
+    def _track(self, coro: Any) -> asyncio.Task[None]:
+        """A recording that must not be lost to a cancelled lane: stop() waits for it too."""
+        task = asyncio.create_task(coro)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        return task
+
+    async def _until_slot(self, channel: str) -> None:
+        """Wait for the channel's next slot: slots are 1/R apart on a schedule kept per channel, and
+        a post may go up to `tolerance` early to make up for a late one before it (a task woken a
+        few ms late must not stretch every later gap). Never faster than R on average."""
+        delay = self._next_slot.get(channel, 0.0) - self.tolerance - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self._next_slot[channel] = max(self._next_slot.get(channel, 0.0), time.monotonic()) + self.min_gap
+
+    async def _unpaused(self, channel: str) -> bool:
+        """Wait out Slack's Retry-After for the channel (on the injectable clock). False when stopping."""
+        while not self._stopping:
+            until, now = self._paused_until.get(channel), self.clock.now()
+            if until is None or until <= now:
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), min((until - now).total_seconds(), self.poll_interval))
+        return False
+
+    # -- choosing ---------------------------------------------------------------------------------
+    async def _ready_picks(self, s: AsyncSession, now: datetime, limit: int = 200) -> list[_Pick]:
+        """The first ready row of each lane: one per channel for posts, up to `limit` others."""
+        heads = select(func.min(OutboxMessage.id)).where(_ready(now), _PACED).group_by(OutboxMessage.channel)
+        rows = list((await s.execute(select(*_PICK_COLUMNS).where(OutboxMessage.id.in_(heads)))).all())
+        rows += (
+            await s.execute(select(*_PICK_COLUMNS).where(_ready(now), ~_PACED).order_by(OutboxMessage.id).limit(limit))
+        ).all()
+        picks, lanes = [], set()
+        for row in sorted(rows, key=lambda r: r[0]):
+            p = _Pick(*row)
+            if p.lane not in lanes:
+                lanes.add(p.lane)
+                picks.append(p)
+        return picks
+
+    async def _resolve(self, s: AsyncSession, picks: list[_Pick]) -> tuple[dict[str, SlackMessage], set[str]]:
+        """The posted messages the picks target or reply under, and which missing ones are still queued."""
+        keys = {k for p in picks for k in (p.target_key, p.thread_key) if k}
+        if not keys:
+            return {}, set()
+        known = {m.key: m for m in (await s.execute(select(SlackMessage).where(SlackMessage.key.in_(keys)))).scalars()}
+        return known, await self._unsent_keys(s, keys - set(known))
+
+    async def _check(
+        self, p: _Pick, known: dict[str, SlackMessage], waiting: set[str]
+    ) -> tuple[SlackMessage | None, SlackMessage | None] | str:
+        """(target, parent) when the row can go now; "wait" while its parent post is still queued;
+        "failed" when the parent will never be posted (the row is kept as failed)."""
+        missing = [k for k in (p.target_key, p.thread_key) if k and k not in known]
+        if missing:
+            if any(k in waiting for k in missing):
+                self._waiting_keys.update(k for k in missing if k in waiting)
+                return "wait"
+            await self._finish(p.id, "failed", error=f"message {missing[0]} was never posted")
+            return "failed"
+        return (known.get(p.target_key) if p.target_key else None, known.get(p.thread_key) if p.thread_key else None)
 
     # -- one pass ----------------------------------------------------------------------------
     async def drain_once(self, limit: int = 200) -> int:
-        """Send what is ready now; returns how many rows were attempted."""
+        """Send what is ready now, one row per lane; returns how many rows were attempted."""
         now = self.clock.now()
         async with self.sessions() as s:
-            rows = list(
-                (
-                    await s.execute(
-                        select(OutboxMessage)
-                        .where(
-                            or_(
-                                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-                                (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
-                            )
-                        )
-                        .order_by(OutboxMessage.id)
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
-            keys = {k for r in rows for k in (r.target_key, r.thread_key) if k}
-            known = {}
-            if keys:
-                known = {m.key: m for m in (await s.execute(select(SlackMessage).where(SlackMessage.key.in_(keys)))).scalars()}
-            waiting_on = await self._unsent_keys(s, keys - set(known))
-
-        picked: list[tuple[OutboxMessage, SlackMessage | None, SlackMessage | None]] = []
-        lanes: set[str] = set()
+            picks = await self._ready_picks(s, now, limit)
+            known, waiting = await self._resolve(s, picks)
         mono = time.monotonic()
-        for row in rows:
-            lane = row.channel if row.method in RATE_LIMITED_METHODS and row.channel else f"row:{row.id}"
-            if lane in lanes:
-                continue  # keep each channel's posts in order: one per lane per pass
-            target = known.get(row.target_key) if row.target_key else None
-            parent = known.get(row.thread_key) if row.thread_key else None
-            missing = [k for k in (row.target_key, row.thread_key) if k and k not in known]
-            if missing:
-                if any(k in waiting_on for k in missing):
-                    lanes.add(lane)
-                    continue  # its parent post is still on its way
-                await self._finish(row.id, "failed", error=f"message {missing[0]} was never posted")
+        go = []
+        for p in picks:
+            if p.paced and (self._next_slot.get(p.channel or "", 0) - self.tolerance > mono or self._paused_until.get(p.channel or "", now) > now):
                 continue
-            if row.method in RATE_LIMITED_METHODS and row.channel and (
-                self._next_slot.get(row.channel, 0) > mono or self._paused_until.get(row.channel, now) > now
-            ):
-                lanes.add(lane)
-                continue
-            lanes.add(lane)
-            picked.append((row, target, parent))
+            checked = await self._check(p, known, waiting)
+            if isinstance(checked, tuple):
+                go.append(self._attempt(p, *checked))
+        return sum(await asyncio.gather(*go))
 
-        claimed = []
-        for row, target, parent in picked:
-            # A lease that ran out, or a post whose answer never came: it may have reached Slack.
-            in_doubt = row.status == "sending" or (row.last_error or "").startswith(IN_DOUBT)
-            if await self._claim(row):
-                claimed.append((row, target, parent, in_doubt))
-        if claimed:
-            await asyncio.gather(*(self._send(*c) for c in claimed))
-        return len(claimed)
+    async def _attempt(self, p: _Pick, target: SlackMessage | None, parent: SlackMessage | None) -> bool:
+        """Claim one row and send it. False when another process took it first."""
+        [row] = await self._claim(OutboxMessage.id == p.id, 1) or [None]
+        if row is None:
+            return False
+        if p.paced and p.channel:
+            await self._until_slot(p.channel)
+        await self._send(row, target, parent)
+        return True
 
     async def _unsent_keys(self, s: AsyncSession, keys: set[str]) -> set[str]:
         if not keys:
@@ -261,28 +501,56 @@ class Delivery:
         )
         return {k for (k,) in rows}
 
-    async def _claim(self, row: OutboxMessage) -> bool:
+    async def _claim(self, which: Any, limit: int) -> list[_Claimed]:
+        """Compare-and-set the first `limit` ready rows matching `which` to `sending` under a lease,
+        loading their payloads, in one statement."""
         now = self.clock.now()
+        lease_until = now + self.lease
+        # PostgreSQL: rows another process is claiming right now are skipped, not waited for (SQLite
+        # has one writer at a time and renders no FOR UPDATE).
+        first = (
+            select(OutboxMessage.id)
+            .where(_ready(now), which)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self.sessions() as s, s.begin():
-            result = await s.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row.id,
-                    or_(
-                        OutboxMessage.status == "pending",
-                        (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
-                    ),
+            rows = (
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(first.scalar_subquery()), _ready(now))
+                    .values(
+                        status="sending",
+                        lease_until=lease_until,
+                        attempts=OutboxMessage.attempts + 1,
+                        # A lease that ran out: that attempt may have reached Slack.
+                        last_error=case(
+                            (OutboxMessage.status == "sending", f"{IN_DOUBT} its lease ran out"),
+                            else_=OutboxMessage.last_error,
+                        ),
+                    )
+                    .returning(*_PICK_COLUMNS, OutboxMessage.payload, OutboxMessage.attempts, OutboxMessage.last_error)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(status="sending", lease_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
+            ).all()
+        return [
+            _Claimed(
+                *r[:6],
+                payload=r.payload,
+                attempts=r.attempts,
+                in_doubt=(r.last_error or "").startswith(IN_DOUBT),
+                lease_until=lease_until,
             )
-        if (result.rowcount or 0) != 1:
-            return False
-        row.attempts += 1
-        return True
+            for r in rows
+        ]
 
-    async def _send(
-        self, row: OutboxMessage, target: SlackMessage | None, parent: SlackMessage | None, in_doubt: bool
-    ) -> None:
+    async def _send(self, row: _Claimed, target: SlackMessage | None, parent: SlackMessage | None) -> None:
+        await self._settle(row, await self._call(row, target, parent))
+
+    async def _call(self, row: _Claimed, target: SlackMessage | None, parent: SlackMessage | None) -> tuple[str, Any]:
+        """Slack's side of one attempt, no database: ("sent", (result, payload)), ("refused",
+        (status, headers, error)) or ("no_answer", error). A 429 pauses the channel at once."""
         payload = dict(row.payload)
         if target:
             payload["channel"], payload["ts"] = target.channel, target.ts
@@ -291,26 +559,36 @@ class Delivery:
             payload["thread_ts"] = parent.thread_ts or parent.ts
         if row.method == "chat.postMessage":
             payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
-        channel = payload.get("channel")
-        if row.method in RATE_LIMITED_METHODS and channel:
-            self._next_slot[row.channel or channel] = time.monotonic() + self.min_gap
         try:
-            if in_doubt and row.method == "chat.postMessage":
+            if row.in_doubt and row.method == "chat.postMessage":
                 found = await self._find_posted(payload, row.id)
                 if found:
-                    await self._finish(row.id, "sent", result={"channel": payload["channel"], "ts": found}, row=row, payload=payload)
-                    return
+                    return "sent", ({"channel": payload["channel"], "ts": found}, payload)
             if row.method == "files.upload_v2":
                 response = await self._upload(payload)
             else:
                 response = await self.client.api_call(row.method, json=payload)
-            data = response.data if isinstance(response.data, dict) else {}
-            await self._finish(row.id, "sent", result=data, row=row, payload=payload)
+            return "sent", (response.data if isinstance(response.data, dict) else {}, payload)
         except SlackApiError as e:
-            await self._failed_call(row, e.response.status_code, e.response.headers, e.response.get("error"))
+            status, error = e.response.status_code, e.response.get("error")
+            if (status == 429 or error == "ratelimited") and row.channel:
+                # The whole channel waits, not just this message.
+                self._paused_until[row.channel] = self.clock.now() + timedelta(seconds=_retry_after(e.response.headers))
+            return "refused", (status, e.response.headers, error)
         except (aiohttp.ClientError, TimeoutError, ConnectionError, OSError) as e:
             # No answer: Slack may or may not have posted it. The next attempt looks before it posts.
-            await self._retry(row, f"{IN_DOUBT} {type(e).__name__}: {e}", self._backoff(row.attempts))
+            return "no_answer", f"{IN_DOUBT} {type(e).__name__}: {e}"
+
+    async def _settle(self, row: _Claimed, outcome: tuple[str, Any]) -> None:
+        """Record an attempt's outcome."""
+        kind, detail = outcome
+        if kind == "sent":
+            result, payload = detail
+            await self._sent(row, result, payload)
+        elif kind == "refused":
+            await self._failed_call(row, *detail)
+        else:
+            await self._retry(row, detail, self._backoff(row.attempts))
 
     async def _upload(self, payload: dict[str, Any]) -> Any:
         """`files.upload_v2`: the payload carries the bytes as base64 (the outbox row is JSON)."""
@@ -347,12 +625,9 @@ class Delivery:
                 return m.get("ts")
         return None
 
-    async def _failed_call(self, row: OutboxMessage, status: int, headers: Any, error: str | None) -> None:
+    async def _failed_call(self, row: _Claimed, status: int, headers: Any, error: str | None) -> None:
         if status == 429 or error == "ratelimited":
-            retry_after = _retry_after(headers)
-            if row.channel:  # the whole channel waits, not just this message
-                self._paused_until[row.channel] = self.clock.now() + timedelta(seconds=retry_after)
-            await self._retry(row, "ratelimited", retry_after, count_attempt=False)
+            await self._retry(row, "ratelimited", _retry_after(headers), count_attempt=False)
         elif error in PERMANENT_ERRORS:
             log.error("slack refused %s (outbox %s): %s", row.method, row.id, error)
             await self._finish(row.id, "failed", error=error)
@@ -362,7 +637,7 @@ class Delivery:
     def _backoff(self, attempts: int) -> float:
         return min(MAX_BACKOFF, 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
 
-    async def _retry(self, row: OutboxMessage, error: str, delay: float, count_attempt: bool = True) -> None:
+    async def _retry(self, row: _Claimed, error: str, delay: float, count_attempt: bool = True) -> None:
         if count_attempt and row.attempts >= self.max_attempts:
             log.error("giving up on %s (outbox %s) after %s attempts: %s", row.method, row.id, row.attempts, error)
             await self._finish(row.id, "failed", error=error)
@@ -379,51 +654,85 @@ class Delivery:
                 values["attempts"] = OutboxMessage.attempts - 1
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
 
-    async def _finish(self, row_id: int, status: str, **kw: Any) -> None:
-        """Record the outcome. Slack has already acted, so a database blip must not lose the record
-        (the row would wait out its lease as "in doubt"): retry until the database answers."""
-        delay = 0.2
-        for attempt in range(40):
-            try:
-                await self._record(row_id, status, **kw)
-                return
-            except (DBAPIError, OSError, ConnectionError) as e:
-                if attempt == 39:
-                    raise
-                log.warning("cannot record outbox %s as %s yet (%s); retrying", row_id, status, type(e).__name__)
-                await asyncio.sleep(delay)
-                delay = min(5.0, delay * 2)
+    async def _finish(self, row_id: int, status: str, *, error: str | None = None) -> None:
+        """Record a row's final outcome other than sent (see `_sent` for that)."""
 
-    async def _record(
-        self,
-        row_id: int,
-        status: str,
-        *,
-        error: str | None = None,
-        result: dict[str, Any] | None = None,
-        row: OutboxMessage | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
+        async def record() -> None:
+            async with self.sessions() as s, s.begin():
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id)
+                    .values(status=status, last_error=error, lease_until=None, sent_at=None)
+                )
+
+        await self._until_recorded(record, f"outbox {row_id} as {status}")
+
+    async def _sent(self, row: _Claimed, result: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Record a call Slack accepted. Posts accepted while a write is under way are written
+        together by the next one: one transaction for many posts when the database is the slow part."""
+        done = asyncio.get_running_loop().create_future()
+        self._posted.append((row, result, payload, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_posted(), name="baton-delivery recorder")
+        await done
+
+    async def _record_posted(self) -> None:
+        while self._posted:
+            batch, self._posted = self._posted, []
+            try:
+                await self._until_recorded(lambda b=batch: self._write_posted(b), f"{len(batch)} sent outbox row(s)")
+            except Exception as e:  # noqa: BLE001 — handed to every waiter; the rows stay in doubt
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(e)
+                continue
+            for row, result, _, done in batch:
+                if row.key in self._waiting_keys:
+                    self._waiting_keys.discard(row.key)
+                    self._wake.set()  # a row waiting for this post can go now
+                if self.on_sent:
+                    self.on_sent(row, result)
+                if not done.done():
+                    done.set_result(None)
+
+    async def _write_posted(self, batch: list[tuple[_Claimed, dict[str, Any], dict[str, Any], Any]]) -> None:
         now = self.clock.now()
         async with self.sessions() as s, s.begin():
             await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status=status, last_error=error, lease_until=None, sent_at=now if status == "sent" else None)
+                .where(OutboxMessage.id.in_([row.id for row, *_ in batch]))
+                .values(status="sent", last_error=None, lease_until=None, sent_at=now)
             )
-            if status == "sent" and row is not None and row.key and result and result.get("ts"):
-                if await s.get(SlackMessage, row.key) is None:
-                    s.add(
-                        SlackMessage(
-                            key=row.key,
-                            channel=result.get("channel") or row.channel or "",
-                            ts=result["ts"],
-                            thread_ts=(payload or {}).get("thread_ts") or _thread_of(result),
-                            posted_at=now,
-                        )
+            # Where each keyed post landed, so its updates and replies find it.
+            keyed = {row.key: (row, result, payload) for row, result, payload, _ in batch if row.key and result.get("ts")}
+            if keyed:
+                known = set((await s.scalars(select(SlackMessage.key).where(SlackMessage.key.in_(keyed)))).all())
+                s.add_all(
+                    SlackMessage(
+                        key=key,
+                        channel=result.get("channel") or row.channel or "",
+                        ts=result["ts"],
+                        thread_ts=payload.get("thread_ts") or _thread_of(result),
+                        posted_at=now,
                     )
-        if status == "sent" and self.on_sent and row is not None:
-            self.on_sent(row, result or {})
+                    for key, (row, result, payload) in keyed.items()
+                    if key not in known
+                )
+
+    async def _until_recorded(self, write: Callable[[], Any], what: str) -> None:
+        """Slack has already acted, so a database blip must not lose the record (the row would
+        wait out its lease as "in doubt"): retry until the database answers."""
+        delay = 0.2
+        for attempt in range(40):
+            try:
+                await write()
+                return
+            except (DBAPIError, OSError, ConnectionError) as e:
+                if attempt == 39:
+                    raise
+                log.warning("cannot record %s yet (%s); retrying", what, type(e).__name__)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
 
     async def recover_abandoned(self) -> int:
         """After a restart on a single-process database: what the dead process was sending is in
@@ -438,11 +747,15 @@ class Delivery:
 
     # -- introspection for health checks and tests ------------------------------------------------
     async def backlog(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         async with self.sessions() as s:
             rows = await s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
             return {status: n for status, n in rows}
+
+
+async def _settled(tasks: list[asyncio.Task[None]]) -> None:
+    for failure in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(failure, Exception):
+            log.error("could not record a delivery outcome; the row is retried as in doubt", exc_info=failure)
 
 
 def _thread_of(result: dict[str, Any]) -> str | None:
