@@ -181,19 +181,6 @@ def _ready(now: datetime) -> Any:
 _PACED = OutboxMessage.method.in_(RATE_LIMITED_METHODS) & OutboxMessage.channel.is_not(None)
 
 
-class _OneAtATime:
-    """A session factory whose sessions are used one at a time (FIFO)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
-        self._sessions = sessions
-        self._lock = asyncio.Lock()
-
-    @contextlib.asynccontextmanager
-    async def __call__(self) -> Any:
-        async with self._lock, self._sessions() as s:
-            yield s
-
-
 class Delivery:
     """Drains the outbox. `kick()` after a commit wakes it at once; otherwise it polls.
 
@@ -218,11 +205,9 @@ class Delivery:
         unpaced_concurrency: int = 8,
         on_sent: Callable[[_Claimed, dict[str, Any]], None] | None = None,
     ):
-        bind = sessions.kw.get("bind")
-        # SQLite has one writer at a time and every transaction takes the write lock (bot/db.py):
-        # this worker's own transactions queue here, in order, instead of in SQLite's sleeping
-        # busy handler, which under CPU starvation turns a few ms of contention into 100 ms naps.
-        self.sessions: Any = _OneAtATime(sessions) if bind is not None and bind.dialect.name == "sqlite" else sessions
+        # On SQLite this worker's transactions queue in order with everyone else's on the one
+        # in-process writer lock (bot/db.py), never in SQLite's sleeping busy handler.
+        self.sessions = sessions
         self.client = client
         self.clock = clock
         self.min_gap = 1.0 / per_channel_per_second if per_channel_per_second > 0 else 0.0
