@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import Baton
@@ -92,3 +93,30 @@ async def open_account_modal(body: dict[str, Any], context: dict[str, Any], temp
         _, tz = team_locale_tz(baton.config, None)
         view = baton.ctx.messages.view(template, locale, tz, account=acc, **values)
         await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
+
+
+# Slack gives an interaction 3 s. A decision waits at most this long for its turn to write (on
+# SQLite writers queue), so the ack always comes in time: committed, or plainly not done.
+TURN_WAIT_SECONDS = 2.0
+
+
+async def commit_then_ack(
+    ack: Any, baton: Baton, body: dict[str, Any], user: str, person: Person | None,
+    decide: Callable[[float], Awaitable[None]],
+) -> None:  # fmt: skip
+    """Run `decide(wait)` (one unit of work that commits the decision and queues what it shows),
+    then ack: a crash after the ack cannot lose it. A press that cannot get its turn in time
+    changes nothing and is told to retry, instead of Slack showing an error for a decision that
+    then lands anyway."""
+    from sqlalchemy.exc import TimeoutError as QueueTimeout
+
+    from bot.domain.leads import Decision
+
+    try:
+        await decide(TURN_WAIT_SECONDS)
+    except QueueTimeout:
+        await ack()
+        async with baton.ctx.uow() as uow:
+            await tell(uow, body, user, refusal_text(baton, locale_for(baton, person), Decision("busy"), user))
+        return
+    await ack()

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-import handlers.actions.mql_accept as mql_accept
+import handlers.common
 from bot.db import NestedTransactionError
 from bot.models import Lead, OutboxMessage, StageEvent
 from tests.test_lead_flow import ENTERPRISE
@@ -132,7 +132,7 @@ async def test_a_unit_of_work_inside_another_is_refused_at_once_and_nothing_is_w
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_press_that_cannot_get_its_turn_in_time_changes_nothing_and_is_told_to_retry(harness, monkeypatch):
     ((lead_id, card),) = await _cards(harness, 1)
-    monkeypatch.setattr(mql_accept, "TURN_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(handlers.common, "TURN_WAIT_SECONDS", 0.05)
     ctx = harness.baton.ctx
     release = asyncio.Event()
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy.exc import TimeoutError as QueueTimeout
 
 from bot.domain.leads import Decision, already_decided, may_decide
 from bot.models import Lead, Stage
 from bot.notify.common import team_locale_tz
 from bot.slack.delivery import enqueue
-from handlers.actions.mql_accept import TURN_WAIT_SECONDS
-from handlers.common import action_int, actor, baton_of, locale_for, refusal_text, tell
+from handlers.common import action_int, actor, baton_of, commit_then_ack, locale_for, refusal_text, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -21,18 +19,11 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     lead_id = action_int(body)
     # Ack once the modal (or the refusal) is queued, as Accept does: then a press answered 200 has
     # always left its trace, and one that cannot get its turn in time is told to retry.
-    try:
-        await _decide(baton, body, user, person, lead_id)
-    except QueueTimeout:
-        await ack()
-        async with baton.ctx.uow() as uow:
-            await tell(uow, body, user, refusal_text(baton, locale_for(baton, person), Decision("busy"), user))
-        return
-    await ack()
+    await commit_then_ack(ack, baton, body, user, person, lambda wait: _decide(baton, body, user, person, lead_id, wait))
 
 
-async def _decide(baton: Any, body: dict[str, Any], user: str, person: Any, lead_id: int | None) -> None:
-    async with baton.ctx.uow(wait=TURN_WAIT_SECONDS) as uow:
+async def _decide(baton: Any, body: dict[str, Any], user: str, person: Any, lead_id: int | None, wait: float) -> None:
+    async with baton.ctx.uow(wait=wait) as uow:
         lead = await uow.session.get(Lead, lead_id) if lead_id is not None else None
         if lead is None:
             decision = Decision("not_found")

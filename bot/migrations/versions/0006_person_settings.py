@@ -18,6 +18,12 @@ branch_labels = None
 depends_on = None
 
 PSEUDO = {"_hours": "working_hours", "_tz": "slack_tz", "_home": "home_opened_at"}
+# The two tables as this revision knows them (not the models, which move on).
+PREFS = sa.table('notification_preferences', sa.column('person_id', sa.String), sa.column('kind', sa.String),
+                 sa.column('mode', sa.String), sa.column('updated_at', sa.DateTime(timezone=True)))
+SETTINGS = sa.table('person_settings', sa.column('person_id', sa.String), sa.column('working_hours', sa.String),
+                    sa.column('slack_tz', sa.String), sa.column('home_opened_at', sa.DateTime(timezone=True)),
+                    sa.column('updated_at', sa.DateTime(timezone=True)))
 
 
 def upgrade() -> None:
@@ -30,11 +36,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('person_id')
     )
     conn = op.get_bind()
-    prefs = sa.table('notification_preferences', sa.column('person_id', sa.String), sa.column('kind', sa.String),
-                     sa.column('mode', sa.String), sa.column('updated_at', sa.DateTime(timezone=True)))
-    settings = sa.table('person_settings', sa.column('person_id', sa.String), sa.column('working_hours', sa.String),
-                        sa.column('slack_tz', sa.String), sa.column('home_opened_at', sa.DateTime(timezone=True)),
-                        sa.column('updated_at', sa.DateTime(timezone=True)))
+    prefs, settings = PREFS, SETTINGS
     rows: dict[str, dict] = {}
     for person_id, kind, mode, updated_at in conn.execute(
         sa.select(prefs.c.person_id, prefs.c.kind, prefs.c.mode, prefs.c.updated_at).where(prefs.c.kind.in_(list(PSEUDO)))
@@ -50,11 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
-    prefs = sa.table('notification_preferences', sa.column('person_id', sa.String), sa.column('kind', sa.String),
-                     sa.column('mode', sa.String), sa.column('updated_at', sa.DateTime(timezone=True)))
-    settings = sa.table('person_settings', sa.column('person_id', sa.String), sa.column('working_hours', sa.String),
-                        sa.column('slack_tz', sa.String), sa.column('home_opened_at', sa.DateTime(timezone=True)),
-                        sa.column('updated_at', sa.DateTime(timezone=True)))
+    prefs, settings = PREFS, SETTINGS
     back = []
     for r in conn.execute(sa.select(settings)).mappings():
         for kind, col in PSEUDO.items():
