@@ -204,6 +204,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
         Index("ix_outbox_ready", "status", "next_attempt_at"),
+        Index("ix_outbox_key", "key"),  # a post's later updates and replies find it by key
     )
 
     id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))

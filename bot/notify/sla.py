@@ -122,11 +122,18 @@ async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
     lead = await uow.session.get(Lead, ev.entity_id)
     if lead is None:
         return
-    prefix = f"{card_key(lead)}:dm:"
+    # The DMs this episode may have sent, by key (an index look-up, not a LIKE over the outbox):
+    # the escalation, and a hand-over per reassignment of this lead.
+    moves = await uow.session.scalars(
+        select(StageEvent.id).where(
+            StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id, StageEvent.reason == "reassigned"
+        )
+    )
+    candidates = [escalation_key(lead), *(handover_key(lead, event_id) for event_id in moves)]
     keys = (
         await uow.session.execute(
             select(OutboxMessage.key, OutboxMessage.payload)
-            .where(OutboxMessage.method == "chat.postMessage", OutboxMessage.key.like(prefix + "%"))
+            .where(OutboxMessage.method == "chat.postMessage", OutboxMessage.key.in_(candidates))
             .order_by(OutboxMessage.id)
         )
     ).all()
