@@ -50,7 +50,7 @@ def _rows(text: str) -> Iterator[dict[str, Any]]:
                 continue
             key = k.strip()
             if key == "employees":
-                item[key] = int(v.replace(",", "")) if v.replace(",", "").isdigit() else v
+                item[key] = int(v.replace(",", "")) if v.replace(",", "").isdecimal() else v
             elif key == "mql":
                 item[key] = v.lower() in ("1", "true", "yes", "y", "はい")
             else:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 @for_subject("alert", sla.BREACH)
 async def on_escalate(uow: UnitOfWork, timer: Timer) -> None:
     kind, _, rest = timer.subject.partition(":")
-    if kind != "alert" or not rest.isdigit():
+    if kind != "alert" or not rest.isdecimal():
         return
     alert = await uow.session.get(Alert, int(rest))
     if alert is None or alert.state not in health_alerts.UNANSWERED:

@@ -13,7 +13,7 @@ from jobs.sla import for_subject
 
 async def _pending(uow: UnitOfWork, timer: Timer) -> Opportunity | None:
     _, _, rest = timer.subject.partition(":")
-    opp = await uow.session.get(Opportunity, int(rest)) if rest.isdigit() else None
+    opp = await uow.session.get(Opportunity, int(rest)) if rest.isdecimal() else None
     if opp is None or opp.handoff_state != "pending":
         return None
     due = (opp.notes or {}).get("handoff_due_at")

@@ -196,7 +196,7 @@ class _Rollback(Exception):
 
 async def find(uow: UnitOfWork, ref: str) -> Account | None:
     """By id (digits) or by external id."""
-    acc = await uow.session.get(Account, int(ref)) if ref.isdigit() else None
+    acc = await uow.session.get(Account, int(ref)) if ref.isdecimal() else None
     if acc is None:
         acc = await uow.session.scalar(select(Account).where(Account.external_id == ref))
     return acc

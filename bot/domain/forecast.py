@@ -123,7 +123,7 @@ async def _items(uow: UnitOfWork, cond: Any) -> list[dict[str, Any]]:
 
 
 def _ids(extra_ids: Any) -> list[int]:
-    return [int(i) for i in extra_ids if str(i).isdigit()]
+    return [int(i) for i in extra_ids if str(i).isdecimal()]
 
 
 async def _by_ids(uow: UnitOfWork, ids: list[int], skip: set[Any]) -> list[dict[str, Any]]:

@@ -140,7 +140,7 @@ async def phase_win_rates(uow: UnitOfWork) -> list[PhaseRate]:
     reached: dict[int, set[int]] = defaultdict(set)
     outcome: dict[int, str] = {}
     for entity, to, reason in rows:
-        if to.startswith("phase_") and to[6:].isdigit():
+        if to.startswith("phase_") and to[6:].isdecimal():
             reached[entity].add(int(to[6:]))
         elif to == "won" or (to == "lost" and reason not in NOT_A_LOSS):
             outcome[entity] = to

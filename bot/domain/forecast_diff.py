@@ -181,7 +181,7 @@ def forecast_diff(
         step = _step(kinds, old_in, new_in, delta)
         if step:
             steps[step] += delta
-        changes.append(DealChange(key if not str(key).isdigit() else int(key), (new or old or {}).get("name") or "",
+        changes.append(DealChange(key if not str(key).isdecimal() else int(key), (new or old or {}).get("name") or "",
                                   (new or old or {}).get("owner"), tuple(k for k in KINDS if k in kinds), step, bv, av, old, new))  # fmt: skip
     changes.sort(key=lambda c: (-abs(c.delta), KINDS.index(c.kinds[0]), str(c.id)))
     return Diff(span, start, now, steps, tuple(changes))

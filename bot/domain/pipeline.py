@@ -126,7 +126,7 @@ async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetim
 
 
 def _phase_of(stage: str | None) -> int | None:
-    if stage and stage.startswith("phase_") and stage[6:].isdigit():
+    if stage and stage.startswith("phase_") and stage[6:].isdecimal():
         return int(stage[6:])
     return None
 

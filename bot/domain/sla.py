@@ -33,7 +33,7 @@ class SlaFired:
     @property
     def entity(self) -> tuple[str, int | None]:
         prefix, _, rest = self.subject.partition(":")
-        return prefix, int(rest) if rest.isdigit() else None
+        return prefix, int(rest) if rest.isdecimal() else None
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ async def schedule_reassign(
 def subject_lead_id(subject: str) -> int | None:
     """`lead:12` → 12 (None for subjects of other hand-offs)."""
     kind, _, rest = subject.partition(":")
-    return int(rest) if kind == "lead" and rest.isdigit() else None
+    return int(rest) if kind == "lead" and rest.isdecimal() else None
 
 
 async def stop(uow: UnitOfWork, subject: str) -> None:

@@ -33,7 +33,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
             except ValueError:
                 since_d = None
             await show_diff(uow, body, user, locale, person.id, subject, kind, since_d, offset=cap, limit=REST)
-        elif len(parts) == 3 and parts[0] == "p" and parts[1].isdigit():
+        elif len(parts) == 3 and parts[0] == "p" and parts[1].isdecimal():
             timer = await uow.session.get(Timer, int(parts[1]))
             rep = parts[2]
             if timer is None or not fc.may_view(uow, person.id, rep):

@@ -30,7 +30,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
 async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale: str, timer_id: str, rep: str) -> None:
     """Decide and queue the modal (or a refusal) — committed before the ack."""
     async with baton.ctx.uow() as uow:
-        timer = await uow.session.get(Timer, int(timer_id)) if timer_id.isdigit() else None
+        timer = await uow.session.get(Timer, int(timer_id)) if timer_id.isdecimal() else None
         if person is None or timer is None or person.id != rep:
             await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             return

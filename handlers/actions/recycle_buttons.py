@@ -47,7 +47,7 @@ async def snooze(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     raw = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value") or ""
     rid, _, days = raw.partition(":")
     async with baton.ctx.uow() as uow:
-        if rid.isdigit() and days.isdigit():
+        if rid.isdecimal() and days.isdecimal():
             result = await loop.snooze(uow, int(rid), person, int(days))
         else:
             result = loop.RecycleResult("bad_input")

@@ -30,7 +30,7 @@ def parse(view: dict[str, Any], opp: Opportunity) -> tuple[dict[str, Any], str |
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
     phase = (_entry(values, "phase").get("selected_option") or {}).get("value")
-    if phase and phase.isdigit() and int(phase) != opp.phase:
+    if phase and phase.isdecimal() and int(phase) != opp.phase:
         changes["phase"] = int(phase)
     for f in DATE_FIELDS:
         picked = _entry(values, f).get("selected_date")

@@ -31,7 +31,7 @@ def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, st
     state = view.get("state")
     values = state.get("values") if isinstance(state, dict) else {}
     meta = _text(view.get("private_metadata"))
-    lead_id = int(meta) if meta and meta.isdigit() else None
+    lead_id = int(meta) if meta and meta.isdecimal() else None
     reason = _option(_value(values, "reason"))
     note = _text(_value(values, "note").get("value"))
     picked = _text(_value(values, "reapproach_date").get("selected_date"))
@@ -42,7 +42,7 @@ def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, st
             when = date.fromisoformat(picked)
         except ValueError:
             when = today  # rejected by validation as "not in the future"
-    elif preset and preset.isdigit() and len(preset) <= 4:
+    elif preset and preset.isdecimal() and len(preset) <= 4:
         when = today + timedelta(days=int(preset))
     return lead_id, reason, note, when
 

@@ -21,7 +21,7 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     rid, _, where = (view.get("private_metadata") or "").partition(":")
     channel, _, ts = where.partition(":")
     async with baton.ctx.uow() as uow:
-        result = await loop.close(uow, int(rid) if rid.isdigit() else 0, person, reason or "", note)
+        result = await loop.close(uow, int(rid) if rid.isdecimal() else 0, person, reason or "", note)
         if result.outcome == "bad_input":
             await ack(response_action="errors", errors={f: baton.ctx.messages.text(locale, k) for f, k in (result.errors or {}).items()})
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -120,12 +121,17 @@ async def test_sigkill_during_bursts_loses_and_doubles_nothing(tmp_path):
     assert kills == 4 and len(acked) >= 10
     assert all(stages[i] == "sal" for i in decided), "a decision was lost after its ack"
     counts = cards_per_lead(emu)
-    if set(counts) != {str(i) for i in acked}:
-        import sqlite3
-
-        rows = sqlite3.connect(tmp_path / "crash.db").execute("select status, count(*), max(last_error) from outbox group by status").fetchall()
+    database = sqlite3.connect(tmp_path / "crash.db")
+    if not set(counts) >= {str(i) for i in acked}:
+        rows = database.execute("select status, count(*), max(last_error) from outbox group by status").fetchall()
         raise AssertionError(f"cards missing for {sorted({str(i) for i in acked} - set(counts))}; outbox {rows}; log: {bot.log()[-2000:]}")
-    assert set(counts) == {str(i) for i in acked} and max(counts.values()) == 1, "a card is missing or was posted twice"
+    # A lead committed just before a kill lost its 201 on the way: it is in the database and rightly
+    # has its card. A card for a lead that is not there would be a phantom.
+    unacked = sorted(int(i) for i in set(counts) - {str(i) for i in acked})
+    if unacked:
+        found = database.execute(f"select count(*) from leads where id in ({','.join('?' * len(unacked))})", unacked).fetchone()[0]
+        assert found == len(unacked), f"cards posted for leads that were never stored: {unacked}"
+    assert max(counts.values()) == 1, "a card was posted twice"
     breach_dms = Counter(
         m["text"] for m in emu.messages if m["channel"] == emu.dm_channel(MANAGER) and not m.get("ephemeral_user")
     )
