@@ -141,6 +141,9 @@ async def test_reassignment_after_breach_moves_the_lead_and_restarts_the_clock(h
     lead = await harness.lead(lead_id)
     assert lead["stage"] == "sal" and lead["owner"] == "suzuki"
     assert lead["history"][-1]["data"]["within_sla"] is True  # within the new owner's clock
+    await harness.deliver()
+    dm = harness.emu.get_message(dm["channel"], dm["ts"])
+    assert actions(dm) == [] and "<@U0SUZUKI>" in dm["text"]  # the hand-over DM keeps its summary, loses its buttons
 
 
 async def test_away_rep_gets_no_new_mqls_and_their_open_ones_move_on(harness):

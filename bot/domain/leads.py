@@ -576,17 +576,20 @@ async def _decide(
     if not may_decide(uow.config, lead, person):
         return Decision("not_allowed", lead), None
     # The conditional update is the referee: of two simultaneous presses exactly one changes a row.
-    result = await uow.session.execute(
-        update(Lead)
-        .where(Lead.id == lead_id, Lead.stage == Stage.mql)
-        .values(stage=to_stage, updated_at=uow.now(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if (result.rowcount or 0) != 1:
+    # RETURNING brings the row back as it now is (other columns may have moved since we read it).
+    won = (
+        await uow.session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id, Lead.stage == Stage.mql)
+            .values(stage=to_stage, updated_at=uow.now(), **values)
+            .returning(Lead)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+    ).scalars().first()
+    if won is None:
         await uow.session.refresh(lead)
         return await already_decided(uow, lead), None
-    await uow.session.refresh(lead)
-    return Decision("pending", lead), lead
+    return Decision("pending", won), won
 
 
 async def already_decided(uow: UnitOfWork, lead: Lead) -> Decision:

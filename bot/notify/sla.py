@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, or_, select
 
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
@@ -122,18 +122,18 @@ async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
     lead = await uow.session.get(Lead, ev.entity_id)
     if lead is None:
         return
-    # The DMs this episode may have sent, by key (an index look-up, not a LIKE over the outbox):
-    # the escalation, and a hand-over per reassignment of this lead.
-    moves = await uow.session.scalars(
-        select(StageEvent.id).where(
-            StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id, StageEvent.reason == "reassigned"
-        )
+    # The DMs this episode may have sent, by key (index look-ups, not a LIKE over the outbox): the
+    # escalation, and a hand-over per reassignment of this lead (`handover_key`, built in SQL).
+    handovers = select(literal(handover_key(lead, 0)[:-1]) + cast(StageEvent.id, String)).where(
+        StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id, StageEvent.reason == "reassigned"
     )
-    candidates = [escalation_key(lead), *(handover_key(lead, event_id) for event_id in moves)]
     keys = (
         await uow.session.execute(
             select(OutboxMessage.key, OutboxMessage.payload)
-            .where(OutboxMessage.method == "chat.postMessage", OutboxMessage.key.in_(candidates))
+            .where(
+                OutboxMessage.method == "chat.postMessage",
+                or_(OutboxMessage.key == escalation_key(lead), OutboxMessage.key.in_(handovers.scalar_subquery())),
+            )
             .order_by(OutboxMessage.id)
         )
     ).all()
