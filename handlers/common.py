@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,6 +10,52 @@ from bot.app import Baton
 from bot.config import Person
 from bot.context import UnitOfWork
 from bot.slack.delivery import enqueue
+
+
+class ModalInput:
+    """A submitted modal's values (`state.values[block]["value"]`) and metadata, read defensively:
+    Slack sends strings; anything of another shape (a garbled or forged payload) counts as absent,
+    so a bad submission gets a field error or a refusal, never a stack trace."""
+
+    def __init__(self, view: Any):
+        view = view if isinstance(view, dict) else {}
+        state = view.get("state")
+        values = state.get("values") if isinstance(state, dict) else None
+        self.values: dict[str, Any] = values if isinstance(values, dict) else {}
+        meta = view.get("private_metadata")
+        self.metadata: str = meta if isinstance(meta, str) else ""
+
+    def _element(self, block: str) -> dict[str, Any]:
+        entry = self.values.get(block)
+        element = entry.get("value") if isinstance(entry, dict) else None
+        return element if isinstance(element, dict) else {}
+
+    def blocks(self) -> list[str]:
+        return [b for b in self.values if isinstance(b, str)]
+
+    def text(self, block: str) -> str | None:
+        """A text input's value, stripped; None when empty or not text."""
+        v = self._element(block).get("value")
+        return v.strip() or None if isinstance(v, str) else None
+
+    def option(self, block: str) -> str | None:
+        opt = self._element(block).get("selected_option")
+        v = opt.get("value") if isinstance(opt, dict) else None
+        return v if isinstance(v, str) and v else None
+
+    def picked_date(self, block: str) -> str | None:
+        v = self._element(block).get("selected_date")
+        return v if isinstance(v, str) and v else None
+
+    def metadata_int(self) -> int | None:
+        return int(self.metadata) if self.metadata.isdecimal() else None
+
+    def metadata_json(self) -> dict[str, Any]:
+        try:
+            meta = json.loads(self.metadata or "{}")
+        except ValueError:
+            return {}
+        return meta if isinstance(meta, dict) else {}
 
 
 def baton_of(context: dict[str, Any]) -> Baton:

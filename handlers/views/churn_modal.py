@@ -10,23 +10,19 @@ from bot.domain.accounts import churn
 from bot.domain.health_alerts import may_act
 from bot.models import Account
 from bot.notify.success import refusal_text
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    reason = (((values.get("reason") or {}).get("value") or {}).get("selected_option") or {}).get("value")
-    note = ((((values.get("note") or {}).get("value") or {}).get("value")) or "").strip() or None
+    m = ModalInput(view)
+    reason, note = m.option("reason"), m.text("note")
     if not reason:
         await ack(response_action="errors", errors={"reason": baton.ctx.messages.text(locale, "success.errors.reason_required")})
         return
-    try:
-        account_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        account_id = 0
+    account_id = m.metadata_int() or 0
     async with baton.ctx.uow() as uow:
         acc = await uow.session.get(Account, account_id)
         outcome = "not_found" if acc is None else ("churned" if acc.churned else ("ok" if may_act(uow, person, acc) else "not_allowed"))

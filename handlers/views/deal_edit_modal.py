@@ -6,34 +6,30 @@ edited differs from the deal)."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import opportunities as opps
+from bot.domain.relay import parse_amount
 from bot.models import Opportunity
 from handlers.actions.deal_edit import may_edit
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 TEXT_FIELDS = ("next_action", "key_person", "competitors", "risks")
 DATE_FIELDS = ("close_date", "next_action_due")
 
 
-def _entry(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get("value") or {}
-
-
 def parse(view: dict[str, Any], opp: Opportunity) -> tuple[dict[str, Any], str | None, dict[str, str]]:
     """(changes, reason, parse errors by block id)."""
-    values = (view.get("state") or {}).get("values") or {}
+    m = ModalInput(view)
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    phase = (_entry(values, "phase").get("selected_option") or {}).get("value")
+    phase = m.option("phase")
     if phase and phase.isdecimal() and int(phase) != opp.phase:
         changes["phase"] = int(phase)
     for f in DATE_FIELDS:
-        picked = _entry(values, f).get("selected_date")
+        picked = m.picked_date(f)
         if picked:
             try:
                 d = date.fromisoformat(picked)
@@ -42,21 +38,18 @@ def parse(view: dict[str, Any], opp: Opportunity) -> tuple[dict[str, Any], str |
                 continue
             if d != getattr(opp, f):
                 changes[f] = d
-    raw = (_entry(values, "amount").get("value") or "").replace(",", "").replace("¥", "").replace("円", "").strip()
-    if raw:
-        try:
-            amount = Decimal(raw)
-            if amount < 0 or not amount.is_finite():
-                raise InvalidOperation
-            if amount != opp.amount:
-                changes["amount"] = amount
-        except InvalidOperation:
-            errors["amount"] = "amount"
+    try:
+        amount = parse_amount(m.text("amount"))  # "1200万", "1.2億", "¥12,000,000"; None when left empty
+    except ValueError:
+        errors["amount"] = "amount"
+    else:
+        if amount is not None and amount != opp.amount:
+            changes["amount"] = amount
     for f in TEXT_FIELDS:
-        v = (_entry(values, f).get("value") or "").strip()
+        v = m.text(f)
         if v and v != (getattr(opp, f) or ""):
             changes[f] = v
-    reason = (_entry(values, "phase_reason").get("value") or "").strip() or None
+    reason = m.text("phase_reason")
     return changes, reason, errors
 
 
@@ -64,10 +57,7 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     baton = baton_of(context)
     user, person = actor(baton, body)
     msgs = baton.ctx.messages
-    try:
-        opp_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        opp_id = None
+    opp_id = ModalInput(view).metadata_int()
     async with baton.ctx.uow() as uow:
         opp = await uow.session.get(Opportunity, opp_id) if opp_id is not None else None
         locale = locale_for(baton, person, opp.team_id if opp else None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -10,28 +9,21 @@ from sqlalchemy import select
 
 from bot.models import Timer
 from bot.slack.delivery import enqueue
-from handlers.common import actor, baton_of, locale_for
+from handlers.common import ModalInput, actor, baton_of, locale_for
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    answers = {}
-    for block, v in values.items():
-        text = ((v.get("value") or {}).get("value") or "").strip()
-        if text:
-            answers[block] = text[:1000]
+    m = ModalInput(view)
+    meta = m.metadata_json()
+    answers = {block: text[:1000] for block in m.blocks() if (text := m.text(block))}
     if not answers:
         await ack(response_action="errors", errors={"note": baton.ctx.messages.text(locale, "forecast.explain.empty")})
         return
     async with baton.ctx.uow() as uow:
-        timer = await uow.session.scalar(select(Timer).where(Timer.id == int(meta.get("timer") or 0)).with_for_update())
+        timer = await uow.session.scalar(select(Timer).where(Timer.id == int(meta["timer"]) if str(meta.get("timer")).isdecimal() else 0).with_for_update())
         if timer is not None and person is not None and person.id == meta.get("rep"):
             data = dict(timer.data or {})
             explanations = dict(data.get("explanations") or {})

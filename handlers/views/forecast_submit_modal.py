@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -10,27 +9,21 @@ from slack_bolt.async_app import AsyncApp
 from bot.domain import forecast as fc
 from bot.notify import forecast as nf
 from bot.slack.delivery import enqueue
-from handlers.common import actor, baton_of, locale_for
-
-
-def _value(values: dict[str, Any], block: str) -> str | None:
-    return ((values.get(block) or {}).get("value") or {}).get("value")
+from handlers.common import ModalInput, actor, baton_of, locale_for
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
+    m = ModalInput(view)
+    meta = m.metadata_json()
     kind, team = meta.get("kind") or "quarter", meta.get("team")
+    kind, team = (kind if isinstance(kind, str) else "quarter"), (team if isinstance(team, str) else None)
     async with baton.ctx.uow() as uow:
         result = await fc.submit(
-            uow, person.id if person else "", kind, commit=_value(values, "commit"), best_case=_value(values, "best_case"),
-            note=_value(values, "note"), scope="team" if team else "rep", team_id=team,
+            uow, person.id if person else "", kind, commit=m.text("commit"), best_case=m.text("best_case"),
+            note=m.text("note"), scope="team" if team else "rep", team_id=team,
         )  # fmt: skip
         if not result.ok:
             errors = {f if f in ("commit", "best_case") else "commit": baton.ctx.messages.text(locale, key) for f, key in result.errors.items()}

@@ -8,20 +8,15 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain import relay
 from handlers.actions.handoff_decide import refusal
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    reason = (((values.get("reason") or {}).get("value") or {}).get("selected_option") or {}).get("value")
-    note = ((values.get("note") or {}).get("value") or {}).get("value")
-    try:
-        opp_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        opp_id = 0
+    m = ModalInput(view)
+    reason, note, opp_id = m.option("reason"), m.text("note"), m.metadata_int() or 0
     async with baton.ctx.uow() as uow:
         result = await relay.send_back(uow, opp_id, person, reason or "", note)
         if result.outcome == "bad_input":

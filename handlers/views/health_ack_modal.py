@@ -10,24 +10,15 @@ from slack_bolt.async_app import AsyncApp
 from bot.domain.accounts import today
 from bot.domain.health_alerts import acknowledge
 from bot.notify.success import refusal_text
-from handlers.common import actor, baton_of, locale_for, tell
-
-
-def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get("value") or {}
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    step = (_value(values, "next_step").get("value") or "").strip()
-    picked = _value(values, "due").get("selected_date")
-    try:
-        alert_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        alert_id = 0
+    m = ModalInput(view)
+    step, picked, alert_id = m.text("next_step") or "", m.picked_date("due"), m.metadata_int() or 0
     async with baton.ctx.uow() as uow:
         errors = {}
         due = None

@@ -8,34 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain.leads import reject_mql
-from handlers.common import actor, baton_of, locale_for, refusal_text, tell
-
-
-def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    entry = values.get(block) if isinstance(values, dict) else None
-    value = entry.get("value") if isinstance(entry, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _text(v: Any) -> str | None:
-    """Slack sends strings; anything else is treated as absent rather than trusted."""
-    return v if isinstance(v, str) and v.strip() else None
-
-
-def _option(entry: dict[str, Any]) -> str | None:
-    opt = entry.get("selected_option")
-    return _text(opt.get("value")) if isinstance(opt, dict) else None
+from handlers.common import ModalInput, actor, baton_of, locale_for, refusal_text, tell
 
 
 def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, str | None, date | None]:
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else {}
-    meta = _text(view.get("private_metadata"))
-    lead_id = int(meta) if meta and meta.isdecimal() else None
-    reason = _option(_value(values, "reason"))
-    note = _text(_value(values, "note").get("value"))
-    picked = _text(_value(values, "reapproach_date").get("selected_date"))
-    preset = _option(_value(values, "reapproach"))
+    m = ModalInput(view)
+    lead_id, reason, note = m.metadata_int(), m.option("reason"), m.text("note")
+    picked, preset = m.picked_date("reapproach_date"), m.option("reapproach")
     when = None
     if picked:
         try:

@@ -8,17 +8,16 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain import recycle as loop
 from bot.notify.recycle import announce
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    reason = (((values.get("reason") or {}).get("value") or {}).get("selected_option") or {}).get("value")
-    note = ((values.get("note") or {}).get("value") or {}).get("value")
-    rid, _, where = (view.get("private_metadata") or "").partition(":")
+    m = ModalInput(view)
+    reason, note = m.option("reason"), m.text("note")
+    rid, _, where = m.metadata.partition(":")
     channel, _, ts = where.partition(":")
     async with baton.ctx.uow() as uow:
         result = await loop.close(uow, int(rid) if rid.isdecimal() else 0, person, reason or "", note)

@@ -7,12 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import relay
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 from handlers.views.mql_reject_modal import parse as parse_reject
-
-
-def _text(view: dict[str, Any], block: str) -> str | None:
-    return (((view.get("state") or {}).get("values") or {}).get(block) or {}).get("value", {}).get("value")
 
 
 def refusal(baton: Any, locale: str, outcome: str) -> str:
@@ -24,11 +20,9 @@ async def qualify(ack: Any, body: dict[str, Any], view: dict[str, Any], context:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    try:
-        lead_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        lead_id = 0
-    values = {k: _text(view, k) for k in (*relay.BANT, "amount", "notes")}
+    m = ModalInput(view)
+    lead_id = m.metadata_int() or 0
+    values = {k: m.text(k) for k in (*relay.BANT, "amount", "notes")}
     async with baton.ctx.uow() as uow:
         result = await relay.qualify(uow, lead_id, person, values)
         if result.outcome == "bad_input":

@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain.accounts import handoff_upsell
 from bot.domain.health_alerts import may_act
+from bot.domain.relay import parse_amount
 from bot.models import Account
 from bot.notify.success import refusal_text
-from handlers.common import actor, baton_of, locale_for, tell
+from handlers.common import ModalInput, actor, baton_of, locale_for, tell
 
 
-def _text(values: dict[str, Any], block: str) -> str:
-    return (((values.get(block) or {}).get("value") or {}).get("value") or "").strip()
-
-
-def parse_amount(raw: str) -> Decimal | None:
-    cleaned = raw.replace(",", "").replace("，", "").replace("¥", "").replace("円", "").strip()
+def _amount(text: str | None) -> Decimal | None:
     try:
-        v = Decimal(cleaned)
-    except InvalidOperation:
+        return parse_amount(text)
+    except ValueError:
         return None
-    return v if v.is_finite() and 0 <= v <= Decimal("1e15") else None
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    values = (view.get("state") or {}).get("values") or {}
-    name, amount, notes = _text(values, "name"), parse_amount(_text(values, "amount")), _text(values, "notes") or None
+    m = ModalInput(view)
+    name, amount, notes = m.text("name"), _amount(m.text("amount")), m.text("notes")
     msgs = baton.ctx.messages
     errors = {}
     if not name:
@@ -42,10 +37,7 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    try:
-        account_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        account_id = 0
+    account_id = m.metadata_int() or 0
     async with baton.ctx.uow() as uow:
         acc = await uow.session.get(Account, account_id)
         outcome = "not_found" if acc is None else ("churned" if acc.churned else ("ok" if may_act(uow, person, acc) else "not_allowed"))
