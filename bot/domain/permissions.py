@@ -89,6 +89,8 @@ POLICY: dict[str, tuple[Grant, ...]] = {
                    has_role("csm", "cs_manager", "cro", "admin")),  # fmt: skip
     # A rep's forecast and its diff — the rep, their manager, a CRO.
     "forecast.view": (is_("rep_id"), manages_rep()),
+    # /bottleneck, /capacity and the bottleneck alert's buttons — anyone app.yaml makes a manager.
+    "manager.commands": (lambda config, person, record: person.is_manager,),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.domain import permissions
 from bot.models import Alert
 from bot.notify.pipeline import update_bottleneck_messages
 from handlers.common import action_int, actor, baton_of, locale_for, tell
@@ -18,7 +19,7 @@ async def decide(ack: Any, body: dict[str, Any], context: dict[str, Any], snooze
     alert_id = action_int(body)
     async with baton.ctx.uow() as uow:
         alert = await uow.session.get(Alert, alert_id) if alert_id is not None else None
-        if person is None or not person.is_manager:
+        if not permissions.allows("manager.commands", baton.config, person, None):
             await tell(uow, body, user, baton.ctx.messages.text(locale, "pl_not_manager"))
         elif alert is not None:
             now = uow.now()

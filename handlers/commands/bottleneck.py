@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import bottleneck as bn
+from bot.domain import permissions
 from bot.notify.pipeline import render_bottleneck
-from bot.slack.delivery import enqueue
 from handlers.common import actor, baton_of, locale_for, tell
 
 
@@ -17,12 +17,12 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
     async with baton.ctx.uow() as uow:
-        if person is None or not person.is_manager:
+        if not permissions.allows("manager.commands", baton.config, person, None):
             await tell(uow, body, user, baton.ctx.messages.text(locale, "pl_not_manager"))
         else:
             analysis = await bn.analyse(uow)
             msg = render_bottleneck(uow, analysis, locale)
-            await enqueue(uow, "chat.postEphemeral", {"channel": body.get("channel_id") or user, "user": user, **msg})
+            await tell(uow, body, user, msg)
     await ack()
 
 

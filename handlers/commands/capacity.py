@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.domain import permissions
 from bot.domain.capacity import plan
-from bot.slack.delivery import enqueue
 from handlers.common import actor, baton_of, locale_for, tell
 
 
@@ -16,7 +16,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
     async with baton.ctx.uow() as uow:
-        if person is None or not person.is_manager:
+        if not permissions.allows("manager.commands", baton.config, person, None):
             await tell(uow, body, user, baton.ctx.messages.text(locale, "pl_not_manager"))
         else:
             c = await plan(uow)
@@ -24,7 +24,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
             msg = baton.ctx.messages.message(
                 "capacity", locale, baton.config.calendar(None).tz, c=c, ramp=cap.ramp_months, per_day=cap.is_mqls_per_rep_per_day
             )
-            await enqueue(uow, "chat.postEphemeral", {"channel": body.get("channel_id") or user, "user": user, **msg})
+            await tell(uow, body, user, msg)
     await ack()
 
 

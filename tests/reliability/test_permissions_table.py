@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.config import load_config
-from bot.domain import forecast, health_alerts, recycle, relay
+from bot.domain import forecast, health_alerts, permissions, recycle, relay
 from bot.domain.leads import may_decide
 from bot.models import Account, Lead, Opportunity, Recycle
 from handlers.actions.deal_edit import may_edit
@@ -40,7 +40,7 @@ RULES = {
     "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
-    "manager_commands": (lambda p: p is not None and p.is_manager, {"is_manager", "fs_manager", "cs_manager", "cro"}),
+    "manager_commands": (lambda p: permissions.allows("manager.commands", CONFIG, p, None), {"is_manager", "fs_manager", "cs_manager", "cro"}),
 }
 
 
