@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
@@ -134,21 +134,30 @@ class PhaseRate:
 
 async def phase_win_rates(uow: UnitOfWork) -> list[PhaseRate]:
     """Per phase: of the closed deals that reached it, the share won (from the stage-event log)."""
-    rows = await uow.session.execute(
-        select(StageEvent.entity_id, StageEvent.to_stage, StageEvent.reason).where(StageEvent.entity_type == "opportunity")
+    # One aggregate: each closed deal's highest phase reached × its (latest) outcome, counted in SQL.
+    ev = StageEvent
+    deal = ev.entity_type == "opportunity"
+    top = (
+        select(ev.entity_id.label("e"), func.max(ev.to_stage).label("top"))  # "phase_1" < … < "phase_5"
+        .where(deal, ev.to_stage.in_([f"phase_{k}" for k in range(1, 6)]))
+        .group_by(ev.entity_id)
+        .subquery()
     )
-    reached: dict[int, set[int]] = defaultdict(set)
-    outcome: dict[int, str] = {}
-    for entity, to, reason in rows:
-        if to.startswith("phase_") and to[6:].isdecimal():
-            reached[entity].add(int(to[6:]))
-        elif to == "won" or (to == "lost" and reason not in NOT_A_LOSS):
-            outcome[entity] = to
+    closing = or_(ev.to_stage == "won", and_(ev.to_stage == "lost", or_(ev.reason.is_(None), ev.reason.not_in(NOT_A_LOSS))))
+    last = select(func.max(ev.id).label("id")).where(deal, closing).group_by(ev.entity_id).subquery()
+    rows = await uow.session.execute(
+        select(top.c.top, ev.to_stage, func.count())
+        .join(ev, ev.entity_id == top.c.e)
+        .join(last, last.c.id == ev.id)
+        .where(deal)
+        .group_by(top.c.top, ev.to_stage)
+    )
+    closed = [(int(top_stage[6:]), to, n) for top_stage, to, n in rows]
     cfg = uow.config.forecast
     out = []
     for phase in range(1, 6):
-        won = sum(1 for e, o in outcome.items() if o == "won" and any(p >= phase for p in reached[e]))
-        lost = sum(1 for e, o in outcome.items() if o == "lost" and any(p >= phase for p in reached[e]))
+        won = sum(n for reached, to, n in closed if to == "won" and reached >= phase)
+        lost = sum(n for reached, to, n in closed if to == "lost" and reached >= phase)
         default = float(cfg.phase_win_rates.get(phase, uow.config.pipeline.win_rate_fallback))
         rate = won / (won + lost) if won + lost else None
         differs = rate is not None and won + lost >= cfg.history_min_sample and abs(rate - default) >= 0.05
