@@ -1,8 +1,10 @@
-"""Every user-visible string: Jinja2 templates per locale in `templates/{ja,en}/`.
+"""Every user-visible string: one Jinja2 template per message, the language only in the catalogues.
 
-- `*.json.j2` render to Block Kit (a message `{text, blocks}` or a view) and are checked against
-  Slack's limits before anything is queued.
-- `strings.yaml` holds short texts (ephemeral replies, errors, labels) as Jinja expressions.
+- `templates/<name>.json.j2` render to Block Kit (a message `{text, blocks}` or a view) and are
+  checked against Slack's limits before anything is queued. A template holds structure only: every
+  word comes from `t("key", **values)`.
+- `templates/strings/<locale>/*.yaml` are the string catalogues (Jinja expressions, so each language
+  keeps its own word order); both locales define exactly the same keys.
 """
 
 from __future__ import annotations
@@ -71,16 +73,13 @@ class Messages:
         }
 
     def _strings_for(self, locale: str) -> dict[str, Any]:
-        """`strings.yaml` plus one `strings/<area>.yaml` per flow, merged; a key may live in one file only."""
+        """`strings/<locale>/*.yaml` merged (one file per flow or message); a key may live in one file only."""
         if locale not in self._strings:
             merged: dict[str, Any] = {}
-            files = [self.templates / locale / "strings.yaml", *sorted((self.templates / locale / "strings").glob("*.yaml"))]
-            for path in files:
-                if not path.exists():
-                    continue
+            for path in sorted((self.templates / "strings" / locale).glob("*.yaml")):
                 for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
                     if key in merged:
-                        raise ValueError(f"templates/{locale}: string key '{key}' is defined twice ({path.name})")
+                        raise ValueError(f"templates/strings/{locale}: string key '{key}' is defined twice ({path.name})")
                     merged[key] = value
             self._strings[locale] = merged
         return self._strings[locale]
@@ -90,7 +89,7 @@ class Messages:
         node: Any = self._strings_for(_locale(locale))
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"templates/{locale}/strings.yaml has no '{key}'")
+                raise KeyError(f"templates/strings/{locale} has no '{key}'")
             node = node[part]
         return self.env.from_string(str(node)).render(**kw).strip() if "{" in str(node) else str(node)
 
@@ -103,12 +102,14 @@ class Messages:
 
     def _render(self, name: str, locale: str, tz: Any, values: dict[str, Any]) -> dict[str, Any]:
         locale = _locale(locale)
-        tmpl = self.env.get_template(f"{locale}/{name}.json.j2")
-        raw = tmpl.render(**self._globals(locale, tz), **values)
+        path = f"{name}.json.j2"
+        if not (self.templates / path).exists():  # TRANSITIONAL: per-locale copies not merged yet
+            path = f"{locale}/{name}.json.j2"
+        raw = self.env.get_template(path).render(**self._globals(locale, tz), **values)
         try:
             return json.loads(raw)
         except json.JSONDecodeError as e:  # a template bug, not user input: fail loudly in tests
-            raise ValueError(f"templates/{locale}/{name}.json.j2 rendered invalid JSON: {e}\n{raw}") from e
+            raise ValueError(f"templates/{path} rendered invalid JSON: {e}\n{raw}") from e
 
     def message(self, name: str, locale: str, tz: Any = "UTC", **values: Any) -> dict[str, Any]:
         """Render a message template to ``{"text", "blocks"}`` and check Slack's limits."""

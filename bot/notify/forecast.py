@@ -1,5 +1,5 @@
 """Forecast messages: the /forecast overview, diffs, the team roll-up, meeting prompts and the
-managers' summary. Text comes from templates/{ja,en}/strings/forecast.yaml and forecast_*.json.j2."""
+managers' summary. Text comes from templates/strings/{ja,en}/forecast.yaml and forecast_*.json.j2."""
 
 from __future__ import annotations
 
