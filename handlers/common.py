@@ -157,7 +157,7 @@ async def commit_then_ack(
     then lands anyway."""
     from sqlalchemy.exc import TimeoutError as QueueTimeout
 
-    from bot.domain.leads import Decision
+    from bot.domain.mql import Decision
 
     try:
         await decide(TURN_WAIT_SECONDS)

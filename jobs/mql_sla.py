@@ -11,7 +11,7 @@ import logging
 from bot.clock import as_utc
 from bot.context import UnitOfWork
 from bot.domain import sla
-from bot.domain.leads import next_rep, reassign
+from bot.domain.routing import next_rep, reassign
 from bot.models import Lead, Stage, Timer
 from bot.notify import sla as notify
 from jobs.sla import for_subject

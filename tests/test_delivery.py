@@ -80,7 +80,7 @@ async def test_update_waits_for_its_post_and_permanent_errors_are_kept(harness):
     _, body = await harness.post("/api/leads", LEAD)
     await harness.deliver()  # post failed once, waits for backoff
     async with harness.baton.ctx.uow() as uow:
-        from bot.domain.leads import accept_mql
+        from bot.domain.mql import accept_mql
 
         await accept_mql(uow, body["id"], harness.config.person("tanaka"))
     await harness.deliver()

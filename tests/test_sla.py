@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import people, sla_metrics
-from bot.domain.leads import accept_mql, reject_mql
+from bot.domain.mql import accept_mql, reject_mql
 from bot.slack.blockkit import validate_message
 from tests.conftest import FIXTURES, T0
 

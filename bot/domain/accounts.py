@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.config import Team
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged, record_transition
-from bot.domain.leads import FieldError, validation_errors
+from bot.domain.lead_input import FieldError, validation_errors
 from bot.models import Account, Opportunity, UsageSignal
 
 CS_STAGES = ("onboarding", "adoption", "renewal")
@@ -344,7 +344,7 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
     existing = await uow.session.scalar(select(Account).where(Account.source_opportunity_id == opp.id))
     if existing is not None:
         return
-    from bot.domain.leads import next_rep
+    from bot.domain.routing import next_rep
 
     start = today(uow)
     team = cs_team(uow.config)
@@ -368,7 +368,7 @@ async def handoff_upsell(
     """A phase-1 upsell opportunity linked to the account, routed round robin in the FS team and
     handed over like an SQL: a card with Accept / Send back, timed by the hand-off SLA."""
     from bot.domain import opportunities, relay
-    from bot.domain.leads import next_rep
+    from bot.domain.routing import next_rep
 
     fs = uow.config.fs_team()
     owner = (await next_rep(uow, fs.id) if fs else None) or acc.ae_id

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.context import UnitOfWork
 from bot.domain.events import record_transition
-from bot.domain.leads import FieldError, validation_errors
+from bot.domain.lead_input import FieldError, validation_errors
 from bot.models import Opportunity
 
 PHASES = (1, 2, 3, 4, 5)

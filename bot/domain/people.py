@@ -2,7 +2,7 @@
 open MQLs when they go away.
 
 `person_status` is written here (App Home will call `set_away` / `set_back`) and read by routing
-(`bot.domain.leads.next_rep`), so an away rep gets no new MQLs and their open ones move on.
+(`bot.domain.routing.next_rep`), so an away rep gets no new MQLs and their open ones move on.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def set_away(uow: UnitOfWork, person_id: str, until: datetime | None = Non
     """Mark `person_id` away (until `until`, or until `set_back` when None) and move their open MQLs
     to the next eligible rep of the lead's team. Returns the ids of the leads that moved; a lead
     for which nobody is eligible stays where it is (its SLA clock keeps running and escalates)."""
-    from bot.domain.leads import next_rep, reassign  # leads reads this module for routing
+    from bot.domain.routing import next_rep, reassign  # routing reads this module
 
     if uow.config.person(person_id) is None:
         raise ValueError(f"unknown person '{person_id}'")

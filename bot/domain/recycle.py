@@ -19,7 +19,8 @@ from bot.config_sections.relay import NEXT_FISCAL_YEAR
 from bot.context import UnitOfWork, subscribe
 from bot.domain import permissions, routing
 from bot.domain.events import StageChanged, record_transition
-from bot.domain.leads import lead_record, promote_to_mql
+from bot.domain.lead_input import lead_record
+from bot.domain.leads import promote_to_mql
 from bot.models import Account, Activity, Lead, Opportunity, Recycle, Stage, StageEvent
 from bot.periods import fiscal_year_start
 

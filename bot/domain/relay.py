@@ -17,7 +17,8 @@ from bot.config import AppConfig, Person, SlaClock, SlaPolicy, Team
 from bot.context import UnitOfWork
 from bot.domain import opportunities, permissions, sla
 from bot.domain.events import record_transition
-from bot.domain.leads import default_recycle_date, next_rep, validate_rejection
+from bot.domain.mql import default_recycle_date, validate_rejection
+from bot.domain.routing import next_rep
 from bot.models import Lead, Opportunity, Stage
 
 BANT = ("budget", "authority", "need", "timing")

@@ -17,7 +17,7 @@ from bot.config_sections.notifications import KINDS
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.domain.home import affected_people, home_data
-from bot.domain.leads import LeadReassigned
+from bot.domain.routing import LeadReassigned
 from bot.domain.sla import BREACH, SlaFired
 from bot.models import OutboxMessage, PersonSettings
 from bot.notify import preferences as prefs

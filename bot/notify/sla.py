@@ -13,7 +13,7 @@ from sqlalchemy import String, cast, literal, or_, select
 
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
-from bot.domain.leads import LeadReassigned
+from bot.domain.routing import LeadReassigned
 from bot.models import Lead, OutboxMessage, Stage, StageEvent
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.mql import card_key, render_card

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain.leads import Decision, accept_mql
+from bot.domain.mql import Decision, accept_mql
 from handlers.common import action_int, actor, baton_of, commit_then_ack, locale_for, refusal_text, tell
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain.leads import Decision, already_decided, may_decide
+from bot.domain.mql import Decision, already_decided, may_decide
 from bot.models import Lead, Stage
 from bot.notify.common import team_locale_tz
 from bot.slack.delivery import enqueue

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain.leads import reject_mql
+from bot.domain.mql import reject_mql
 from handlers.common import ModalInput, actor, baton_of, locale_for, refusal_text, tell
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import load_config
 from bot.domain import forecast, health_alerts, permissions, recycle, relay
-from bot.domain.leads import may_decide
+from bot.domain.mql import may_decide
 from bot.models import Account, Lead, Opportunity, Recycle
 from handlers.actions.deal_edit import may_edit
 from tests.conftest import ROOT

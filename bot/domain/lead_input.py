@@ -1,0 +1,117 @@
+"""The lead as it comes in and as rules read it: the input models of the API and CSV import, field
+validation and its errors (shared by accounts and opportunities intake), and the flat record that
+config rules (scoring, routing, SLA) match against."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.models import Lead
+
+LEAD_FIELDS = (
+    "external_id", "email", "name", "company", "title", "phone", "industry",
+    "employees", "country", "region", "source", "campaign",
+)  # fmt: skip
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ActivityIn(BaseModel):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    type: str = Field(min_length=1, max_length=100)
+    at: datetime | None = None
+
+
+class LeadIn(BaseModel):
+    """The lead JSON of the public API (documented in docs/api.md). Unknown fields become attributes."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    external_id: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    name: str | None = Field(None, max_length=200)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    company: str | None = Field(None, max_length=300)
+    title: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=50)
+    industry: str | None = Field(None, max_length=100)
+    employees: int | None = Field(None, ge=0, le=10_000_000)
+    country: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=100)
+    source: str | None = Field(None, max_length=100)
+    campaign: str | None = Field(None, max_length=200)
+    activities: list[ActivityIn] = Field(default_factory=list, max_length=1000)
+    mql: bool = False
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not _EMAIL.match(v):
+            raise ValueError("not an email address")
+        return v.lower()
+
+    @model_validator(mode="after")
+    def _identity(self) -> LeadIn:
+        if not self.external_id and not self.email:
+            raise ValueError("a lead needs external_id or email")
+        if not self.name and (self.first_name or self.last_name):
+            # Japanese order (family name first) reads naturally in both locales' cards.
+            self.name = " ".join(p for p in (self.last_name, self.first_name) if p)
+        return self
+
+    def attributes(self) -> dict[str, Any]:
+        extra = dict(self.model_extra or {})
+        return {k: v for k, v in extra.items() if _json_safe(v)}
+
+
+def _json_safe(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool, list, dict))
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "error": self.message}
+
+
+def validation_errors(exc: ValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(lead)"
+        out.append(FieldError(loc, err["msg"].removeprefix("Value error, ")))
+    return out
+
+
+def parse_lead(raw: Any) -> LeadIn | list[FieldError]:
+    if not isinstance(raw, dict):
+        return [FieldError("(lead)", "must be a JSON object")]
+    try:
+        return LeadIn.model_validate(raw)
+    except ValidationError as e:
+        return validation_errors(e)
+
+
+def lead_record(lead: Lead, activity_types: list[str] | None = None) -> dict[str, Any]:
+    """The flat view of a lead that config rules (scoring, routing, SLA) match against."""
+    record = dict(lead.attributes or {})
+    record.update({name: getattr(lead, name) for name in LEAD_FIELDS})
+    record["stage"] = lead.stage
+    record["score"] = lead.score
+    record["activity"] = activity_types or []
+    return record
