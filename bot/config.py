@@ -181,7 +181,9 @@ DEFAULT_REJECT_REASONS = [
 ]
 
 
-class Handoff(_Model):
+class MqlDecision(_Model):
+    """`mql:` — how an MQL is decided (Accept → SAL / Reject → recycle or close)."""
+
     who_may_decide: Literal["team", "assignee"] = "team"
     burst: Burst = Burst()
     reject_reasons: list[RejectReason] = Field(default_factory=lambda: list(DEFAULT_REJECT_REASONS), min_length=1)
@@ -227,7 +229,7 @@ class AppConfig(_Model):
     teams: list[Team] = Field(min_length=1)
     scoring: Scoring
     routing: Routing
-    handoff: Handoff = Handoff()
+    mql: MqlDecision = MqlDecision()
     sla: Sla = Sla()
     relay: RelayConfig = RelayConfig()
     pipeline: PipelineConfig = PipelineConfig()
@@ -366,7 +368,7 @@ def _load_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
         return None, lines
 
     def walk(n: yaml.Node, path: tuple) -> None:
-        lines[path] = n.start_mark.line + 1
+        lines.setdefault(path, n.start_mark.line + 1)  # a key's own line, not its value's first line
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
                 key = k.value
@@ -396,6 +398,12 @@ def _where(loc: tuple) -> str:
     return out or "(top level)"
 
 
+# Keys that had another name: the old name is refused with the new one (docs/configuration.md).
+RENAMED: dict[tuple, str] = {
+    ("handoff",): "mql",  # the MQL Accept/Reject settings; "hand-off" is IS → FS (relay:)
+}
+
+
 def parse_config(text: str, path: str = "app.yaml") -> AppConfig:
     try:
         data, lines = _load_with_lines(text)
@@ -414,7 +422,7 @@ def parse_config(text: str, path: str = "app.yaml") -> AppConfig:
             line = _line_for(loc, lines)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key"
+                msg = f"renamed: write '{RENAMED[loc]}:' instead" if loc in RENAMED else "unknown key"
             problems.append(f"{_where(loc)} (line {line}): {msg}" if line else f"{_where(loc)}: {msg}")
         raise ConfigError(path, list(dict.fromkeys(problems))) from None
 

@@ -71,16 +71,16 @@ NOTES: dict[str, str] = {
     "routing.rules[].when": "Condition on lead fields; empty matches everything.",
     "routing.rules[].team": "Team id that gets the lead.",
     "routing.rules[].mode": "round_robin (assigned to the next available rep) or claim (first to accept).",
-    "handoff": "The MQL → SAL hand-off.",
-    "handoff.who_may_decide": "team (any member or manager) or assignee (only the assigned rep and managers).",
-    "handoff.burst": "More than `threshold` MQLs for one channel within `window` → one roll-up message.",
-    "handoff.burst.threshold": "MQLs per channel within the window before rolling up.",
-    "handoff.burst.window": "The burst window (e.g. 10m).",
-    "handoff.reject_reasons": "Reasons offered in the Reject modal.",
-    "handoff.reject_reasons[].id": "Reason id (a label per locale lives in templates/*/strings).",
-    "handoff.reject_reasons[].action": "recycle (back to marketing on a date) or close.",
-    "handoff.reject_reasons[].recycle_after": "Default re-approach delay (e.g. 90d).",
-    "handoff.reject_reasons[].note_required": "The modal requires a note for this reason.",
+    "mql": "How an MQL is decided: Accept → SAL, Reject → recycle or close (renamed from `handoff:`, which now means only IS → FS under `relay:`).",
+    "mql.who_may_decide": "team (any member or manager) or assignee (only the assigned rep and managers).",
+    "mql.burst": "More than `threshold` MQLs for one channel within `window` → one roll-up message.",
+    "mql.burst.threshold": "MQLs per channel within the window before rolling up.",
+    "mql.burst.window": "The burst window (e.g. 10m).",
+    "mql.reject_reasons": "Reasons offered in the Reject modal.",
+    "mql.reject_reasons[].id": "Reason id (a label per locale lives in templates/strings/<locale>/common.yaml (reasons.<id>)).",
+    "mql.reject_reasons[].action": "recycle (back to marketing on a date) or close.",
+    "mql.reject_reasons[].recycle_after": "Default re-approach delay (e.g. 90d).",
+    "mql.reject_reasons[].note_required": "The modal requires a note for this reason.",
     "sla": "Service levels on hand-offs, counted in business time of the owning team's calendar.",
     "sla.mql_response": "How fast IS must answer an MQL.",
     "sla.mql_response.warn_at": "Fraction of the SLA after which the card turns to warning (0.75 = 75 %).",
@@ -176,9 +176,12 @@ def _rows(model: type[BaseModel], prefix: str, out: list[tuple[str, str, str, st
 
 
 def config_reference() -> str:
-    from bot.config import AppConfig
+    from bot.config import RENAMED, AppConfig
 
     parts = [HEADER]
+    if RENAMED:
+        parts.append("\n## Renamed keys\n\nA file that still uses an old name is refused with the new one.\n\n| old | new |\n|---|---|\n")
+        parts.extend(f"| `{'.'.join(map(str, old))}` | `{new}` |\n" for old, new in RENAMED.items())
     for name, field in AppConfig.model_fields.items():
         rows: list[tuple[str, str, str, str]] = []
         subs = _models_in(field.annotation)

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import formatting
 from bot.slack.blockkit import check_message, check_view
+from bot.slack.ids import Action, View
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALES = ("ja", "en")
@@ -70,6 +71,8 @@ class Messages:
             "dur": lambda v: formatting.format_duration(v if isinstance(v, timedelta) else timedelta(seconds=v), locale),
             "tzname": lambda v: formatting.tz_label(tz, v, locale),
             "t": lambda key, **kw: self.text(locale, key, **kw),
+            "A": Action,  # action ids: "action_id": A.MQL_ACCEPT (a typo fails the template test)
+            "V": View,  # modal callback ids
         }
 
     def _strings_for(self, locale: str) -> dict[str, Any]:

@@ -1,15 +1,28 @@
-"""Small helpers shared by listeners: who is pressing, in which locale, and private replies."""
+"""What every listener shares: who is acting, in which locale, the payload read with the one codec,
+and the three ways to answer — a private line, a refusal, a modal. A listener is: parse the payload,
+one domain call, tell the result (see docs/architecture.md)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import TimeoutError as QueueTimeout
 
 from bot.app import Baton
 from bot.config import Person
 from bot.context import UnitOfWork
+from bot.domain.outcomes import Outcome, Result
+from bot.notify.common import team_locale_tz
+from bot.notify.refusals import refusal_text
 from bot.slack.delivery import enqueue
+from bot.slack.ids import View
+from bot.slack.payloads import Payload, Ref
+
+P = TypeVar("P", bound=Payload)
 
 
 class ModalInput:
@@ -47,10 +60,13 @@ class ModalInput:
         v = self._element(block).get("selected_date")
         return v if isinstance(v, str) and v else None
 
-    def metadata_int(self) -> int | None:
+    def meta(self, payload: type[P]) -> P | None:
+        return payload.decode(self.metadata)
+
+    def metadata_int(self) -> int | None:  # TRANSITIONAL (forecast-meeting listeners)
         return int(self.metadata) if self.metadata.isdecimal() else None
 
-    def metadata_json(self) -> dict[str, Any]:
+    def metadata_json(self) -> dict[str, Any]:  # TRANSITIONAL (forecast-meeting listeners)
         try:
             meta = json.loads(self.metadata or "{}")
         except ValueError:
@@ -58,24 +74,130 @@ class ModalInput:
         return meta if isinstance(meta, dict) else {}
 
 
-def baton_of(context: dict[str, Any]) -> Baton:
-    return context["baton"]
+# Slack gives an interaction 3 s. A decision waits at most this long for its turn to write (on
+# SQLite writers queue), so the ack always comes in time: committed, or plainly not done.
+TURN_WAIT_SECONDS = 2.0
 
 
-def actor(baton: Baton, body: dict[str, Any]) -> tuple[str, Person | None]:
-    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
-    return user, baton.config.person_by_slack(user)
+@dataclass
+class Interaction:
+    """One button press, modal submission or command, as the listener needs it."""
+
+    baton: Baton
+    body: dict[str, Any]
+    user: str
+    person: Person | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], context: dict[str, Any]) -> Interaction:
+        baton: Baton = context["baton"]
+        user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+        return cls(baton, body, user, baton.config.person_by_slack(user))
+
+    # -- reading the payload -----------------------------------------------------------------------
+    @property
+    def action(self) -> dict[str, Any]:
+        actions = self.body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        return first if isinstance(first, dict) else {}
+
+    def value(self, payload: type[P]) -> P | None:
+        """The pressed button's value (or the selected option's), decoded; None when unreadable."""
+        raw = self.action.get("value")
+        if raw is None:
+            raw = (self.action.get("selected_option") or {}).get("value")
+        return payload.decode(raw)
+
+    def ref(self) -> int:
+        """The id a button carries (`Ref`); 0 — found by nobody — when unreadable."""
+        return (self.value(Ref) or Ref(0)).id
+
+    def locale(self, team_id: str | None = None) -> str:
+        p = self.person
+        return (p.locale if p and p.locale else None) or self.baton.config.locale_of(team_id)
+
+    def text(self, key: str, team_id: str | None = None, **kw: Any) -> str:
+        return self.baton.ctx.messages.text(self.locale(team_id), key, **kw)
+
+    def uow(self, wait: float | None = None) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self.baton.ctx.uow(wait=wait)
+
+    # -- answering ---------------------------------------------------------------------------------
+    async def tell(self, uow: UnitOfWork, message: str | dict[str, Any]) -> None:
+        await tell(uow, self.body, self.user, message)
+
+    async def refuse(self, uow: UnitOfWork, result: Result) -> None:
+        msgs, config = self.baton.ctx.messages, self.baton.config
+        await self.tell(uow, refusal_text(msgs, config, self.locale(team_of(result)), result, self.user))
+
+    def field_errors(self, result: Result, block_of: dict[str, str] | None = None) -> dict[str, str]:
+        """A bad submission's errors, keyed by the modal's block ids, in the person's words."""
+        block_of = block_of or {}
+        return {block_of.get(f, f): self.text(key) for f, key in result.errors.items()}
+
+    async def open_modal(self, uow: UnitOfWork, view: View, team_id: str | None = None, **values: Any) -> None:
+        """Queue views.open; the outbox worker is kicked on commit (a trigger_id lives 3 s)."""
+        _, tz = team_locale_tz(self.baton.config, team_id)
+        rendered = self.baton.ctx.messages.view(view.value, self.locale(team_id), tz, **values)
+        await enqueue(uow, "views.open", {"trigger_id": self.body.get("trigger_id"), "view": rendered})
+
+    async def decide(self, ack: Any, decide: Callable[[UnitOfWork], Awaitable[Result | None]]) -> None:
+        """Commit, then ack: `decide(uow)` makes the decision and queues what it shows in one unit
+        of work (a refused decision is told privately); a crash after the ack cannot lose it. A
+        press that cannot get its turn in time changes nothing and is told to retry, instead of
+        Slack showing an error for a decision that then lands anyway."""
+        try:
+            async with self.uow(wait=TURN_WAIT_SECONDS) as uow:
+                result = await decide(uow)
+                if result is not None and not result.ok:
+                    await self.refuse(uow, result)
+        except QueueTimeout:
+            await ack()
+            async with self.uow() as uow:
+                await self.refuse(uow, Result(Outcome.BUSY))
+            return
+        await ack()
+
+    async def open_checked(
+        self, ack: Any, check: Callable[[UnitOfWork], Awaitable[Result]], view: View,
+        values: Callable[[Any], dict[str, Any]],
+    ) -> None:  # fmt: skip
+        """A button that opens a modal: the domain `check` says whether this person may act now;
+        allowed → the modal with `values(check)`, else the refusal. Acked after both are queued."""
+
+        async def decide(uow: UnitOfWork) -> Result:
+            result = await check(uow)
+            if result.ok:
+                await self.open_modal(uow, view, team_of(result), **values(result))
+            return result
+
+        await self.decide(ack, decide)
+
+    async def submit(
+        self, ack: Any, decide: Callable[[UnitOfWork], Awaitable[Result]],
+        then: Callable[[UnitOfWork, Any], Awaitable[None]] | None = None, block_of: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """A modal submission: bad input → the errors under their fields (the modal stays open,
+        nothing written); a refusal → told privately; done → `then(uow, result)` (e.g. announce)."""
+        async with self.uow() as uow:
+            result = await decide(uow)
+            if result.outcome == Outcome.BAD_INPUT:
+                await ack(response_action="errors", errors=self.field_errors(result, block_of))
+                return
+            if not result.ok:
+                await self.refuse(uow, result)
+            elif then is not None:
+                await then(uow, result)
+        await ack()
 
 
-def locale_for(baton: Baton, person: Person | None, team_id: str | None = None) -> str:
-    return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)
-
-
-def action_int(body: dict[str, Any]) -> int | None:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
+def team_of(result: Result) -> str | None:
+    """The team whose locale a result's record speaks (the lead's, the deal's, the loop item's …)."""
+    for attr in ("lead", "opportunity", "recycle"):
+        record = getattr(result, attr, None)
+        if record is not None and getattr(record, "team_id", None):
+            return record.team_id
+    return None
 
 
 async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | dict[str, Any]) -> None:
@@ -95,75 +217,15 @@ async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | 
         await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
 
 
-def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:
-    """The ephemeral line for a decision that changed nothing (not yours / already decided …)."""
-    msgs, config = baton.ctx.messages, baton.config
-    if decision.outcome == "not_found":
-        return msgs.text(locale, "lead_not_found")
-    if decision.outcome == "already_decided":
-        who = config.person(decision.decided_by)
-        return msgs.text(
-            locale, "already_decided",
-            who=f"<@{who.slack_id}>" if who else "",
-            outcome=msgs.text(locale, f"outcomes.{decision.previous_stage}") if decision.previous_stage else "",
-        )  # fmt: skip
-    if decision.outcome == "not_allowed":
-        lead = decision.lead
-        team = config.team(lead.team_id) if lead else None
-        assignee = config.person(lead.assignee_id) if lead else None
-        if config.person_by_slack(user) is None:
-            return msgs.text(locale, "not_in_config", user=f"<@{user}>")
-        return msgs.text(
-            locale, "not_yours", team=team.name if team else "",
-            assignee=f"<@{assignee.slack_id}>" if assignee else "",
-        )  # fmt: skip
-    return msgs.text(locale, "busy_retry")
+# -- TRANSITIONAL: the old helpers, until the forecast-meeting listeners move to Interaction ------------
+def baton_of(context: dict[str, Any]) -> Baton:
+    return context["baton"]
 
 
-async def open_account_modal(body: dict[str, Any], context: dict[str, Any], template: str, **values: Any) -> None:
-    """A customer-success button (churn, upsell …): check the account and the person, then open
-    its modal; refusals are private and change nothing."""
-    from bot.domain.health_alerts import may_act
-    from bot.models import Account
-    from bot.notify.common import team_locale_tz
-    from bot.notify.success import refusal_text
-
-    baton = baton_of(context)
-    user, person = actor(baton, body)
-    locale = locale_for(baton, person)
-    async with baton.ctx.uow() as uow:
-        acc = await uow.session.get(Account, action_int(body) or 0)
-        outcome = "not_found" if acc is None else ("churned" if acc.churned else ("ok" if may_act(uow, person, acc) else "not_allowed"))
-        if outcome != "ok":
-            await tell(uow, body, user, refusal_text(uow, locale, outcome))
-            return
-        _, tz = team_locale_tz(baton.config, None)
-        view = baton.ctx.messages.view(template, locale, tz, account=acc, **values)
-        await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
+def actor(baton: Baton, body: dict[str, Any]) -> tuple[str, Person | None]:
+    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    return user, baton.config.person_by_slack(user)
 
 
-# Slack gives an interaction 3 s. A decision waits at most this long for its turn to write (on
-# SQLite writers queue), so the ack always comes in time: committed, or plainly not done.
-TURN_WAIT_SECONDS = 2.0
-
-
-async def commit_then_ack(
-    ack: Any, baton: Baton, body: dict[str, Any], user: str, person: Person | None,
-    decide: Callable[[float], Awaitable[None]],
-) -> None:  # fmt: skip
-    """Run `decide(wait)` (one unit of work that commits the decision and queues what it shows),
-    then ack: a crash after the ack cannot lose it. A press that cannot get its turn in time
-    changes nothing and is told to retry, instead of Slack showing an error for a decision that
-    then lands anyway."""
-    from sqlalchemy.exc import TimeoutError as QueueTimeout
-
-    from bot.domain.mql import Decision
-
-    try:
-        await decide(TURN_WAIT_SECONDS)
-    except QueueTimeout:
-        await ack()
-        async with baton.ctx.uow() as uow:
-            await tell(uow, body, user, refusal_text(baton, locale_for(baton, person), Decision("busy"), user))
-        return
-    await ack()
+def locale_for(baton: Baton, person: Person | None, team_id: str | None = None) -> str:
+    return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)

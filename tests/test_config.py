@@ -77,3 +77,13 @@ def test_secrets_come_from_the_environment_only():
     s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": "postgres://u@h/db", "SLACK_API_URL": "http://x/api"})
     assert s.slack_bot_token == "xoxb-1"
     assert s.database_url == "postgresql+asyncpg://u@h/db" and s.slack_api_url == "http://x/api/"
+
+
+def test_old_handoff_key_is_refused_with_its_new_name():
+    """`handoff:` meant the MQL decision while the IS → FS hand-off lives under `relay:`: the
+    key is now `mql:`, and a file with the old name says exactly what to write instead."""
+    text = Path("app.yaml").read_text(encoding="utf-8").replace("\nmql:", "\nhandoff:")
+    with pytest.raises(ConfigError) as e:
+        parse_config(text)
+    line = text.splitlines().index("handoff:") + 1
+    assert f"handoff (line {line}): renamed: write 'mql:' instead" in str(e.value)

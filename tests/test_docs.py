@@ -20,7 +20,7 @@ def test_every_top_level_section_and_nested_key_is_documented():
     for name in AppConfig.model_fields:
         assert f"## `{name}`" in doc
     for key in ("people[].slack_id", "sla.mql_response.policies[].within", "notifications.working_hours",
-                "notifications.defaults", "handoff.reject_reasons[].note_required"):  # fmt: skip
+                "notifications.defaults", "mql.reject_reasons[].note_required"):  # fmt: skip
         assert f"| `{key}` |" in doc, key
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.registrations import registered
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
 # The code that runs against Slack (the emulator in bot/sandbox implements the API; it does not call it).
@@ -46,7 +48,7 @@ def _code() -> str:
 
 
 def _registered(kind: str) -> set[str]:
-    return set(re.findall(rf'app\.{kind}\(\s*"([^"]+)"', _code()))
+    return registered(kind)
 
 
 def _methods_used() -> set[str]:

@@ -8,7 +8,7 @@ adds its amount to the account's ARR.
 from __future__ import annotations
 
 import calendar as _cal
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,9 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.config import Team
+from bot.config import Person, Team
 from bot.context import UnitOfWork, subscribe
+from bot.domain import permissions
+from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
+from bot.domain.outcomes import Outcome, Result
 from bot.domain.lead_input import FieldError, validation_errors
 from bot.models import Account, Opportunity, UsageSignal
 
@@ -418,3 +421,58 @@ async def import_signals(uow: UnitOfWork, items: list[dict[str, Any]], *, actor:
     for acc in touched.values():
         await refresh(uow, acc, today(uow))
     return out
+
+
+# -- a CSM's decisions from Slack (churn, upsell) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountDecision(Result):
+    """churned (closed) | upsell handed to FS (accepted), allowed (a check), or a refusal."""
+
+    account: Account | None = None
+    _: KW_ONLY
+    subject: str = "account"
+
+
+async def check_account(uow: UnitOfWork, account_id: int, person: Person | None) -> AccountDecision:
+    """May this person act on this customer now (the churn or upsell modal)? Nothing changes."""
+    acc = await uow.session.get(Account, account_id)
+    if acc is None:
+        return AccountDecision(Outcome.NOT_FOUND)
+    if acc.churned:
+        return AccountDecision(Outcome.CHURNED, acc)
+    if not permissions.allows("health.act", uow.config, person, acc):
+        return AccountDecision(Outcome.NOT_ALLOWED, acc)
+    return AccountDecision(Outcome.ALLOWED, acc)
+
+
+async def mark_churned(uow: UnitOfWork, account_id: int, person: Person | None, reason: str, note: str | None) -> AccountDecision:
+    if reason not in uow.config.success.churn_reasons:
+        return AccountDecision(Outcome.BAD_INPUT, errors={"reason": "success.errors.reason_required"})
+    check = await check_account(uow, account_id, person)
+    if not check.ok:
+        return check
+    await churn(uow, check.account, reason, actor=person.id, note=note)
+    return AccountDecision(Outcome.CLOSED, check.account, by=person.id)
+
+
+async def request_upsell(
+    uow: UnitOfWork, account_id: int, person: Person | None, name: str | None, amount: str | None, notes: str | None
+) -> AccountDecision:
+    errors = {}
+    if not name:
+        errors["name"] = "success.errors.name_required"
+    try:
+        value = parse_amount(amount)
+    except ValueError:
+        value = None
+    if value is None:
+        errors["amount"] = "success.errors.amount_invalid"
+    if errors:
+        return AccountDecision(Outcome.BAD_INPUT, errors=errors)
+    check = await check_account(uow, account_id, person)
+    if not check.ok:
+        return check
+    await handoff_upsell(uow, check.account, by=person.id, name=name, amount=value, notes=notes)
+    return AccountDecision(Outcome.ACCEPTED, check.account, by=person.id)

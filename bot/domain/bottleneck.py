@@ -10,7 +10,7 @@ from the folded exits (`stage_rollup.exit_days`) plus the raw events not folded 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,10 +18,13 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
+from bot.config import Person
 from bot.context import UnitOfWork
+from bot.domain import permissions
+from bot.domain.outcomes import Outcome, Result
 from bot.domain import stage_rollup as rollup
 from bot.domain.stage_rollup import Key
-from bot.models import Lead, Opportunity
+from bot.models import Alert, Lead, Opportunity
 
 # stage id → (entity type, the stage an entity sits in, the forward stage it moves to)
 STAGES: dict[str, tuple[str, str, str]] = {
@@ -196,8 +199,6 @@ class AlertDecision:
 
 async def record(uow: UnitOfWork, analysis: Analysis) -> AlertDecision:
     """Keep the bottleneck's state in one `Alert` row; alert only on a change or a worsening beyond the threshold."""
-    from bot.models import Alert
-
     cfg = uow.config.pipeline.bottleneck
     now = uow.now()
     row = await uow.session.scalar(select(Alert).where(Alert.fingerprint == "bottleneck"))
@@ -228,3 +229,48 @@ async def record(uow: UnitOfWork, analysis: Analysis) -> AlertDecision:
         row.repeats += 1
     row.updated_at = now
     return AlertDecision(changed or worse, reason, row.id)
+
+
+# -- a manager's answer to the alert ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BottleneckResult(Result):
+    """acknowledged | snoozed (until `until`), or a refusal."""
+
+    alert: Alert | None = None
+    until: datetime | None = None
+    _: KW_ONLY
+    subject: str = "bottleneck"
+
+
+async def _alert(uow: UnitOfWork, alert_id: int, person: Person | None) -> BottleneckResult | Alert:
+    if not permissions.allows("manager.commands", uow.config, person, None):
+        return BottleneckResult(Outcome.NOT_ALLOWED)
+    alert = await uow.session.get(Alert, alert_id, with_for_update=True)
+    if alert is None:
+        return BottleneckResult(Outcome.NOT_FOUND)
+    if alert.kind != "bottleneck":  # a forged id of another alert (a health alert …) changes nothing
+        return BottleneckResult(Outcome.WRONG_KIND)
+    return alert
+
+
+async def acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None) -> BottleneckResult:
+    """Recorded on the alert (who, when); every copy of the alert then shows it."""
+    got = await _alert(uow, alert_id, person)
+    if isinstance(got, BottleneckResult):
+        return got
+    now = uow.now()
+    got.state, got.acknowledged_by, got.acknowledged_at, got.updated_at = "acknowledged", person.id, now, now
+    return BottleneckResult(Outcome.ACKNOWLEDGED, got, by=person.id)
+
+
+async def snooze(uow: UnitOfWork, alert_id: int, person: Person | None) -> BottleneckResult:
+    """No new alert for the same stage until the snooze ends (`pipeline.bottleneck.snooze_days`)."""
+    got = await _alert(uow, alert_id, person)
+    if isinstance(got, BottleneckResult):
+        return got
+    now = uow.now()
+    until = now + timedelta(days=uow.config.pipeline.bottleneck.snooze_days)
+    got.state, got.snoozed_until, got.updated_at = "snoozed", until, now
+    return BottleneckResult(Outcome.SNOOZED, got, until, by=person.id)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import permissions
+from bot.domain.amounts import amount_or_none
 from bot.domain.forecast_diff import Diff, PeriodSpan, forecast_diff, in_measure, value_jpy
 from bot.models import ForecastSubmission, Opportunity
 from bot.periods import Period, month_of, quarter_of, target_for
@@ -213,24 +214,6 @@ class SubmitResult:
     errors: dict[str, str] = field(default_factory=dict)  # field → string key
 
 
-def parse_amount(raw: Any) -> Decimal | None:
-    text = str(raw or "").strip().replace(",", "").replace("¥", "").replace("円", "")
-    if not text:
-        return None
-    mult = Decimal(1)
-    for suffix, m in (("億", 100_000_000), ("万", 10_000), ("M", 1_000_000), ("m", 1_000_000)):
-        if text.endswith(suffix):
-            text, mult = text[: -len(suffix)], Decimal(m)
-            break
-    try:
-        value = Decimal(text) * mult
-    except Exception:  # noqa: BLE001 - decimal raises several types
-        return None
-    if not value.is_finite() or value < 0 or value > Decimal("1e15"):
-        return None
-    return value.quantize(Decimal("1"))
-
-
 async def submit(
     uow: UnitOfWork, person_id: str, kind: str, *, commit: Any, best_case: Any, note: str | None = None,
     scope: str = "rep", team_id: str | None = None,
@@ -238,7 +221,7 @@ async def submit(
     errors: dict[str, str] = {}
     if kind not in KINDS:
         errors["period"] = "forecast.err.period"
-    c, b = parse_amount(commit), parse_amount(best_case)
+    c, b = amount_or_none(commit), amount_or_none(best_case)
     if c is None:
         errors["commit"] = "forecast.err.amount"
     if b is None:

@@ -7,7 +7,7 @@ engine, bot/domain/sla.py, in the CS team's business calendar; fired by jobs/hea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,11 +17,13 @@ from bot.clock import as_utc
 from bot.config import Person, SlaClock, SlaPolicy
 from bot.context import UnitOfWork
 from bot.domain import health, permissions, sla, timers
-from bot.domain.accounts import cs_team
+from bot.domain.accounts import cs_team, today
+from bot.domain.outcomes import Outcome, Result
 from bot.models import Account, Alert
 
 KIND = "health_drop"
 OPEN_STATES = ("open", "acknowledged", "snoozed", "escalated")
+ACKNOWLEDGEABLE = ("open", "snoozed", "escalated")
 UNANSWERED = ("open", "snoozed")  # what the SLA escalates
 
 
@@ -174,9 +176,13 @@ def due_at(alert: Alert) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class AlertDecision:
-    outcome: str  # ok | not_found | not_allowed | already
+class AlertDecision(Result):
+    """acknowledged | snoozed | escalated, allowed (a check), or a refusal (`state`: the state it is already in)."""
+
     alert: Alert | None = None
+    account: Account | None = None
+    _: KW_ONLY
+    subject: str = "health_alert"
 
 
 def may_act(uow: UnitOfWork, person: Person | None, acc: Account | None = None) -> bool:
@@ -184,20 +190,41 @@ def may_act(uow: UnitOfWork, person: Person | None, acc: Account | None = None) 
 
 
 async def load(uow: UnitOfWork, alert_id: int, person: Person | None, allowed: tuple[str, ...]) -> AlertDecision:
+    """May this person act on this health alert in its present state? Nothing changes."""
     alert = await uow.session.get(Alert, alert_id)
-    if alert is None or alert.kind != KIND:
-        return AlertDecision("not_found")
+    if alert is None:
+        return AlertDecision(Outcome.NOT_FOUND)
+    if alert.kind != KIND:
+        return AlertDecision(Outcome.WRONG_KIND)
     acc = await uow.session.get(Account, alert.data.get("account_id"))
     if not may_act(uow, person, acc):
-        return AlertDecision("not_allowed", alert)
+        return AlertDecision(Outcome.NOT_ALLOWED, alert, acc)
     if alert.state not in allowed:
-        return AlertDecision("already", alert)
-    return AlertDecision("ok", alert)
+        return AlertDecision(Outcome.ALREADY_DECIDED, alert, acc, state=alert.state)
+    return AlertDecision(Outcome.ALLOWED, alert, acc)
 
 
-async def acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None, next_step: str, due: date) -> AlertDecision:
-    d = await load(uow, alert_id, person, ("open", "snoozed", "escalated"))
-    if d.outcome != "ok":
+async def check_acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None) -> AlertDecision:
+    """Before the Acknowledge modal opens."""
+    return await load(uow, alert_id, person, ACKNOWLEDGEABLE)
+
+
+def _ack_errors(uow: UnitOfWork, next_step: str, due: date | None) -> dict[str, str]:
+    errors = {}
+    if not next_step.strip():
+        errors["next_step"] = "success.errors.next_step_required"
+    if due is None or due < today(uow):
+        errors["due"] = "success.errors.date_not_past"
+    return errors
+
+
+async def acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None, next_step: str, due: date | None) -> AlertDecision:
+    """A next step and its date: the alert is acknowledged, its SLA clock stops."""
+    errors = _ack_errors(uow, next_step, due)
+    if errors:
+        return AlertDecision(Outcome.BAD_INPUT, errors=errors)
+    d = await load(uow, alert_id, person, ACKNOWLEDGEABLE)
+    if not d.ok:
         return d
     a = d.alert
     now = uow.now()
@@ -206,13 +233,13 @@ async def acknowledge(uow: UnitOfWork, alert_id: int, person: Person | None, nex
     await uow.session.flush()
     await _stop(uow, a)
     uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "acknowledged", person.id))
-    return d
+    return AlertDecision(Outcome.ACKNOWLEDGED, a, d.account, by=person.id)
 
 
 async def snooze(uow: UnitOfWork, alert_id: int, person: Person | None) -> AlertDecision:
     """Quiet for the configured snooze; the SLA clock starts again from its end."""
     d = await load(uow, alert_id, person, ("open",))
-    if d.outcome != "ok":
+    if not d.ok:
         return d
     a = d.alert
     until = as_utc(_calendar(uow).add(uow.now(), uow.config.success.alerts.snooze))
@@ -220,7 +247,7 @@ async def snooze(uow: UnitOfWork, alert_id: int, person: Person | None) -> Alert
     await _stop(uow, a)
     await _start_clock(uow, a, until)
     uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "snoozed", person.id))
-    return d
+    return AlertDecision(Outcome.SNOOZED, a, d.account, by=person.id)
 
 
 async def escalate(uow: UnitOfWork, alert_id: int, person: Person | None, *, actor: str | None = None) -> AlertDecision:
@@ -228,11 +255,11 @@ async def escalate(uow: UnitOfWork, alert_id: int, person: Person | None, *, act
     if person is None and actor == "system":
         a = await uow.session.get(Alert, alert_id)
         if a is None or a.state not in UNANSWERED:
-            return AlertDecision("already", a)
-        d = AlertDecision("ok", a)
+            return AlertDecision(Outcome.ALREADY_DECIDED, a, state=a.state if a else None)
+        d = AlertDecision(Outcome.ALLOWED, a)
     else:
         d = await load(uow, alert_id, person, ("open", "snoozed", "acknowledged"))
-        if d.outcome != "ok":
+        if not d.ok:
             return d
     a = d.alert
     a.state, a.updated_at = "escalated", uow.now()
@@ -240,7 +267,7 @@ async def escalate(uow: UnitOfWork, alert_id: int, person: Person | None, *, act
     await uow.session.flush()
     await _stop(uow, a)
     uow.emit(HealthAlertChanged(a.id, a.data.get("account_id"), "escalated", actor or person.id))
-    return d
+    return AlertDecision(Outcome.ESCALATED, a, d.account, by=actor or person.id)
 
 
 async def refresh(uow: UnitOfWork, acc: Account, day: date) -> health.Result:

@@ -3,7 +3,7 @@ simultaneous presses exactly one wins; the other learns who decided."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,20 +13,18 @@ from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
 from bot.domain import permissions, sla
 from bot.domain.events import last_transition_from, record_transition
+from bot.domain.outcomes import Outcome, Result
 from bot.models import Lead, Stage
 
 
 @dataclass(frozen=True)
-class Decision:
-    outcome: str  # accepted | rejected | closed | not_allowed | already_decided | not_found | bad_input
-    lead: Lead | None = None
-    decided_by: str | None = None  # who won when we lost the race
-    previous_stage: str | None = None
-    errors: dict[str, str] = field(default_factory=dict)
+class Decision(Result):
+    """accepted | rejected | closed, or a refusal (`by`: who won when we lost the race; `state`:
+    the stage the lead is already in)."""
 
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("accepted", "rejected", "closed")
+    lead: Lead | None = None
+    _: KW_ONLY
+    subject: str = "lead"
 
 
 def may_decide(config: AppConfig, lead: Lead, person: Person | None) -> bool:
@@ -42,11 +40,11 @@ async def _decide(
 ) -> tuple[Decision, Lead | None]:
     lead = await uow.session.get(Lead, lead_id)
     if lead is None:
-        return Decision("not_found"), None
+        return Decision(Outcome.NOT_FOUND), None
     if lead.stage != Stage.mql:
         return await already_decided(uow, lead), None
     if not may_decide(uow.config, lead, person):
-        return Decision("not_allowed", lead), None
+        return Decision(Outcome.NOT_ALLOWED, lead), None
     # The conditional update is the referee: of two simultaneous presses exactly one changes a row.
     # RETURNING brings the row back as it now is (other columns may have moved since we read it).
     won = (
@@ -61,12 +59,24 @@ async def _decide(
     if won is None:
         await uow.session.refresh(lead)
         return await already_decided(uow, lead), None
-    return Decision("pending", won), won
+    return Decision(Outcome.ALLOWED, won), won
 
 
 async def already_decided(uow: UnitOfWork, lead: Lead) -> Decision:
     ev = await last_transition_from(uow, "lead", lead.id, Stage.mql)
-    return Decision("already_decided", lead, decided_by=ev.actor if ev else None, previous_stage=lead.stage)
+    return Decision(Outcome.ALREADY_DECIDED, lead, by=ev.actor if ev else None, state=lead.stage)
+
+
+async def check_reject(uow: UnitOfWork, lead_id: int, person: Person | None) -> Decision:
+    """Before the Reject modal opens: may this person still reject this MQL? Nothing changes."""
+    lead = await uow.session.get(Lead, lead_id)
+    if lead is None:
+        return Decision(Outcome.NOT_FOUND)
+    if lead.stage != Stage.mql:
+        return await already_decided(uow, lead)
+    if not may_decide(uow.config, lead, person):
+        return Decision(Outcome.NOT_ALLOWED, lead)
+    return Decision(Outcome.ALLOWED, lead)
 
 
 def _response_data(uow: UnitOfWork, lead: Lead) -> dict[str, Any]:
@@ -83,7 +93,7 @@ async def accept_mql(uow: UnitOfWork, lead_id: int, person: Person | None) -> De
         uow, "lead", lead.id, Stage.mql, Stage.sal, actor=person.id, team_id=lead.team_id,
         data={**_response_data(uow, lead), "assignee": lead.assignee_id},
     )  # fmt: skip
-    return Decision("accepted", lead)
+    return Decision(Outcome.ACCEPTED, lead)
 
 
 def validate_rejection(
@@ -91,7 +101,7 @@ def validate_rejection(
 ) -> dict[str, str]:
     """Field → error key (a strings.yaml key), empty when the rejection may go ahead."""
     errors: dict[str, str] = {}
-    reason = config.handoff.reason(reason_id or "")
+    reason = config.mql.reason(reason_id or "")
     if reason is None:
         errors["reason"] = "errors.reason_required"
     elif reason.note_required and not (note or "").strip():
@@ -102,7 +112,7 @@ def validate_rejection(
 
 
 def default_recycle_date(config: AppConfig, reason_id: str, today: date) -> date | None:
-    reason = config.handoff.reason(reason_id)
+    reason = config.mql.reason(reason_id)
     if reason is None or reason.action != "recycle" or reason.recycle_after is None:
         return None
     return today + timedelta(days=reason.recycle_after.days or max(1, reason.recycle_after.seconds // 86400))
@@ -117,12 +127,12 @@ async def reject_mql(
     recycle_at: date | None = None,
 ) -> Decision:
     config = uow.config
-    reason = config.handoff.reason(reason_id)
+    reason = config.mql.reason(reason_id)
     team_tz = config.team_calendar((await uow.session.get(Lead, lead_id) or Lead()).team_id).tz
     today = uow.now().astimezone(team_tz).date()
     errors = validate_rejection(config, reason_id, note, recycle_at, today)
     if errors:
-        return Decision("bad_input", errors=errors)
+        return Decision(Outcome.BAD_INPUT, errors=errors)
     closing = reason.action == "close"
     to_stage = Stage.closed if closing else Stage.recycled
     when = None if closing else (recycle_at or default_recycle_date(config, reason_id, today))
@@ -135,4 +145,4 @@ async def reject_mql(
         reason=reason_id, note=(note or None),
         data={**_response_data(uow, lead), "assignee": lead.assignee_id, "recycle_at": when.isoformat() if when else None},
     )  # fmt: skip
-    return Decision("closed" if closing else "rejected", lead)
+    return Decision(Outcome.CLOSED if closing else Outcome.REJECTED, lead)

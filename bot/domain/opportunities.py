@@ -7,7 +7,7 @@ Forecast-category moves are logged as entity type ``opportunity.category``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,9 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 
+from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
+from bot.domain import permissions
+from bot.domain.amounts import parse_amount
 from bot.domain.events import record_transition
 from bot.domain.lead_input import FieldError, validation_errors
+from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
 
 PHASES = (1, 2, 3, 4, 5)
@@ -303,3 +307,92 @@ def as_dict(opp: Opportunity) -> dict[str, Any]:
         "handoff_state": opp.handoff_state,
         "missing_items": missing_items(opp),
     }
+
+
+# -- the Update deal modal -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealResult(Result):
+    """saved (or allowed: the modal may open), or a refusal; `errors` by the modal's block ids."""
+
+    opportunity: Opportunity | None = None
+    _: KW_ONLY
+    subject: str = "deal"
+
+
+@dataclass(frozen=True)
+class DealForm:
+    """What the Update deal modal sent, as typed. Empty means unchanged: Slack sends the initial
+    values back, so only what the owner edited differs from the deal."""
+
+    phase: str | None = None
+    close_date: str | None = None
+    next_action_due: str | None = None
+    amount: str | None = None
+    texts: dict[str, str | None] = field(default_factory=dict)  # next_action, key_person, competitors, risks
+    phase_reason: str | None = None
+
+
+FORM_TEXTS = ("next_action", "key_person", "competitors", "risks")
+# check_changes' field → the modal block its error shows under, and the words for it
+_FORM_ERRORS = {"close_date": ("close_date", "pl_err_past_close"), "phase": ("phase_reason", "pl_err_back_reason")}
+
+
+def may_edit(config: AppConfig, opp: Opportunity, person: Person | None) -> bool:
+    return permissions.allows("deal.edit", config, person, opp)
+
+
+async def check_edit(uow: UnitOfWork, opp_id: int, person: Person | None) -> DealResult:
+    opp = await uow.session.get(Opportunity, opp_id)
+    if opp is None:
+        return DealResult(Outcome.NOT_FOUND)
+    if not may_edit(uow.config, opp, person):
+        return DealResult(Outcome.NOT_ALLOWED, opp)
+    return DealResult(Outcome.ALLOWED, opp)
+
+
+def _form_changes(opp: Opportunity, form: DealForm) -> tuple[dict[str, Any], dict[str, str]]:
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if form.phase and form.phase.isdecimal() and len(form.phase) == 1 and int(form.phase) != opp.phase:
+        changes["phase"] = int(form.phase)
+    for f in ("close_date", "next_action_due"):
+        raw = getattr(form, f)
+        if raw:
+            try:
+                d = date.fromisoformat(raw)
+            except ValueError:
+                errors[f] = "pl_err_amount"
+                continue
+            if d != getattr(opp, f):
+                changes[f] = d
+    try:
+        amount = parse_amount(form.amount)
+    except ValueError:
+        errors["amount"] = "pl_err_amount"
+    else:
+        if amount is not None and amount != opp.amount:
+            changes["amount"] = amount
+    for f in FORM_TEXTS:
+        v = form.texts.get(f)
+        if v and v != (getattr(opp, f) or ""):
+            changes[f] = v
+    return changes, errors
+
+
+async def edit(uow: UnitOfWork, opp_id: int, person: Person | None, form: DealForm) -> DealResult:
+    check = await check_edit(uow, opp_id, person)
+    if not check.ok:
+        return check
+    opp = check.opportunity
+    changes, errors = _form_changes(opp, form)
+    if not errors and changes:
+        for e in check_changes(uow, opp, changes, form.phase_reason):
+            block, key = _FORM_ERRORS.get(e.field, (e.field if e.field in ("amount", "next_action_due") else "phase", "pl_err_invalid"))
+            errors[block] = key
+    if errors:
+        return DealResult(Outcome.BAD_INPUT, opp, errors=errors)
+    if changes:
+        await update(uow, opp, changes, actor=person.id, reason=form.phase_reason)
+    return DealResult(Outcome.SAVED, opp, by=person.id)

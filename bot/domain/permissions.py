@@ -57,7 +57,7 @@ def has_role(*roles: str) -> Grant:
 def unless_assignee_only(grant: Grant) -> Grant:
     """app.yaml `handoff.who_may_decide: assignee`: once an MQL has an assignee, only they decide."""
     return lambda config, person, record: not (
-        config.handoff.who_may_decide == "assignee" and getattr(record, "assignee_id", None)
+        config.mql.who_may_decide == "assignee" and getattr(record, "assignee_id", None)
     ) and grant(config, person, record)
 
 

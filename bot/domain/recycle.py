@@ -7,7 +7,7 @@ Entry is driven by stage events (subscribers below), so every path lands here th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.domain import permissions, routing
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.lead_input import lead_record
 from bot.domain.leads import promote_to_mql
+from bot.domain.outcomes import Outcome, Result
 from bot.models import Account, Activity, Lead, Opportunity, Recycle, Stage, StageEvent
 from bot.periods import fiscal_year_start
 
@@ -211,16 +212,14 @@ class ReEngaged:
 
 
 @dataclass(frozen=True)
-class RecycleResult:
-    outcome: str  # re_engaged | snoozed | closed | not_found | already_handled | not_allowed | bad_input
+class RecycleResult(Result):
+    """re_engaged | snoozed | closed, or a refusal; `by` is who pressed."""
+
     recycle: Recycle | None = None
     lead: Lead | None = None
-    by: str | None = None
-    errors: dict[str, str] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("re_engaged", "snoozed", "closed")
+    _: KW_ONLY
+    subject: str = "recycle"
+    title: str = ""  # what the item is (company / person, deal, customer), for the Close modal
 
 
 def may_act(config: AppConfig, row: Recycle, person: Person | None) -> bool:
@@ -230,11 +229,11 @@ def may_act(config: AppConfig, row: Recycle, person: Person | None) -> bool:
 async def _open(uow: UnitOfWork, recycle_id: int, person: Person | None) -> RecycleResult | Recycle:
     row = await uow.session.get(Recycle, recycle_id, with_for_update=True)
     if row is None:
-        return RecycleResult("not_found")
+        return RecycleResult(Outcome.NOT_FOUND)
     if row.state != WAITING:
-        return RecycleResult("already_handled", row)
+        return RecycleResult(Outcome.ALREADY_DECIDED, row)
     if not may_act(uow.config, row, person):
-        return RecycleResult("not_allowed", row)
+        return RecycleResult(Outcome.NOT_ALLOWED, row)
     return row
 
 
@@ -245,7 +244,7 @@ async def re_engage(uow: UnitOfWork, recycle_id: int, person: Person | None) -> 
         return row
     lead = await uow.session.get(Lead, row.lead_id) if row.lead_id else None
     if lead is None:
-        return RecycleResult("not_found", row)
+        return RecycleResult(Outcome.NOT_FOUND, row)
     row.state, row.closed_at = RE_ENGAGED, uow.now()
     await uow.session.flush()
     types = [t for (t,) in await uow.session.execute(select(Activity.type).where(Activity.lead_id == lead.id))]
@@ -253,12 +252,24 @@ async def re_engage(uow: UnitOfWork, recycle_id: int, person: Person | None) -> 
         lead.stage = Stage.recycled
     await promote_to_mql(uow, lead, lead_record(lead, types), actor=person.id, returning=True)
     uow.emit(ReEngaged(row.id, lead.id, person.id))  # after the new card's StageChanged: its thread exists first
-    return RecycleResult("re_engaged", row, lead, person.id)
+    return RecycleResult(Outcome.RE_ENGAGED, row, lead, by=person.id)
+
+
+async def check_close(uow: UnitOfWork, recycle_id: int, person: Person | None) -> RecycleResult:
+    """Before the Close modal opens: is the item still waiting, and may this person act? Nothing changes."""
+    row = await uow.session.get(Recycle, recycle_id)
+    if row is None:
+        return RecycleResult(Outcome.NOT_FOUND)
+    if row.state != WAITING:
+        return RecycleResult(Outcome.ALREADY_DECIDED, row)
+    if not may_act(uow.config, row, person):
+        return RecycleResult(Outcome.NOT_ALLOWED, row)
+    return RecycleResult(Outcome.ALLOWED, row, title=(await item(uow, row)).title)
 
 
 async def snooze(uow: UnitOfWork, recycle_id: int, person: Person | None, days: int) -> RecycleResult:
     if days not in uow.config.relay.snooze_days:
-        return RecycleResult("bad_input", errors={"days": "errors.snooze_days"})
+        return RecycleResult(Outcome.BAD_INPUT, errors={"days": "errors.snooze_days"})
     row = await _open(uow, recycle_id, person)
     if isinstance(row, RecycleResult):
         return row
@@ -268,12 +279,12 @@ async def snooze(uow: UnitOfWork, recycle_id: int, person: Person | None, days: 
     if lead is not None and lead.stage == Stage.recycled:
         lead.recycle_at = row.due_date
     await uow.session.flush()
-    return RecycleResult("snoozed", row, lead, person.id)
+    return RecycleResult(Outcome.SNOOZED, row, lead, by=person.id)
 
 
 async def close(uow: UnitOfWork, recycle_id: int, person: Person | None, reason: str, note: str | None = None) -> RecycleResult:
     if reason not in uow.config.relay.close_reasons:
-        return RecycleResult("bad_input", errors={"reason": "errors.reason_required"})
+        return RecycleResult(Outcome.BAD_INPUT, errors={"reason": "errors.reason_required"})
     row = await _open(uow, recycle_id, person)
     if isinstance(row, RecycleResult):
         return row
@@ -289,4 +300,4 @@ async def close(uow: UnitOfWork, recycle_id: int, person: Person | None, reason:
             uow, "lead", lead.id, Stage.recycled, Stage.closed, actor=person.id, team_id=lead.team_id,
             reason=reason, note=note or None, data={"recycle_id": row.id},
         )  # fmt: skip
-    return RecycleResult("closed", row, lead, person.id)
+    return RecycleResult(Outcome.CLOSED, row, lead, by=person.id)

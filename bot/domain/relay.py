@@ -6,9 +6,8 @@ Lead stages: sal ──Qualify──▶ sql ──Accept hand-off──▶ oppor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import update
@@ -16,7 +15,9 @@ from sqlalchemy import update
 from bot.config import AppConfig, Person, SlaClock, SlaPolicy, Team
 from bot.context import UnitOfWork
 from bot.domain import opportunities, permissions, sla
+from bot.domain.amounts import parse_amount
 from bot.domain.events import record_transition
+from bot.domain.outcomes import Outcome, Result
 from bot.domain.mql import default_recycle_date, validate_rejection
 from bot.domain.routing import next_rep
 from bot.models import Lead, Opportunity, Stage
@@ -43,16 +44,14 @@ class HandoffDecided:
     note: str | None = None
 
 
-@dataclass
-class RelayResult:
-    outcome: str  # qualified | disqualified | closed | accepted | sent_back | not_found | not_allowed | already_decided | bad_input | no_fs_rep
+@dataclass(frozen=True)
+class RelayResult(Result):
+    """qualified | disqualified | closed (an SAL), accepted | sent_back (a hand-off), or a refusal."""
+
     lead: Lead | None = None
     opportunity: Opportunity | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("qualified", "disqualified", "closed", "accepted", "sent_back")
+    _: KW_ONLY
+    subject: str = "sal"
 
 
 def fs_team(config: AppConfig) -> Team | None:
@@ -80,11 +79,11 @@ def may_decide_handoff(config: AppConfig, opp: Opportunity, person: Person | Non
 async def _sal(uow: UnitOfWork, lead_id: int, person: Person | None) -> RelayResult | Lead:
     lead = await uow.session.get(Lead, lead_id)
     if lead is None:
-        return RelayResult("not_found")
+        return RelayResult(Outcome.NOT_FOUND)
     if lead.stage != Stage.sal:
-        return RelayResult("already_decided", lead)
+        return RelayResult(Outcome.ALREADY_DECIDED, lead)
     if not may_work_sal(uow.config, lead, person):
-        return RelayResult("not_allowed", lead)
+        return RelayResult(Outcome.NOT_ALLOWED, lead)
     return lead
 
 
@@ -98,23 +97,10 @@ async def _move(uow: UnitOfWork, lead: Lead, from_stage: str, to_stage: str, **v
     return (result.rowcount or 0) == 1
 
 
-def parse_amount(text: str | None) -> Decimal | None:
-    """"1200万", "1.2億", "12,000,000" → Decimal; None when empty; ValueError when unreadable."""
-    s = (text or "").strip().replace(",", "").replace("円", "").replace("¥", "")
-    if not s:
-        return None
-    mult = Decimal(1)
-    for suffix, m in (("億", Decimal(100_000_000)), ("万", Decimal(10_000)), ("m", Decimal(1_000_000)), ("k", Decimal(1000))):
-        if s.lower().endswith(suffix):
-            s, mult = s[: -len(suffix)], m
-            break
-    try:
-        value = Decimal(s) * mult
-    except InvalidOperation:
-        raise ValueError(s) from None
-    if value < 0 or value > Decimal("1e15"):
-        raise ValueError(s)
-    return value.quantize(Decimal("1"))
+async def check_sal(uow: UnitOfWork, lead_id: int, person: Person | None) -> RelayResult:
+    """Before the Qualify / Disqualify modal opens: may this person still work this SAL? Nothing changes."""
+    got = await _sal(uow, lead_id, person)
+    return got if isinstance(got, RelayResult) else RelayResult(Outcome.ALLOWED, got)
 
 
 async def qualify(uow: UnitOfWork, lead_id: int, person: Person | None, values: dict[str, str | None]) -> RelayResult:
@@ -128,7 +114,7 @@ async def qualify(uow: UnitOfWork, lead_id: int, person: Person | None, values: 
         errors["amount"] = "relay.errors.bad_amount"
         amount = None
     if errors:
-        return RelayResult("bad_input", errors=errors)
+        return RelayResult(Outcome.BAD_INPUT, errors=errors)
     got = await _sal(uow, lead_id, person)
     if isinstance(got, RelayResult):
         return got
@@ -136,9 +122,9 @@ async def qualify(uow: UnitOfWork, lead_id: int, person: Person | None, values: 
     team = fs_team(config)
     rep = await next_rep(uow, team.id) if team else None
     if rep is None:
-        return RelayResult("no_fs_rep", lead)
+        return RelayResult(Outcome.NO_FS_REP, lead)
     if not await _move(uow, lead, Stage.sal, Stage.sql):
-        return RelayResult("already_decided", lead)
+        return RelayResult(Outcome.ALREADY_DECIDED, lead)
     notes = {k: (values.get(k) or "").strip() or None for k in (*BANT, "notes")}
     notes["qualified_by"] = person.id
     opp = await opportunities.create(
@@ -151,7 +137,7 @@ async def qualify(uow: UnitOfWork, lead_id: int, person: Person | None, values: 
         data={"opportunity_id": opp.id, "fs_owner": rep, "amount": str(opp.amount)},
     )  # fmt: skip
     await request_handoff(uow, opp, person.id, lead.id)
-    return RelayResult("qualified", lead, opp)
+    return RelayResult(Outcome.QUALIFIED, lead, opp)
 
 
 async def request_handoff(uow: UnitOfWork, opp: Opportunity, by: str, lead_id: int | None = None) -> None:
@@ -175,38 +161,52 @@ async def disqualify(
     today = uow.now().astimezone(config.team_calendar(lead0.team_id if lead0 else None).tz).date()
     errors = validate_rejection(config, reason_id, note, recycle_at, today)
     if errors:
-        return RelayResult("bad_input", errors=errors)
+        return RelayResult(Outcome.BAD_INPUT, errors=errors)
     got = await _sal(uow, lead_id, person)
     if isinstance(got, RelayResult):
         return got
-    lead, reason = got, config.handoff.reason(reason_id)
+    lead, reason = got, config.mql.reason(reason_id)
     closing = reason.action == "close"
     to_stage = Stage.closed if closing else Stage.recycled
     when = None if closing else (recycle_at or default_recycle_date(config, reason_id, today))
     if not await _move(uow, lead, Stage.sal, to_stage, recycle_at=when):
-        return RelayResult("already_decided", lead)
+        return RelayResult(Outcome.ALREADY_DECIDED, lead)
     await record_transition(
         uow, "lead", lead.id, Stage.sal, to_stage, actor=person.id, team_id=lead.team_id, reason=reason_id,
         note=(note or None), data={"recycle_at": when.isoformat() if when else None},
     )  # fmt: skip
-    return RelayResult("closed" if closing else "disqualified", lead)
+    return RelayResult(Outcome.CLOSED if closing else Outcome.DISQUALIFIED, lead)
+
+
+async def _pending_handoff(uow: UnitOfWork, opp_id: int, person: Person | None) -> RelayResult | Opportunity:
+    opp = await uow.session.get(Opportunity, opp_id)
+    if opp is None:
+        return RelayResult(Outcome.NOT_FOUND, subject="handoff")
+    if opp.handoff_state != "pending":
+        return RelayResult(Outcome.ALREADY_DECIDED, opportunity=opp, subject="handoff")
+    if not may_decide_handoff(uow.config, opp, person):
+        return RelayResult(Outcome.NOT_ALLOWED, opportunity=opp, subject="handoff")
+    return opp
+
+
+async def check_send_back(uow: UnitOfWork, opp_id: int, person: Person | None) -> RelayResult:
+    """Before the Send-back modal opens: is the hand-off still this person's to decide? Nothing changes."""
+    got = await _pending_handoff(uow, opp_id, person)
+    return got if isinstance(got, RelayResult) else RelayResult(Outcome.ALLOWED, opportunity=got, subject="handoff")
 
 
 async def _handoff(uow: UnitOfWork, opp_id: int, person: Person | None) -> RelayResult | Opportunity:
-    opp = await uow.session.get(Opportunity, opp_id)
-    if opp is None:
-        return RelayResult("not_found")
-    if opp.handoff_state != "pending":
-        return RelayResult("already_decided", opportunity=opp)
-    if not may_decide_handoff(uow.config, opp, person):
-        return RelayResult("not_allowed", opportunity=opp)
+    got = await _pending_handoff(uow, opp_id, person)
+    if isinstance(got, RelayResult):
+        return got
+    opp = got
     result = await uow.session.execute(
         update(Opportunity).where(Opportunity.id == opp_id, Opportunity.handoff_state == "pending")
         .values(handoff_state="claimed").execution_options(synchronize_session=False)
     )  # fmt: skip
     await uow.session.refresh(opp)
     if (result.rowcount or 0) != 1:
-        return RelayResult("already_decided", opportunity=opp)
+        return RelayResult(Outcome.ALREADY_DECIDED, opportunity=opp, subject="handoff")
     await sla.stop(uow, subject(opp.id))
     return opp
 
@@ -235,7 +235,7 @@ async def accept_handoff(uow: UnitOfWork, opp_id: int, person: Person | None) ->
         )  # fmt: skip
     await uow.session.flush()
     uow.emit(HandoffDecided(opp.id, lead.id if lead else None, "accepted", person.id))
-    return RelayResult("accepted", lead, opp)
+    return RelayResult(Outcome.ACCEPTED, lead, opp)
 
 
 async def send_back(uow: UnitOfWork, opp_id: int, person: Person | None, reason_id: str, note: str | None) -> RelayResult:
@@ -244,9 +244,9 @@ async def send_back(uow: UnitOfWork, opp_id: int, person: Person | None, reason_
     config = uow.config
     reason = config.relay.sendback(reason_id or "")
     if reason is None:
-        return RelayResult("bad_input", errors={"reason": "errors.reason_required"})
+        return RelayResult(Outcome.BAD_INPUT, errors={"reason": "errors.reason_required"})
     if not (note or "").strip():
-        return RelayResult("bad_input", errors={"note": "relay.errors.sendback_note"})
+        return RelayResult(Outcome.BAD_INPUT, errors={"note": "relay.errors.sendback_note"})
     got = await _handoff(uow, opp_id, person)
     if isinstance(got, RelayResult):
         return got
@@ -270,4 +270,4 @@ async def send_back(uow: UnitOfWork, opp_id: int, person: Person | None, reason_
                 reason=reason.id, note=note, data=data,
             )  # fmt: skip
     uow.emit(HandoffDecided(opp.id, lead.id if lead else None, "sent_back", person.id, reason.id, note))
-    return RelayResult("sent_back", lead, opp)
+    return RelayResult(Outcome.SENT_BACK, lead, opp)

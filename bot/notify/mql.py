@@ -115,7 +115,7 @@ async def update_card_decided(uow: UnitOfWork, ev: StageChanged) -> None:
 
 async def _burst_rollup(uow: UnitOfWork, lead: Lead, channel: str) -> Rollup | None:
     """More MQLs than the burst threshold for one channel within the window (these included) → one roll-up."""
-    burst = uow.config.handoff.burst
+    burst = uow.config.mql.burst
     since = uow.now() - timedelta(seconds=burst.window.to_timedelta_24x7().total_seconds())
     team_ids = [t.id for t in uow.config.teams if t.channel == channel]
     recent = await uow.session.scalar(

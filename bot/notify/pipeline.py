@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from bot.config import AppConfig
 from bot.context import UnitOfWork
+from bot.formatting import format_date
 from bot.domain import bottleneck as bn
 from bot.notify.common import person_locale
 from bot.notify.preferences import notify_person
@@ -56,13 +58,24 @@ async def post_bottleneck(uow: UnitOfWork, analysis: bn.Analysis, decision: bn.A
     return keys
 
 
+async def show_bottleneck_decision(uow: UnitOfWork, result: Any, message: dict[str, Any], user: str) -> None:
+    """Acknowledged / snoozed: every copy of the alert (channel post and managers' DMs) says so."""
+    keys, who = list((result.alert.data or {}).get("keys") or []), f"<@{user}>"
+    if result.outcome == "snoozed":
+        until = result.until.astimezone(uow.config.calendar(None).tz).date()
+        await update_bottleneck_messages(uow, keys, message, "pl_snoozed", who=who, until=until)
+    else:
+        await update_bottleneck_messages(uow, keys, message, "pl_ack_done", who=who)
+
+
 async def update_bottleneck_messages(uow: UnitOfWork, keys: list[str], data: dict[str, Any], state_key: str, **kw: Any) -> None:
     """After Acknowledge/Snooze: every copy of the alert shows who did what, without buttons."""
     config = uow.config
     for key in keys:
         pid = key.rsplit(":dm:", 1)[1] if ":dm:" in key else None
         locale = person_locale(config, pid) if pid else config.company.locale
-        line = uow.ctx.messages.text(locale, state_key, **kw)
+        # dates read in each copy's own language
+        line = uow.ctx.messages.text(locale, state_key, **{k: format_date(v, locale) if isinstance(v, date) else v for k, v in kw.items()})
         blocks = [*(data.get("blocks") or [])]
         text = data.get("text") or ""
         msg = {"text": text, "blocks": [b for b in blocks if b.get("type") != "actions"]}

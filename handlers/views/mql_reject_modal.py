@@ -7,13 +7,18 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain.mql import reject_mql
-from handlers.common import ModalInput, actor, baton_of, locale_for, refusal_text, tell
+from bot.domain import mql
+from bot.slack.ids import View
+from bot.slack.payloads import Ref
+from handlers.common import Interaction, ModalInput
+
+# The domain names the field "reapproach"; the modal has a date picker block for it.
+BLOCK_OF = {"reapproach": "reapproach_date"}
 
 
-def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, str | None, date | None]:
+def parse(view: dict[str, Any], today: date) -> tuple[int, str, str | None, date | None]:
+    """(lead id, reason, note, re-approach date) from the Reject / Disqualify modal."""
     m = ModalInput(view)
-    lead_id, reason, note = m.metadata_int(), m.option("reason"), m.text("note")
     picked, preset = m.picked_date("reapproach_date"), m.option("reapproach")
     when = None
     if picked:
@@ -23,26 +28,18 @@ def parse(view: dict[str, Any], today: date) -> tuple[int | None, str | None, st
             when = today  # rejected by validation as "not in the future"
     elif preset and preset.isdecimal() and len(preset) <= 4:
         when = today + timedelta(days=int(preset))
-    return lead_id, reason, note, when
+    return (m.meta(Ref) or Ref(0)).id, m.option("reason") or "", m.text("note"), when
+
+
+def company_today(it: Interaction) -> date:
+    return it.baton.ctx.now().astimezone(it.baton.config.calendar(None).tz).date()
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-    baton = baton_of(context)
-    user, person = actor(baton, body)
-    locale = locale_for(baton, person)
-    today = baton.ctx.now().astimezone(baton.config.calendar(None).tz).date()
-    lead_id, reason, note, when = parse(view, today)
-    async with baton.ctx.uow() as uow:
-        decision = await reject_mql(uow, lead_id or 0, person, reason or "", note, when)
-        if decision.outcome == "bad_input":
-            block_of = {"reapproach": "reapproach_date"}
-            errors = {block_of.get(f, f): baton.ctx.messages.text(locale, key) for f, key in decision.errors.items()}
-            await ack(response_action="errors", errors=errors)
-            return
-        if not decision.ok:
-            await tell(uow, body, user, refusal_text(baton, locale, decision, user))
-    await ack()
+    it = Interaction.of(body, context)
+    lead_id, reason, note, when = parse(view, company_today(it))
+    await it.submit(ack, lambda uow: mql.reject_mql(uow, lead_id, it.person, reason, note, when), block_of=BLOCK_OF)
 
 
 def register(app: AsyncApp) -> None:
-    app.view("mql_reject_modal")(handle)
+    app.view(View.MQL_REJECT)(handle)

@@ -6,30 +6,24 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.context import UnitOfWork
 from bot.domain import recycle as loop
 from bot.notify.recycle import announce
-from handlers.common import ModalInput, actor, baton_of, locale_for, tell
+from bot.slack.ids import View
+from bot.slack.payloads import RecycleClose
+from handlers.common import Interaction, ModalInput
 
 
 async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-    baton = baton_of(context)
-    user, person = actor(baton, body)
-    locale = locale_for(baton, person)
-    m = ModalInput(view)
-    reason, note = m.option("reason"), m.text("note")
-    rid, _, where = m.metadata.partition(":")
-    channel, _, ts = where.partition(":")
-    async with baton.ctx.uow() as uow:
-        result = await loop.close(uow, int(rid) if rid.isdecimal() else 0, person, reason or "", note)
-        if result.outcome == "bad_input":
-            await ack(response_action="errors", errors={f: baton.ctx.messages.text(locale, k) for f, k in (result.errors or {}).items()})
-            return
-        if result.ok:
-            await announce(uow, result, channel or None, ts or None)
-        else:
-            await tell(uow, body, user, baton.ctx.messages.text(locale, "relay.already_handled"))
-    await ack()
+    it, m = Interaction.of(body, context), ModalInput(view)
+    meta = m.meta(RecycleClose) or RecycleClose(0, None, None)
+    reason, note = m.option("reason") or "", m.text("note")
+
+    async def then(uow: UnitOfWork, result: loop.RecycleResult) -> None:
+        await announce(uow, result, meta.channel, meta.ts)  # in the nudge's thread it came from
+
+    await it.submit(ack, lambda uow: loop.close(uow, meta.recycle_id, it.person, reason, note), then)
 
 
 def register(app: AsyncApp) -> None:
-    app.view("recycle_close_modal")(handle)
+    app.view(View.RECYCLE_CLOSE)(handle)

@@ -14,7 +14,7 @@ from bot.config import load_config
 from bot.domain import forecast, health_alerts, permissions, recycle, relay
 from bot.domain.mql import may_decide
 from bot.models import Account, Lead, Opportunity, Recycle
-from handlers.actions.deal_edit import may_edit
+from bot.domain.opportunities import may_edit
 from tests.conftest import ROOT
 
 CONFIG = load_config(ROOT / "app.yaml")
@@ -36,7 +36,7 @@ RULES = {
     "mql.accept_or_reject": (lambda p: may_decide(CONFIG, LEAD, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "sal.qualify_or_disqualify": (lambda p: relay.may_work_sal(CONFIG, SAL, p), {"is_rep_owner", "is_manager"}),
     "handoff.accept_or_send_back": (lambda p: relay.may_decide_handoff(CONFIG, DEAL, p), {"ae_owner", "fs_manager"}),
-    "deal.edit": (lambda p: may_edit(DEAL, p, CONFIG), {"ae_owner", "fs_manager", "cro"}),  # not IS / CS managers
+    "deal.edit": (lambda p: may_edit(CONFIG, DEAL, p), {"ae_owner", "fs_manager", "cro"}),  # not IS / CS managers
     "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),

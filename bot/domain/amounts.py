@@ -1,0 +1,36 @@
+"""The one reader of a yen amount typed by a person: "1200万", "1.2億", "¥12,000,000", "3.5M", "800k"."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MAX_AMOUNT = Decimal("1e15")
+_SUFFIXES = (("億", Decimal(100_000_000)), ("万", Decimal(10_000)), ("m", Decimal(1_000_000)), ("k", Decimal(1000)))
+
+
+def parse_amount(text: Any) -> Decimal | None:
+    """A whole-yen Decimal; None when empty; ValueError when unreadable, negative or absurdly large."""
+    s = str(text or "").strip().replace(",", "").replace("円", "").replace("¥", "")
+    if not s:
+        return None
+    mult = Decimal(1)
+    for suffix, m in _SUFFIXES:
+        if s.lower().endswith(suffix):
+            s, mult = s[: -len(suffix)], m
+            break
+    try:
+        value = Decimal(s) * mult
+    except InvalidOperation:
+        raise ValueError(s) from None
+    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+        raise ValueError(s)
+    return value.quantize(Decimal("1"))
+
+
+def amount_or_none(text: Any) -> Decimal | None:
+    """For forms where empty and unreadable are the same mistake."""
+    try:
+        return parse_amount(text)
+    except ValueError:
+        return None
