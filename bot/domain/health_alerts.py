@@ -17,7 +17,6 @@ from bot.clock import as_utc
 from bot.config import Person, SlaClock, SlaPolicy
 from bot.context import UnitOfWork
 from bot.domain import health, permissions, sla, timers
-from bot.domain.accounts import cs_team
 from bot.models import Account, Alert
 
 KIND = "health_drop"
@@ -48,7 +47,7 @@ def _clock(uow: UnitOfWork) -> SlaClock:
 
 
 def _calendar(uow: UnitOfWork) -> Any:
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     return uow.config.team_calendar(team.id if team else None)
 
 
