@@ -340,6 +340,10 @@ class AppConfig(_Model):
         """The Field Sales team that receives hand-offs (pipeline.fs_team, else the first FS team)."""
         return self.team(self.pipeline.fs_team) or next(iter(self.teams_by_function("field_sales")), None)
 
+    def cs_team(self) -> Team | None:
+        """The Customer Success team (success.cs_team, else the first customer_success team)."""
+        return self.team(self.success.cs_team) or next(iter(self.teams_by_function("customer_success")), None)
+
     def locale_of(self, team_id: str | None = None) -> str:
         team = self.team(team_id)
         return (team.locale if team and team.locale else None) or self.company.locale

@@ -9,14 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.domain.accounts import cs_team
 from bot.domain.health_alerts import refresh
 from bot.models import Account
 from bot.scheduler import Cron, job
 
 
 def _schedule(config: Any) -> list[Cron]:
-    team = cs_team(config)
+    team = config.cs_team()
     cal = config.team_calendar(team.id if team else None)
     return [Cron(hour=config.success.health_check_hour, timezone=str(cal.tz), day_of_week="*", working_days_only=False)]
 
@@ -25,7 +24,7 @@ def _schedule(config: Any) -> list[Cron]:
 async def run(ctx: Context, now: datetime, **_: Any) -> int:
     if not ctx.config.success.health.measures:
         return 0
-    team = cs_team(ctx.config)
+    team = ctx.config.cs_team()
     day = now.astimezone(ctx.config.team_calendar(team.id if team else None).tz).date()
     async with ctx.uow() as uow:
         ids = list((await uow.session.execute(select(Account.id).where(Account.churned.is_(False)).order_by(Account.id))).scalars())

@@ -7,21 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
-from bot.domain.accounts import cs_team
 from bot.domain.renewals import due_reminders
 from bot.notify.success import renewal_reminder
 from bot.scheduler import Cron, job
 
 
 def _schedule(config: Any) -> list[Cron]:
-    team = cs_team(config)
+    team = config.cs_team()
     cal = config.team_calendar(team.id if team else None)
     return [Cron(hour=config.success.renewals.hour, timezone=str(cal.tz), calendar=team.calendar if team else None)]
 
 
 @job("renewals", schedule=_schedule)
 async def run(ctx: Context, now: datetime, **_: Any) -> int:
-    team = cs_team(ctx.config)
+    team = ctx.config.cs_team()
     day = now.astimezone(ctx.config.team_calendar(team.id if team else None).tz).date()
     async with ctx.uow() as uow:
         due = await due_reminders(uow, day)

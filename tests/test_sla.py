@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import people, sla_metrics
+from bot.domain import routing, sla_metrics
 from bot.domain.mql import accept_mql, reject_mql
 from bot.slack.blockkit import validate_message
 from tests.conftest import FIXTURES, T0
@@ -151,7 +151,7 @@ async def test_away_rep_gets_no_new_mqls_and_their_open_ones_move_on(harness):
     second = await new_lead(harness, enterprise(2))
     assert [(await harness.lead(i))["assignee"] for i in (first, second)] == ["tanaka", "suzuki"]
     async with harness.baton.ctx.uow() as uow:
-        moved = await people.set_away(uow, "tanaka", T0 + timedelta(days=1), actor="tanaka")
+        moved = await routing.set_away(uow, "tanaka", T0 + timedelta(days=1), actor="tanaka")
     assert moved == [first]
     await harness.deliver()
     lead = await harness.lead(first)
@@ -165,14 +165,14 @@ async def test_away_rep_gets_no_new_mqls_and_their_open_ones_move_on(harness):
     assert (await harness.lead(third))["assignee"] == "suzuki"
     # … and reach her again once she is back.
     async with harness.baton.ctx.uow() as uow:
-        await people.set_back(uow, "tanaka")
+        await routing.set_back(uow, "tanaka")
     fourth = await new_lead(harness, enterprise(4))
     assert (await harness.lead(fourth))["assignee"] == "tanaka"
 
 
 async def test_away_until_passes(harness):
     async with harness.baton.ctx.uow() as uow:
-        await people.set_away(uow, "tanaka", T0 + timedelta(hours=1))
+        await routing.set_away(uow, "tanaka", T0 + timedelta(hours=1))
     assert (await harness.lead(await new_lead(harness, enterprise(1))))["assignee"] == "suzuki"
     harness.clock.advance(hours=2)
     assert (await harness.lead(await new_lead(harness, enterprise(2))))["assignee"] == "tanaka"

@@ -18,24 +18,22 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.config import Person, Team
+from bot.config import Person
 from bot.context import UnitOfWork, subscribe
-from bot.domain import permissions
+from bot.domain import opportunities, permissions, relay
 from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
+from bot.domain.health_alerts import refresh
 from bot.domain.outcomes import Outcome, Result
 from bot.domain.lead_input import FieldError, validation_errors
+from bot.domain.routing import next_rep
 from bot.models import Account, Opportunity, UsageSignal
 
 CS_STAGES = ("onboarding", "adoption", "renewal")
 
 
-def cs_team(config: Any) -> Team | None:
-    return config.team(config.success.cs_team) or next(iter(config.teams_by_function("customer_success")), None)
-
-
 def today(uow: UnitOfWork) -> date:
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     return uow.now().astimezone(uow.config.team_calendar(team.id if team else None).tz).date()
 
 
@@ -103,7 +101,7 @@ async def change_stage(uow: UnitOfWork, account: Account, to: str, *, actor: str
 
 
 def _team_id(uow: UnitOfWork) -> str | None:
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     return team.id if team else None
 
 
@@ -347,10 +345,8 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
     existing = await uow.session.scalar(select(Account).where(Account.source_opportunity_id == opp.id))
     if existing is not None:
         return
-    from bot.domain.routing import next_rep
-
     start = today(uow)
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     csm = await next_rep(uow, team.id) if team else None
     acc = await create(
         uow, name=opp.account_name or opp.name, actor=ev.actor, csm_id=csm, ae_id=opp.owner_id, arr=opp.amount,
@@ -370,9 +366,6 @@ async def handoff_upsell(
 ) -> Opportunity:
     """A phase-1 upsell opportunity linked to the account, routed round robin in the FS team and
     handed over like an SQL: a card with Accept / Send back, timed by the hand-off SLA."""
-    from bot.domain import opportunities, relay
-    from bot.domain.routing import next_rep
-
     fs = uow.config.fs_team()
     owner = (await next_rep(uow, fs.id) if fs else None) or acc.ae_id
     opp = await opportunities.create(
@@ -388,8 +381,6 @@ async def handoff_upsell(
 
 
 async def import_signals(uow: UnitOfWork, items: list[dict[str, Any]], *, actor: str = "import") -> list[AccountResult]:
-    from bot.domain.health_alerts import refresh
-
     out: list[AccountResult] = []
     touched: dict[int, Account] = {}
     for i, row in enumerate(items):

@@ -17,7 +17,6 @@ from bot.clock import as_utc
 from bot.config import Person, SlaClock, SlaPolicy
 from bot.context import UnitOfWork
 from bot.domain import health, permissions, sla, timers
-from bot.domain.accounts import cs_team, today
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Account, Alert
 
@@ -50,7 +49,7 @@ def _clock(uow: UnitOfWork) -> SlaClock:
 
 
 def _calendar(uow: UnitOfWork) -> Any:
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     return uow.config.team_calendar(team.id if team else None)
 
 
@@ -213,7 +212,7 @@ def _ack_errors(uow: UnitOfWork, next_step: str, due: date | None) -> dict[str, 
     errors = {}
     if not next_step.strip():
         errors["next_step"] = "success.errors.next_step_required"
-    if due is None or due < today(uow):
+    if due is None or due < uow.now().astimezone(_calendar(uow).tz).date():
         errors["due"] = "success.errors.date_not_past"
     return errors
 

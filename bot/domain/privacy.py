@@ -1,11 +1,13 @@
 """Data-subject requests: export everything Baton holds about one person (by e-mail), or erase it.
 
 Erasure removes the personal fields and behaviour data but keeps the anonymous stage events, so
-the funnel's numbers stay true; the person's MQL cards in Slack are redacted through the outbox.
+the funnel's numbers stay true. Each erased lead is announced (`LeadErased`) so that what Slack
+shows of it is redacted too (bot/notify/mql.py re-renders its card).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -14,6 +16,13 @@ from bot.context import UnitOfWork
 from bot.models import Activity, Lead, StageEvent
 
 PERSONAL_FIELDS = ("email", "name", "phone", "title", "external_id")
+
+
+@dataclass(frozen=True)
+class LeadErased:
+    """A lead's personal data was erased; anything still showing it must be redacted."""
+
+    lead_id: int
 
 
 async def _leads(uow: UnitOfWork, email: str) -> list[Lead]:
@@ -45,9 +54,6 @@ async def export_person(uow: UnitOfWork, email: str) -> dict[str, Any]:
 
 async def erase_person(uow: UnitOfWork, email: str) -> int:
     """Erase one person's data; returns how many lead records were erased."""
-    from bot.notify.mql import card_key, render_card
-    from bot.slack.delivery import enqueue
-
     leads = await _leads(uow, email)
     for lead in leads:
         await uow.session.execute(delete(Activity).where(Activity.lead_id == lead.id))
@@ -59,7 +65,5 @@ async def erase_person(uow: UnitOfWork, email: str) -> int:
         lead.attributes = {}
         lead.updated_at = uow.now()
         await uow.session.flush()
-        if lead.mql_at is not None and lead.team_id:
-            # Redact the card in Slack too (buttons stay only while it is still an open MQL).
-            await enqueue(uow, "chat.update", render_card(uow, lead), target_key=card_key(lead))
+        uow.emit(LeadErased(lead.id))
     return len(leads)

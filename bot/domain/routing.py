@@ -1,11 +1,12 @@
 """Which IS team and rep get an MQL: first matching rule, then round robin among eligible reps
-(away or at capacity skipped); moving an open MQL to another rep."""
+(away or at capacity skipped); moving an open MQL to another rep, and a rep going away (their open
+MQLs move on) or coming back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from bot.config import AppConfig, Person, RoutingRule
 from bot.context import UnitOfWork
 from bot.domain import sla
 from bot.domain.lead_input import lead_record
-from bot.domain.people import away_now
+from bot.domain.people import away_now, record_status
 from bot.models import Activity, Lead, RoutingCursor, Stage, StageEvent
 from bot.rules import matches
 
@@ -164,3 +165,29 @@ async def reassign(uow: UnitOfWork, lead: Lead, to_person: str, reason: str, act
     await uow.session.flush()
     uow.emit(LeadReassigned(lead.id, old, to_person, reason, actor, lead.team_id, ev.id))
     return ev
+
+
+async def set_away(uow: UnitOfWork, person_id: str, until: datetime | None = None, *, actor: str | None = None) -> list[int]:
+    """Mark `person_id` away (until `until`, or until `set_back` when None) and move their open MQLs
+    to the next eligible rep of the lead's team. Returns the ids of the leads that moved; a lead
+    for which nobody is eligible stays where it is (its SLA clock keeps running and escalates)."""
+    if uow.config.person(person_id) is None:
+        raise ValueError(f"unknown person '{person_id}'")
+    await record_status(uow, person_id, True, until, actor or person_id)
+    open_leads = (
+        await uow.session.execute(
+            select(Lead).where(Lead.stage == Stage.mql, Lead.assignee_id == person_id).order_by(Lead.id)
+        )
+    ).scalars()
+    moved = []
+    for lead in list(open_leads):
+        to = await next_rep(uow, lead.team_id, exclude=frozenset({person_id}))
+        if to is None:
+            continue
+        await reassign(uow, lead, to, reason="away", actor=actor or "system")
+        moved.append(lead.id)
+    return moved
+
+
+async def set_back(uow: UnitOfWork, person_id: str, *, actor: str | None = None) -> None:
+    await record_status(uow, person_id, False, None, actor or person_id)

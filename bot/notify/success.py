@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.context import UnitOfWork, subscribe
 
-from bot.domain.accounts import cs_team, today
+from bot.domain.accounts import today
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
 from bot.domain.renewals import RenewalDue
@@ -26,7 +26,7 @@ def account_key(account_id: int) -> str:
 
 
 def _cs(uow: UnitOfWork) -> tuple[Any, str, Any]:
-    team = cs_team(uow.config)
+    team = uow.config.cs_team()
     locale, tz = team_locale_tz(uow.config, team.id if team else None)
     return team, locale, tz
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain.people import set_away, set_back
+from bot.domain.routing import set_away, set_back
 from bot.notify.home import publish_home
 from handlers.common import actor, baton_of, locale_for, tell
 
