@@ -1,0 +1,11 @@
+KIND = "message"
+
+_FIELDS = [("Target", "¥150M"), ("Closed won", "¥42M"), ("Commit", "¥60M"), ("Best case", "¥80M"), ("Pipeline", "¥380M"),
+           ("Required pipeline (remaining ÷ 23%)", "¥470M"), ("Coverage", "81%")]
+
+SAMPLES = [
+    {"title": "Forecast — Tanaka", "rep": "tanaka", "periods": [
+        {"heading": "Month 2026-11", "fields": _FIELDS, "last": "No submission yet for this period."},
+        {"heading": "Quarter FY2026-Q3", "fields": _FIELDS, "last": "Last submission: commit ¥60M / best case ¥80M on Tue, Nov 17 10:00 JST"},
+    ]},
+]
