@@ -27,5 +27,6 @@ SAMPLES = [
     {**BASE, "decision": {"outcome": "sent_back", "by": "U0FS1", "reason": "missing_info", "note": "決裁者 <未確認>"}},
     UPSELL,
     {**UPSELL, "account": SimpleNamespace(**{**vars(ACCOUNT), "health_band": None, "health_score": None}), "days_to_renewal": None},
+    {**UPSELL, "fs_owner": None},  # an upsell may find no FS rep (owner: the account AE, or nobody)
     {**UPSELL, "account": None, "decision": {"outcome": "sent_back", "by": "U0FS1", "reason": "no_budget", "note": "来期予算"}},
 ]
