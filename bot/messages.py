@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import formatting
 from bot.slack.blockkit import check_message, check_view
+from bot.slack import payloads
 from bot.slack.ids import Action, View
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -74,6 +75,7 @@ class Messages:
             "t": lambda key, **kw: self.text(locale, key, **kw),
             "A": Action,  # action ids: "action_id": A.MQL_ACCEPT (a typo fails the template test)
             "V": View,  # modal callback ids
+            "P": payloads,  # button values / private_metadata: "value": P.Ref(lead.id)|string
         }
 
     def _strings_for(self, locale: str) -> dict[str, Any]:
@@ -114,8 +116,6 @@ class Messages:
     def _render(self, name: str, locale: str, tz: Any, values: dict[str, Any]) -> dict[str, Any]:
         locale = _locale(locale)
         path = f"{name}.json.j2"
-        if not (self.templates / path).exists():  # TRANSITIONAL: per-locale copies not merged yet
-            path = f"{locale}/{name}.json.j2"
         raw = self.env.get_template(path).render(**self._globals(locale, tz), **values)
         try:
             return json.loads(raw)
