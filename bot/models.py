@@ -454,6 +454,56 @@ class ForecastSubmission(SQLModel, table=True):
     submitted_at: datetime = _ts(nullable=False)
 
 
+class ForecastMeeting(SQLModel, table=True):
+    """One occurrence of a forecast meeting of app.yaml (`forecast.meetings[].id`): opened when its
+    prompts go out, marked when the managers' summary is posted. The prompt/summary timers only
+    trigger; what the meeting knows lives here and in the two tables below."""
+
+    __tablename__ = "forecast_meetings"
+    __table_args__ = (UniqueConstraint("meeting_id", "occurrence", name="uq_forecast_meeting_occurrence"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    meeting_id: str = Field(max_length=100)
+    occurrence: datetime = _ts(nullable=False)  # when the meeting starts
+    period_kind: str = Field(max_length=10)  # month | quarter
+    period_start: date
+    prompted_at: datetime = _ts(nullable=False)
+    summarised_at: datetime | None = _ts()
+
+
+class ForecastMeetingBaseline(SQLModel, table=True):
+    """What one rep's prompt diffed against, and the rep's deals at the prompt (the next meeting in
+    the same period diffs against that snapshot). A row exists for every rep who was prompted."""
+
+    __tablename__ = "forecast_meeting_baselines"
+
+    occurrence_id: int = Field(sa_column=Column(_BigId, primary_key=True, autoincrement=False))
+    rep_id: str = Field(primary_key=True, max_length=100)
+    baseline: list[dict[str, Any]] = Field(default_factory=_new_list, sa_column=Column(JSON))
+    baseline_at: datetime | None = _ts()  # when the baseline was taken (None: nothing before)
+    snapshot: list[dict[str, Any]] = Field(default_factory=_new_list, sa_column=Column(JSON))
+
+
+class ForecastExplanation(SQLModel, table=True):
+    """One answer in a rep's Explain-changes form for a meeting: a deal's change (`block` deal_<id>)
+    or the overall note. Re-submitting the form replaces the rep's answers for that meeting."""
+
+    __tablename__ = "forecast_explanations"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "rep_id", "block", name="uq_forecast_explanation_answer"),
+        Index("ix_forecast_explanations_deal", "opportunity_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    occurrence_id: int = Field(sa_column=Column(_BigId, nullable=False))
+    rep_id: str = Field(max_length=100)  # whose prompt it answers
+    block: str = Field(max_length=40)  # the form's block: deal_<id> | note
+    opportunity_id: int | None = Field(default=None, sa_column=Column(_BigId))  # None: the overall note
+    text: str
+    written_by: str = Field(max_length=100)
+    written_at: datetime = _ts(nullable=False)
+
+
 class Alert(SQLModel, table=True):
     """A raised alert (health drop, bottleneck …): one row per fingerprint, so repeats roll up."""
 

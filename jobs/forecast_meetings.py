@@ -6,19 +6,18 @@ Exactly once by construction: each occurrence is two durable timers (prompt, sum
 (kind, meeting:occurrence, due_at) — scheduling them again is a no-op, firing is a compare-and-set
 — and every post carries an outbox dedupe key with the occurrence. The daily `forecast_meetings`
 job (four times a day, and every fired prompt) arms the occurrences of the next two weeks; a restart loses nothing
-because the timers are rows.
+because the timers are rows. The timers only trigger (their data: meeting and occurrence); what a
+meeting knows — baselines, snapshots, explanations — is in bot/domain/forecast_meetings.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
 
 from bot.config_sections.forecast import occurrences
 from bot.context import Context, UnitOfWork
 from bot.domain import forecast as fc
+from bot.domain import forecast_meetings as fm
 from bot.domain import timers
 from bot.models import Timer
 from bot.notify import forecast as nf
@@ -55,15 +54,6 @@ async def plan(ctx: Context, now: datetime) -> int:
         return await arm(uow, now)
 
 
-async def _previous_prompt(uow: UnitOfWork, meeting_id: str, before: datetime) -> Timer | None:
-    return await uow.session.scalar(
-        select(Timer)
-        .where(Timer.kind == "forecast_prompt", Timer.subject.like(f"forecast:{meeting_id}:%"), Timer.due_at < before, Timer.fired_at.is_not(None))
-        .order_by(Timer.due_at.desc())
-        .limit(1)
-    )
-
-
 @on_timer("forecast_prompt")
 async def prompt(uow: UnitOfWork, timer: Timer) -> None:
     meeting = uow.config.forecast.meeting((timer.data or {}).get("meeting", ""))
@@ -74,26 +64,12 @@ async def prompt(uow: UnitOfWork, timer: Timer) -> None:
     await arm(uow, now)  # keep the chain going even if the daily job did not run
     if now >= occurrence:
         return  # the meeting has started (the bot was down): a late prompt helps nobody
-    row = await uow.session.get(Timer, timer.id)
-    prev = await _previous_prompt(uow, meeting.id, timer.due_at)
-    prev_data: dict[str, Any] = (prev.data or {}) if prev else {}
-    p = fc.period(uow, meeting.period)
-    baselines, baseline_at, snapshots = {}, {}, {}
-    for rep in nf.meeting_participants(uow, meeting):
-        if prev_data.get("period_start") == p.start.isoformat() and rep in (prev_data.get("snapshots") or {}):
-            base, at = prev_data["snapshots"][rep], prev_data.get("at")
-        else:  # first meeting of the period: since the rep's last submission
-            sub = await fc.last_submission(uow, rep, meeting.period, p.start, before=now)
-            base = [d for d in sub.snapshot if d.get("owner") == rep] if sub else []
-            at = sub.submitted_at.isoformat() if sub else None
-        res = await fc.diff_for(uow, [rep], meeting.period, baseline=base, baseline_at=datetime.fromisoformat(at) if at else None)
-        baselines[rep], baseline_at[rep] = base, at
-        snapshots[rep] = await fc.snapshot(uow, [rep], p.start)
-        await nf.send_prompt(uow, meeting, occurrence, rep, res, timer.id)
-    row.data = {
-        **(row.data or {}), "period": meeting.period, "period_start": p.start.isoformat(), "at": now.isoformat(),
-        "baselines": baselines, "baseline_at": baseline_at, "snapshots": snapshots,
-    }  # fmt: skip
+    opened = await fm.open_occurrence(uow, meeting.id, occurrence, meeting.period, nf.meeting_participants(uow, meeting))
+    if opened is None:
+        return  # prompted already, by another prompt timer of this occurrence (lead_time changed)
+    for b in opened.baselines:
+        res = await fc.diff_for(uow, [b.rep], meeting.period, baseline=b.deals, baseline_at=b.at)
+        await nf.send_prompt(uow, meeting, occurrence, b.rep, res, opened.occurrence.id)
 
 
 @on_timer("forecast_summary")
@@ -102,9 +78,9 @@ async def summary(uow: UnitOfWork, timer: Timer) -> None:
     if meeting is None:
         return
     occurrence = datetime.fromisoformat(timer.data["occurrence"])
-    if uow.now() >= occurrence + timedelta(hours=1):
+    if uow.now() >= occurrence + fm.OVER_AFTER:
         return  # long past: the meeting is over
-    prompt_row = await uow.session.scalar(
-        select(Timer).where(Timer.kind == "forecast_prompt", Timer.subject == timer.subject)
-    )
-    await nf.send_summary(uow, meeting, occurrence, (prompt_row.data or {}) if prompt_row else {})
+    occ = await fm.find(uow, meeting.id, occurrence)
+    await nf.send_summary(uow, meeting, occurrence, occ)
+    if occ is not None:
+        await fm.mark_summarised(uow, occ.id)

@@ -11,6 +11,7 @@ from bot import formatting
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_accuracy as acc
+from bot.domain import forecast_meetings as fm
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
@@ -230,15 +231,15 @@ def significant(diff: Diff, limit: int = 10) -> list[DealChange]:
     return [c for c in diff.changes if c.step][:limit]
 
 
-async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: str, res: fc.DiffResult, timer_id: int) -> None:
+async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: str, res: fc.DiffResult, occurrence_id: int) -> None:
     locale = person_locale(uow.config, rep, meeting.team)
     tz = fc.tz(uow)
     when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
-    value = f"{timer_id}:{rep}"
+    value = f"{occurrence_id}:{rep}"
     msg = diff_message(
         uow, locale, res, who(uow, rep), title=_t(uow, locale, "forecast.prompt.title", when=when),
         intro=_t(uow, locale, "forecast.prompt.intro"),
-        more_value=f"p|{timer_id}|{rep}",
+        more_value=f"p|{occurrence_id}|{rep}",
         buttons=[
             {"action_id": "forecast_explain", "value": value, "text": _t(uow, locale, "forecast.btn.explain"), "style": "primary"},
             {"action_id": "forecast_submit", "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
@@ -248,7 +249,8 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
     await notify_person(uow, rep, "forecast_prompt", msg, key=key, dedupe_key=key)
 
 
-async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, prompt_data: dict[str, Any]) -> None:
+async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ: fm.Occurrence | None) -> None:
+    """The managers' summary of an occurrence (`occ` None: its prompts never went out)."""
     from bot.messages import escape_mrkdwn
 
     cfg = uow.config
@@ -259,24 +261,25 @@ async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, prom
     when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
     reps = meeting_participants(uow, meeting)
     p = fc.period(uow, meeting.period)
-    snaps: dict[str, list[dict[str, Any]]] = prompt_data.get("baselines") or {}
-    base_at = {k: datetime.fromisoformat(v) for k, v in (prompt_data.get("baseline_at") or {}).items() if v}
-    answers: dict[str, dict[str, str]] = prompt_data.get("explanations") or {}
+    bases = await fm.baselines(uow, occ.id) if occ else {}
+    answers: dict[str, list[str]] = {}
+    for e in await fm.explanations_for(uow, occ.id) if occ else []:
+        answers.setdefault(e.rep, []).append(e.text)
+    since = occ.prompted_at if occ else None
     rep_blocks = []
     team_base: list[dict[str, Any]] = []
     for rep in reps:
-        base = snaps.get(rep, [])
+        b = bases.get(rep)
+        base = b.deals if b else []
         team_base += base
-        res = await fc.diff_for(uow, [rep], meeting.period, baseline=base, baseline_at=base_at.get(rep))
+        res = await fc.diff_for(uow, [rep], meeting.period, baseline=base, baseline_at=b.at if b else None)
         sub = await fc.last_submission(uow, rep, meeting.period, p.start)
-        since = datetime.fromisoformat(prompt_data["at"]) if prompt_data.get("at") else None
         if sub and (since is None or sub.submitted_at >= since):
             status = _t(uow, locale, "forecast.summary.submitted", when=formatting.format_datetime(sub.submitted_at, locale, tz))
         else:
             status = _t(uow, locale, "forecast.summary.not_submitted")
         lines = [change_line(uow, locale, c, False) for c in significant(res.diff, 8)]
-        ans = answers.get(rep) or {}
-        answer_lines = [_t(uow, locale, "forecast.summary.answer", text=escape_mrkdwn(v)[:500]) for v in ans.values() if v]
+        answer_lines = [_t(uow, locale, "forecast.summary.answer", text=escape_mrkdwn(v)[:500]) for v in answers.get(rep, []) if v]
         if not answer_lines:
             answer_lines = [_t(uow, locale, "forecast.summary.no_answer")]
         text = "\n".join([_t(uow, locale, "forecast.summary.rep", who=who(uow, rep), status=status), waterfall(uow, locale, res.diff), *lines, *answer_lines])

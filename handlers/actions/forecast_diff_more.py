@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import forecast as fc
-from bot.models import Timer
+from bot.domain import forecast_meetings as fm
 from bot.notify import forecast as nf
 from handlers.commands.forecast import show_diff, text_msg
 from handlers.common import actor, baton_of, locale_for, tell
@@ -33,16 +33,12 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
             except ValueError:
                 since_d = None
             await show_diff(uow, body, user, locale, person.id, subject, kind, since_d, offset=cap, limit=REST)
-        elif len(parts) == 3 and parts[0] == "p" and parts[1].isdecimal():
-            timer = await uow.session.get(Timer, int(parts[1]))
+        elif len(parts) == 3 and parts[0] == "p" and parts[1].isdecimal():  # a meeting prompt: p|<occurrence>|<rep>
             rep = parts[2]
-            if timer is None or not fc.may_view(uow, person.id, rep):
+            res = await fm.prompt_diff(uow, int(parts[1]), rep) if fc.may_view(uow, person.id, rep) else None
+            if res is None:
                 await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             else:
-                data = timer.data or {}
-                at = (data.get("baseline_at") or {}).get(rep)
-                res = await fc.diff_for(uow, [rep], data.get("period") or "quarter", baseline=(data.get("baselines") or {}).get(rep, []),
-                                        baseline_at=datetime.fromisoformat(at) if at else None)  # fmt: skip
                 await tell(uow, body, user, nf.diff_message(uow, locale, res, nf.who(uow, rep), offset=cap, limit=REST))
         else:
             await tell(uow, body, user, text_msg(uow, locale, "forecast.usage"))

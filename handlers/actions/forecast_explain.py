@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import forecast as fc
-from bot.models import Timer
+from bot.domain import forecast_meetings as fm
 from bot.notify import forecast as nf
 from bot.slack.delivery import enqueue
 from handlers.commands.forecast import text_msg
@@ -20,31 +19,32 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
-    timer_id, _, rep = ((body.get("actions") or [{}])[0].get("value") or "").partition(":")
+    # The button's value: "<occurrence id>:<rep>" (prompts sent before the tables existed carry the
+    # prompt timer's id, which migration 0008 gave to the occurrence).
+    occurrence, _, rep = ((body.get("actions") or [{}])[0].get("value") or "").partition(":")
     try:
-        await _work(baton, body, user, person, locale, timer_id, rep)
+        await _work(baton, body, user, person, locale, int(occurrence) if occurrence.isdecimal() else 0, rep)
     finally:
         await ack()
 
 
-async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale: str, timer_id: str, rep: str) -> None:
+async def _work(baton: Any, body: dict[str, Any], user: str, person: Any, locale: str, occurrence_id: int, rep: str) -> None:
     """Decide and queue the modal (or a refusal) — committed before the ack."""
     async with baton.ctx.uow() as uow:
-        timer = await uow.session.get(Timer, int(timer_id)) if timer_id.isdecimal() else None
-        if person is None or timer is None or person.id != rep:
+        form = await fm.explain_form(uow, occurrence_id, person.id if person else None, rep)
+        if form.outcome == "over":
+            await tell(uow, body, user, text_msg(uow, locale, "forecast.explain.over"))
+            return
+        if form.diff is None:
             await tell(uow, body, user, text_msg(uow, locale, "forecast.refused_other"))
             return
-        data = timer.data or {}
-        at = (data.get("baseline_at") or {}).get(rep)
-        res = await fc.diff_for(uow, [rep], data.get("period") or "quarter", baseline=(data.get("baselines") or {}).get(rep, []),
-                                baseline_at=datetime.fromisoformat(at) if at else None)  # fmt: skip
         questions = [
             {"id": str(c.id), "label": uow.ctx.messages.text(locale, "forecast.explain.deal", name=c.name, change=" · ".join(nf.change_parts(uow, locale, c)))}
-            for c in nf.significant(res.diff, 10)
+            for c in nf.significant(form.diff.diff, 10)
         ]  # fmt: skip
         view = uow.ctx.messages.view(
             "forecast_explain_modal", locale, fc.tz(uow), questions=questions,
-            metadata=json.dumps({"timer": timer.id, "rep": rep}),
+            metadata=json.dumps({"occurrence": occurrence_id, "rep": rep}),
         )  # fmt: skip
         await enqueue(uow, "views.open", {"trigger_id": body["trigger_id"], "view": view})
 
