@@ -6,9 +6,16 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.app import Baton
+from sqlalchemy.exc import TimeoutError as QueueTimeout
+
 from bot.config import Person
 from bot.context import UnitOfWork
+from bot.domain.health_alerts import may_act
+from bot.domain.mql import Decision
+from bot.models import Account
+from bot.notify import success
+from bot.notify.common import team_locale_tz
+from bot.runtime import Runtime
 from bot.slack.delivery import enqueue
 
 
@@ -58,16 +65,16 @@ class ModalInput:
         return meta if isinstance(meta, dict) else {}
 
 
-def baton_of(context: dict[str, Any]) -> Baton:
+def baton_of(context: dict[str, Any]) -> Runtime:
     return context["baton"]
 
 
-def actor(baton: Baton, body: dict[str, Any]) -> tuple[str, Person | None]:
+def actor(baton: Runtime, body: dict[str, Any]) -> tuple[str, Person | None]:
     user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
     return user, baton.config.person_by_slack(user)
 
 
-def locale_for(baton: Baton, person: Person | None, team_id: str | None = None) -> str:
+def locale_for(baton: Runtime, person: Person | None, team_id: str | None = None) -> str:
     return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)
 
 
@@ -95,7 +102,7 @@ async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | 
         await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
 
 
-def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:
+def refusal_text(baton: Runtime, locale: str, decision: Any, user: str) -> str:
     """The ephemeral line for a decision that changed nothing (not yours / already decided …)."""
     msgs, config = baton.ctx.messages, baton.config
     if decision.outcome == "not_found":
@@ -123,11 +130,6 @@ def refusal_text(baton: Baton, locale: str, decision: Any, user: str) -> str:
 async def open_account_modal(body: dict[str, Any], context: dict[str, Any], template: str, **values: Any) -> None:
     """A customer-success button (churn, upsell …): check the account and the person, then open
     its modal; refusals are private and change nothing."""
-    from bot.domain.health_alerts import may_act
-    from bot.models import Account
-    from bot.notify.common import team_locale_tz
-    from bot.notify.success import refusal_text
-
     baton = baton_of(context)
     user, person = actor(baton, body)
     locale = locale_for(baton, person)
@@ -135,7 +137,7 @@ async def open_account_modal(body: dict[str, Any], context: dict[str, Any], temp
         acc = await uow.session.get(Account, action_int(body) or 0)
         outcome = "not_found" if acc is None else ("churned" if acc.churned else ("ok" if may_act(uow, person, acc) else "not_allowed"))
         if outcome != "ok":
-            await tell(uow, body, user, refusal_text(uow, locale, outcome))
+            await tell(uow, body, user, success.refusal_text(uow, locale, outcome))
             return
         _, tz = team_locale_tz(baton.config, None)
         view = baton.ctx.messages.view(template, locale, tz, account=acc, **values)
@@ -148,17 +150,13 @@ TURN_WAIT_SECONDS = 2.0
 
 
 async def commit_then_ack(
-    ack: Any, baton: Baton, body: dict[str, Any], user: str, person: Person | None,
+    ack: Any, baton: Runtime, body: dict[str, Any], user: str, person: Person | None,
     decide: Callable[[float], Awaitable[None]],
 ) -> None:  # fmt: skip
     """Run `decide(wait)` (one unit of work that commits the decision and queues what it shows),
     then ack: a crash after the ack cannot lose it. A press that cannot get its turn in time
     changes nothing and is told to retry, instead of Slack showing an error for a decision that
     then lands anyway."""
-    from sqlalchemy.exc import TimeoutError as QueueTimeout
-
-    from bot.domain.mql import Decision
-
     try:
         await decide(TURN_WAIT_SECONDS)
     except QueueTimeout:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from bot.context import UnitOfWork
 from bot.domain import stage_rollup as rollup
 from bot.domain.stage_rollup import Key
-from bot.models import Lead, Opportunity
+from bot.models import Alert, Lead, Opportunity
 
 # stage id → (entity type, the stage an entity sits in, the forward stage it moves to)
 STAGES: dict[str, tuple[str, str, str]] = {
@@ -196,8 +196,6 @@ class AlertDecision:
 
 async def record(uow: UnitOfWork, analysis: Analysis) -> AlertDecision:
     """Keep the bottleneck's state in one `Alert` row; alert only on a change or a worsening beyond the threshold."""
-    from bot.models import Alert
-
     cfg = uow.config.pipeline.bottleneck
     now = uow.now()
     row = await uow.session.scalar(select(Alert).where(Alert.fingerprint == "bottleneck"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.domain import permissions
+from bot.formatting import format_date
 from bot.models import Alert
 from bot.notify.pipeline import update_bottleneck_messages
 from handlers.common import action_int, actor, baton_of, locale_for, tell
@@ -25,12 +27,8 @@ async def decide(ack: Any, body: dict[str, Any], context: dict[str, Any], snooze
             now = uow.now()
             who = f"<@{user}>"
             if snooze:
-                from datetime import timedelta
-
                 until = now + timedelta(days=baton.config.pipeline.bottleneck.snooze_days)
                 alert.state, alert.snoozed_until = "snoozed", until
-                from bot.formatting import format_date
-
                 kw = {"who": who, "until": format_date(until.astimezone(baton.config.calendar(None).tz).date(), locale)}
                 key = "pl_snoozed"
             else:
