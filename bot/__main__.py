@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -11,14 +12,19 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_config
+from bot.docs import CONFIG_DOC, write_config_reference
+from bot.logsafe import install
+from bot.messages import terminal_text
+
+# Commands import the app, the database layer and what they run when they run (function-level, and
+# only here): SQLAlchemy, Bolt and every listener cost ~0.8 s that `--help` and `check-config`
+# should not pay. tests/test_architecture.py allows exactly these deferred imports.
 
 log = logging.getLogger("bot")
 
 
 def say(key: str, config=None, *, err: bool = False, **kw) -> None:  # noqa: ANN001
     """Print a `cli.*` string for the admin, in the company's locale once app.yaml is loaded."""
-    from bot.messages import terminal_text
-
     locale = config.company.locale if config is not None else None
     print(terminal_text(key, locale, **kw), file=sys.stderr if err else sys.stdout)
 
@@ -30,8 +36,6 @@ def _setup_logging() -> None:
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from bot.logsafe import install
-
     install()
 
 
@@ -128,8 +132,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_privacy(args: argparse.Namespace) -> int:
     """Data-subject request: export (JSON on stdout) or erase one person's data, by e-mail."""
-    import json
-
     from bot.app import Baton
     from bot.domain.privacy import erase_person, export_person
 
@@ -154,8 +156,6 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 
 
 def cmd_docs_config(args: argparse.Namespace) -> int:
-    from bot.docs import CONFIG_DOC, write_config_reference
-
     print(write_config_reference(Path(args.out) if args.out else CONFIG_DOC))
     return 0
 

@@ -13,6 +13,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
+import bot.notify
+import jobs
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.context import Context
@@ -20,19 +22,18 @@ from bot.db import make_engine, make_sessionmaker, migrate
 from bot.leader import Leadership, SqliteProcessLock
 from bot.messages import Messages
 from bot.models import ProcessedRequest
+from bot.runtime import BATON_KEY
 from bot.scheduler import Scheduler
 from bot.slack.delivery import Delivery
+from handlers import register
+from handlers.api import routes as api_routes
+from handlers.common import tell
 
 log = logging.getLogger(__name__)
-
-BATON_KEY: web.AppKey[Baton] = web.AppKey("baton")
 
 
 class Baton:
     def __init__(self, config: AppConfig, settings: Settings, clock: Clock | None = None):
-        import bot.notify
-        import jobs
-
         bot.notify.load()  # notification subscribers
         jobs.load()  # timer handlers and scheduled jobs
 
@@ -85,8 +86,6 @@ class Baton:
                 return BoltResponse(status=200, body="")  # the ack: Slack closes a modal / shows nothing
             return await next()
 
-        from handlers import register
-
         register(bolt)
         return bolt
 
@@ -101,8 +100,6 @@ class Baton:
         user = (body.get("user") or {}).get("id") or body.get("user_id")
         if not user or self.config.person_by_slack(user) is not None:
             return False
-        from handlers.common import tell
-
         async with self.ctx.uow() as uow:
             await tell(uow, body, user, self.ctx.messages.text(self.config.company.locale, "not_in_config", user=f"<@{user}>"))
         return True
@@ -143,8 +140,6 @@ class Baton:
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def web_app(self) -> web.Application:
-        from handlers.api import routes as api_routes
-
         app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[_json_errors])
         app[BATON_KEY] = self
         app.router.add_post("/slack/events", self._slack)

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from bot.config import AppConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
 
@@ -176,8 +178,6 @@ def _rows(model: type[BaseModel], prefix: str, out: list[tuple[str, str, str, st
 
 
 def config_reference() -> str:
-    from bot.config import RENAMED, AppConfig
-
     parts = [HEADER]
     if RENAMED:
         parts.append("\n## Renamed keys\n\nA file that still uses an old name is refused with the new one.\n\n| old | new |\n|---|---|\n")

@@ -11,7 +11,10 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot.app import Baton
 from bot.config import AppConfig, Settings
+from bot.domain import accounts, leads
+from bot.domain.opportunities import upsert_many
 from bot.messages import terminal_text
 
 CHUNK = 200
@@ -59,15 +62,8 @@ def _rows(text: str) -> Iterator[dict[str, Any]]:
 
 
 async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Path, *, encoding: str | None = None) -> int:
-    from bot.app import Baton
-
-    if kind == "accounts":  # customer success (issue 7)
-        from bot.domain.accounts import upsert as ingest
-    elif kind == "signals":
-        from bot.domain.accounts import import_signals as ingest
-    else:
-        from bot.domain.leads import ingest
-
+    # accounts and signals: customer success (issue 7)
+    ingest = {"accounts": accounts.upsert, "signals": accounts.import_signals}.get(kind, leads.ingest)
     try:
         items = list(rows(decode(path.read_bytes(), encoding)))
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as e:
@@ -101,9 +97,6 @@ async def import_csv(config: AppConfig, settings: Settings, kind: str, path: Pat
 
 async def import_opportunities(config: AppConfig, settings: Settings, path: Path, items: list[dict[str, Any]]) -> int:
     """`python -m bot import opportunities FILE.csv`: the same upsert as `POST /api/opportunities`."""
-    from bot.app import Baton
-    from bot.domain.opportunities import upsert_many
-
     for item in items:  # "12,000,000" / "¥12,000,000" / "1200万" are not what a CRM export means to break on
         if isinstance(item.get("amount"), str):
             item["amount"] = item["amount"].replace(",", "").replace("¥", "").replace("円", "").strip()

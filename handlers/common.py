@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import TimeoutError as QueueTimeout
 
-from bot.app import Baton
+
 from bot.config import Person
 from bot.context import UnitOfWork
 from bot.domain.outcomes import Outcome, Result
 from bot.notify.common import team_locale_tz
 from bot.notify.refusals import refusal_text
+from bot.runtime import Runtime
 from bot.slack.delivery import enqueue
 from bot.slack.ids import View
 from bot.slack.payloads import Payload, Ref
@@ -83,14 +84,14 @@ TURN_WAIT_SECONDS = 2.0
 class Interaction:
     """One button press, modal submission or command, as the listener needs it."""
 
-    baton: Baton
+    baton: Runtime
     body: dict[str, Any]
     user: str
     person: Person | None
 
     @classmethod
     def of(cls, body: dict[str, Any], context: dict[str, Any]) -> Interaction:
-        baton: Baton = context["baton"]
+        baton: Runtime = context["baton"]
         user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
         return cls(baton, body, user, baton.config.person_by_slack(user))
 
@@ -218,14 +219,14 @@ async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | 
 
 
 # -- TRANSITIONAL: the old helpers, until the forecast-meeting listeners move to Interaction ------------
-def baton_of(context: dict[str, Any]) -> Baton:
+def baton_of(context: dict[str, Any]) -> Runtime:
     return context["baton"]
 
 
-def actor(baton: Baton, body: dict[str, Any]) -> tuple[str, Person | None]:
+def actor(baton: Runtime, body: dict[str, Any]) -> tuple[str, Person | None]:
     user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
     return user, baton.config.person_by_slack(user)
 
 
-def locale_for(baton: Baton, person: Person | None, team_id: str | None = None) -> str:
+def locale_for(baton: Runtime, person: Person | None, team_id: str | None = None) -> str:
     return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)

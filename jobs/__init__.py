@@ -3,8 +3,8 @@ with bot.scheduler (`@on_timer(kind)` for timers, `@daily(...)`-style registrati
 
 from __future__ import annotations
 
+from bot.discover import import_all
+
 
 def load() -> None:
-    from bot.discover import import_all
-
     import_all("jobs")

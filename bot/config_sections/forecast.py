@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.calendar import parse_duration
 from bot.config_sections.base import Section
 
 PeriodKind = Literal["month", "quarter"]
@@ -17,8 +18,6 @@ def _minutes(v: Any) -> int:
     """`90m`, `2h`, `1h30m` or a number of minutes → minutes (24x7 time: a meeting is a wall-clock moment)."""
     if isinstance(v, int) and not isinstance(v, bool):
         return v
-    from bot.calendar import parse_duration
-
     d = parse_duration(str(v))
     return int(d.to_timedelta_24x7().total_seconds() // 60)
 

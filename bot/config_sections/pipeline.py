@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.config_sections.base import Section
+from bot.periods import parse_period
 
 ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
 
@@ -24,8 +25,6 @@ class Target(Section):
     @field_validator("period")
     @classmethod
     def _period(cls, v: str) -> str:
-        from bot.periods import parse_period
-
         parse_period(v)
         return v
 

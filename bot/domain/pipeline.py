@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import stage_rollup
+from bot.domain.opportunities import missing_items
 from bot.models import Opportunity
 from bot.periods import Period, period_of, target_for
 
@@ -65,8 +66,6 @@ async def hygiene(
         stmt = stmt.where(o.team_id == team_id)
     if owner_id:
         stmt = stmt.where(o.owner_id == owner_id)
-    from bot.domain.opportunities import missing_items
-
     out = []
     for opp in (await uow.session.execute(stmt.order_by(o.owner_id, o.close_date, o.id))).scalars():
         f = DealFlags(opp, missing=missing_items(opp))

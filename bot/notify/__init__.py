@@ -5,8 +5,8 @@ Every module in this package registers its subscribers on import; `load()` impor
 
 from __future__ import annotations
 
+from bot.discover import import_all
+
 
 def load() -> None:
-    from bot.discover import import_all
-
     import_all("bot.notify")

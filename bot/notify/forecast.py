@@ -13,6 +13,7 @@ from bot.domain import forecast as fc
 from bot.domain import forecast_accuracy as acc
 from bot.domain import forecast_meetings as fm
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
+from bot.messages import escape_mrkdwn
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -77,8 +78,6 @@ def change_parts(uow: UnitOfWork, locale: str, c: DealChange) -> list[str]:
 
 
 def change_line(uow: UnitOfWork, locale: str, c: DealChange, show_owner: bool) -> str:
-    from bot.messages import escape_mrkdwn
-
     d = c.after or c.before or {}
     head = f"• *{escape_mrkdwn(c.name)[:150]}* {_deal_value(uow, locale, d)}"
     if show_owner:
@@ -251,8 +250,6 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
 
 async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ: fm.Occurrence | None) -> None:
     """The managers' summary of an occurrence (`occ` None: its prompts never went out)."""
-    from bot.messages import escape_mrkdwn
-
     cfg = uow.config
     channel = meeting.channel or cfg.forecast.managers_channel
     team = cfg.team(meeting.team)

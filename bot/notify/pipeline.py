@@ -10,10 +10,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from bot import charts
 from bot.config import AppConfig
 from bot.context import UnitOfWork
 from bot.formatting import format_date
 from bot.domain import bottleneck as bn
+from bot.domain import digest as dg
+from bot.domain.capacity import plan
 from bot.notify.common import person_locale
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -99,8 +102,6 @@ def _reason_label(uow: UnitOfWork, locale: str, reason: str) -> str:
 
 async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     """Compute and queue one digest (and its chart in the digest's thread). False when already queued."""
-    from bot.domain import digest as dg
-
     config = uow.config
     locale = digest_locale(config, digest)
     tz = config.team_calendar(digest.team).tz
@@ -117,8 +118,6 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     if row is None:
         return False
     if digest.chart:
-        from bot import charts
-
         kpis = [k["kpi"] for k in d.trends if not k["ratio"]][:3]
         png = charts.digest_chart(
             title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()),
@@ -137,8 +136,6 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
 
 async def post_capacity_summary(uow: UnitOfWork, occurrence: str) -> None:
     """The capacity section of the managers' weekly summary (once per week, in the managers' channel)."""
-    from bot.domain.capacity import plan
-
     channel = bn.managers_channel(uow)
     if not channel:
         return

@@ -15,8 +15,12 @@ import signal
 import sys
 
 from aiohttp import web
+from sqlalchemy import func, select
 
+from bot.app import Baton
 from bot.config import AppConfig, Settings, normalise_database_url
+from bot.demo.generator import generate
+from bot.models import Lead
 from bot.sandbox.control import Control, SandboxClock
 from bot.sandbox.emulator import SlackEmulator
 
@@ -126,28 +130,19 @@ SEED_LEADS = [
 ]  # fmt: skip
 
 
-async def seed_demo(baton, control: Control, env: dict[str, str] | None = None) -> None:  # noqa: ANN001
-    """On the first start (empty database): months of history from the demo generator when it exists,
+async def seed_demo(baton: Baton, control: Control, env: dict[str, str] | None = None) -> None:
+    """On the first start (empty database): months of history from the demo generator,
     then a few live MQLs through the REST API. BATON_SANDBOX_SEED=0 turns this off."""
-    from sqlalchemy import func, select
-
-    from bot.models import Lead
-
     if (os.environ if env is None else env).get("BATON_SANDBOX_SEED", "1") in ("0", "false", "no"):
         return
     async with baton.ctx.uow() as uow:
         if await uow.session.scalar(select(func.count()).select_from(Lead)):
             return
         try:
-            from bot.demo.generator import generate
-        except ImportError:
-            generate = None
-        if generate is not None:
-            try:
-                async with uow.savepoint():
-                    await generate(uow, seed=8, months=3, leads_per_day=4, id_prefix="history")
-            except Exception:  # noqa: BLE001 - the sandbox still starts with the live leads
-                log.exception("sandbox: generating the demo history failed; starting without it")
+            async with uow.savepoint():
+                await generate(uow, seed=8, months=3, leads_per_day=4, id_prefix="history")
+        except Exception:  # noqa: BLE001 - the sandbox still starts with the live leads
+            log.exception("sandbox: generating the demo history failed; starting without it")
     for lead in SEED_LEADS:
         await control._call("POST", "/api/leads", lead)  # noqa: SLF001
 
@@ -180,8 +175,6 @@ async def run_sandbox(config: AppConfig, *, host: str = "127.0.0.1", port: int =
 
 
 async def _run(config: AppConfig, *, host: str, port: int, ui_port: int) -> None:
-    from bot.app import Baton
-
     # Install the handlers first so a signal during start-up still leads to a clean shutdown.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

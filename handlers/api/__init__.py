@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.api import leads
+from handlers.api import accounts, admin, leads, opportunities
 
 
 def routes(app: web.Application) -> None:
     leads.routes(app)
-    __import__("handlers.api.opportunities", fromlist=["routes"]).routes(app)  # opportunities (issue 5)
-    from handlers.api import admin  # noqa: PLC0415
-
+    opportunities.routes(app)  # opportunities (issue 5)
     admin.routes(app)
-    __import__("handlers.api.accounts", fromlist=["routes"]).routes(app)  # customer success (issue 7)
+    accounts.routes(app)  # customer success (issue 7)

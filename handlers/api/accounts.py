@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app import BATON_KEY
 from bot.domain import accounts, health
 from bot.domain.health_alerts import refresh
+from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import BATON_KEY
+from bot.runtime import BATON_KEY
 from bot.scheduler import registered_jobs
 from handlers.api.auth import bad, json_body, json_response, require_token
 

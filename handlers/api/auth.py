@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import BATON_KEY
+from bot.runtime import BATON_KEY
 
 MAX_BATCH = 5000
 

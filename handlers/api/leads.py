@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import BATON_KEY
 from bot.domain.events import history
 from bot.domain.leads import add_activities, ingest
 from bot.models import Lead
+from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
 
 

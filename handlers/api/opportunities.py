@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import BATON_KEY
 from bot.domain import opportunities as opps
 from bot.domain.events import history
 from bot.models import Opportunity
+from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_response, require_token, upsert_endpoint
 
 
