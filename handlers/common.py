@@ -4,7 +4,6 @@ one domain call, tell the result (see docs/architecture.md)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -63,16 +62,6 @@ class ModalInput:
 
     def meta(self, payload: type[P]) -> P | None:
         return payload.decode(self.metadata)
-
-    def metadata_int(self) -> int | None:  # TRANSITIONAL (forecast-meeting listeners)
-        return int(self.metadata) if self.metadata.isdecimal() else None
-
-    def metadata_json(self) -> dict[str, Any]:  # TRANSITIONAL (forecast-meeting listeners)
-        try:
-            meta = json.loads(self.metadata or "{}")
-        except ValueError:
-            return {}
-        return meta if isinstance(meta, dict) else {}
 
 
 # Slack gives an interaction 3 s. A decision waits at most this long for its turn to write (on
@@ -137,9 +126,11 @@ class Interaction:
         return {block_of.get(f, f): self.text(key) for f, key in result.errors.items()}
 
     async def open_modal(self, uow: UnitOfWork, view: View, team_id: str | None = None, **values: Any) -> None:
-        """Queue views.open; the outbox worker is kicked on commit (a trigger_id lives 3 s)."""
         _, tz = team_locale_tz(self.baton.config, team_id)
-        rendered = self.baton.ctx.messages.view(view.value, self.locale(team_id), tz, **values)
+        await self.open_view(uow, self.baton.ctx.messages.view(view.value, self.locale(team_id), tz, **values))
+
+    async def open_view(self, uow: UnitOfWork, rendered: dict[str, Any]) -> None:
+        """Queue views.open; the outbox worker is kicked on commit (a trigger_id lives 3 s)."""
         await enqueue(uow, "views.open", {"trigger_id": self.body.get("trigger_id"), "view": rendered})
 
     async def decide(self, ack: Any, decide: Callable[[UnitOfWork], Awaitable[Result | None]]) -> None:
@@ -216,17 +207,3 @@ async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | 
         await enqueue(uow, "chat.postEphemeral", payload)
     else:  # e.g. from a modal or App Home: a DM is the only private place
         await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
-
-
-# -- TRANSITIONAL: the old helpers, until the forecast-meeting listeners move to Interaction ------------
-def baton_of(context: dict[str, Any]) -> Runtime:
-    return context["baton"]
-
-
-def actor(baton: Runtime, body: dict[str, Any]) -> tuple[str, Person | None]:
-    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
-    return user, baton.config.person_by_slack(user)
-
-
-def locale_for(baton: Runtime, person: Person | None, team_id: str | None = None) -> str:
-    return (person.locale if person and person.locale else None) or baton.config.locale_of(team_id)

@@ -96,10 +96,10 @@ async def test_answers_are_refused_once_the_meeting_is_over_or_from_anyone_else(
 
     async with h.baton.ctx.uow() as uow:
         h.clock.set(MEETING)  # back before the end, to see the other guards on their own
-        assert (await fm.record_explanation(uow, occ.id, "nakamura", {"note": "x"})).outcome == "not_yours"  # not prompted
+        assert (await fm.record_explanation(uow, occ.id, "nakamura", {"note": "x"})).outcome == "not_allowed"  # not prompted
         assert (await fm.record_explanation(uow, None, "kato", {"note": "x"})).outcome == "not_found"
         assert (await fm.record_explanation(uow, occ.id + 1000, "kato", {"note": "x"})).outcome == "not_found"
         assert (await fm.record_explanation(uow, 2**70, "kato", {"note": "x"})).outcome == "not_found"
-        assert (await fm.record_explanation(uow, occ.id, "kato", {"forged": "x", "note": "  "})).outcome == "empty"
+        assert (await fm.record_explanation(uow, occ.id, "kato", {"forged": "x", "note": "  "})).outcome == "bad_input"
         assert (await fm.record_explanation(uow, occ.id, "kato", {f"deal_{k1}": "ok"})).outcome == "saved"
     assert await _answers(h, occ.id) == [("kato", f"deal_{k1}", k1, "ok")]

@@ -6,7 +6,7 @@ No Slack here: plain values in, plain results out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date, datetime, time
 from types import SimpleNamespace
 from decimal import Decimal
@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import amount_or_none
+from bot.domain.outcomes import Outcome, Result
 from bot.domain.forecast_diff import Diff, PeriodSpan, forecast_diff, in_measure, value_jpy
 from bot.models import ForecastSubmission, Opportunity
 from bot.periods import Period, month_of, quarter_of, target_for
@@ -81,6 +82,42 @@ def teams_managed(uow: UnitOfWork, manager_id: str) -> list[str]:
     if person and "cro" in person.roles:
         out += [t.id for t in uow.config.teams_by_function("field_sales")]
     return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Scope(Result):
+    """Whose forecast a person may see or submit: one rep (`rep`), or a team (`team_id`, `owners`)."""
+
+    rep: str | None = None
+    team_id: str | None = None
+    owners: tuple[str, ...] = ()
+    _: KW_ONLY
+    subject: str = "forecast"
+
+
+def view_scope(uow: UnitOfWork, viewer: str, subject: str | None) -> Scope:
+    """`subject`: a rep id, "team" (the first team the viewer manages), team=<id>, or None (the viewer)."""
+    if subject == "team" or (subject or "").startswith("team="):
+        managed = teams_managed(uow, viewer)
+        wanted = subject.removeprefix("team=") if subject != "team" else (managed[0] if managed else "")
+        if wanted not in managed:
+            return Scope(Outcome.NOT_ALLOWED, subject="forecast_team")
+        return Scope(Outcome.ALLOWED, team_id=wanted, owners=tuple(team_members(uow, wanted)))
+    rep = subject or viewer
+    if uow.config.person(rep) is None or not may_view(uow, viewer, rep):
+        return Scope(Outcome.NOT_ALLOWED)
+    return Scope(Outcome.ALLOWED, rep=rep, owners=(rep,))
+
+
+def submit_scope(uow: UnitOfWork, person: str, kind: str, team_id: str | None) -> Scope:
+    """Before the submit modal opens: a rep's own call, or a manager's call for a team they manage."""
+    if kind not in KINDS:
+        return Scope(Outcome.BAD_INPUT, subject="forecast_team_submit")
+    if team_id is None:
+        return Scope(Outcome.ALLOWED, rep=person, owners=(person,))
+    if team_id not in teams_managed(uow, person):
+        return Scope(Outcome.NOT_ALLOWED, subject="forecast_team_submit")
+    return Scope(Outcome.ALLOWED, team_id=team_id, owners=tuple(team_members(uow, team_id)))
 
 
 def team_members(uow: UnitOfWork, team_id: str) -> list[str]:
@@ -207,11 +244,17 @@ async def numbers(uow: UnitOfWork, kind: str, *, rep: str | None = None, team: s
 
 
 # -- submissions -------------------------------------------------------------------------------------
-@dataclass
-class SubmitResult:
-    ok: bool
+@dataclass(frozen=True)
+class SubmitResult(Result):
+    """saved, or bad input (errors by modal block: commit, best_case)."""
+
     submission: ForecastSubmission | None = None
-    errors: dict[str, str] = field(default_factory=dict)  # field → string key
+    _: KW_ONLY
+    subject: str = "forecast"
+
+
+# The submit modal shows commit and best case only; other problems read under commit.
+_SUBMIT_BLOCKS = ("commit", "best_case")
 
 
 async def submit(
@@ -233,7 +276,7 @@ async def submit(
     if scope == "rep" and uow.config.person(person_id) is None:
         errors["person"] = "forecast.err.not_in_config"
     if errors:
-        return SubmitResult(False, errors=errors)
+        return SubmitResult(Outcome.BAD_INPUT, errors={f if f in _SUBMIT_BLOCKS else "commit": k for f, k in errors.items()})
     owners = [person_id] if scope == "rep" else team_members(uow, team_id or "")
     n = await numbers(uow, kind, rep=person_id if scope == "rep" else None, team=team_id if scope == "team" else None)
     sub = ForecastSubmission(
@@ -244,7 +287,7 @@ async def submit(
     )  # fmt: skip
     uow.session.add(sub)
     await uow.session.flush()
-    return SubmitResult(True, sub)
+    return SubmitResult(Outcome.SAVED, sub, by=person_id)
 
 
 async def last_submission(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
+from bot.domain.outcomes import Outcome, Result
 from bot.models import ForecastExplanation, ForecastMeeting, ForecastMeetingBaseline
 
 # A meeting is over this long after it starts: no summary is posted, no answer is taken.
@@ -66,16 +67,22 @@ class Explanation:
 
 
 @dataclass(frozen=True)
-class ExplainResult:
-    outcome: str  # saved | empty | not_found | not_yours | over
+class ExplainResult(Result):
+    """saved, or bad input (nothing written) / not found / not allowed (not the prompted rep) / expired (the meeting is over)."""
+
     saved: int = 0
     late: bool = False  # saved after the summary was posted: the managers will not read it there
+    _: KW_ONLY
+    subject: str = "forecast_meeting"
 
 
 @dataclass(frozen=True)
-class PromptDiff:
-    outcome: str  # ok | not_found | not_yours | over
+class PromptDiff(Result):
+    """allowed (with the rep's prompt diff), or a refusal, before the Explain form opens."""
+
     diff: fc.DiffResult | None = None
+    _: KW_ONLY
+    subject: str = "forecast_form"
 
 
 def _occurrence(row: ForecastMeeting) -> Occurrence:
@@ -154,14 +161,14 @@ async def prompt_diff(uow: UnitOfWork, occurrence_id: int, rep: str) -> fc.DiffR
 async def explain_form(uow: UnitOfWork, occurrence_id: int, person: str | None, rep: str) -> PromptDiff:
     """What the Explain-changes form asks about: only the prompted rep, only until the meeting is over."""
     if person is None or person != rep:
-        return PromptDiff("not_yours")
+        return PromptDiff(Outcome.NOT_ALLOWED)
     occ = await get(uow, occurrence_id)
     if occ is None:
-        return PromptDiff("not_found")
+        return PromptDiff(Outcome.NOT_FOUND)
     if is_over(occ, uow.now()):
-        return PromptDiff("over")
+        return PromptDiff(Outcome.EXPIRED)
     res = await prompt_diff(uow, occ.id, rep)
-    return PromptDiff("ok", res) if res is not None else PromptDiff("not_yours")
+    return PromptDiff(Outcome.ALLOWED, res) if res is not None else PromptDiff(Outcome.NOT_ALLOWED)
 
 
 # -- writes ------------------------------------------------------------------------------------------------
@@ -215,10 +222,10 @@ async def record_explanation(uow: UnitOfWork, occurrence_id: int | None, person:
             if len(given) == MAX_ANSWERS:
                 break
     if not given:
-        return ExplainResult("empty")
+        return ExplainResult(Outcome.BAD_INPUT, errors={"note": "forecast.explain.empty"})
     occ = await get(uow, occurrence_id) if occurrence_id is not None else None
     if occ is None:
-        return ExplainResult("not_found")
+        return ExplainResult(Outcome.NOT_FOUND)
     # The rep's baseline row is the proof the prompt was theirs, and locks their answers: two
     # submissions of one form (a double click) replace each other instead of colliding.
     prompted = person is not None and await uow.session.scalar(
@@ -227,10 +234,10 @@ async def record_explanation(uow: UnitOfWork, occurrence_id: int | None, person:
         .with_for_update()
     )
     if not prompted:
-        return ExplainResult("not_yours")
+        return ExplainResult(Outcome.NOT_ALLOWED)
     now = uow.now()
     if is_over(occ, now):
-        return ExplainResult("over")
+        return ExplainResult(Outcome.EXPIRED)
     e = ForecastExplanation
     await uow.session.execute(delete(e).where(e.occurrence_id == occ.id, e.rep_id == person))
     uow.session.add_all(
@@ -239,4 +246,4 @@ async def record_explanation(uow: UnitOfWork, occurrence_id: int | None, person:
         for block, text in given.items()
     )  # fmt: skip
     await uow.session.flush()
-    return ExplainResult("saved", len(given), late=occ.summarised_at is not None)
+    return ExplainResult(Outcome.SAVED, len(given), late=occ.summarised_at is not None, by=person)

@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     NO_FS_REP = "no_fs_rep"
     CHURNED = "churned"
     WRONG_KIND = "wrong_kind"
+    EXPIRED = "expired"  # too late: the meeting (or whatever it was for) is over
 
     @property
     def changed(self) -> bool:
@@ -40,7 +41,7 @@ class Outcome(StrEnum):
 _UNCHANGED = frozenset(
     {
         Outcome.ALLOWED, Outcome.NOT_FOUND, Outcome.NOT_ALLOWED, Outcome.ALREADY_DECIDED, Outcome.BAD_INPUT,
-        Outcome.BUSY, Outcome.NO_FS_REP, Outcome.CHURNED, Outcome.WRONG_KIND,
+        Outcome.BUSY, Outcome.NO_FS_REP, Outcome.CHURNED, Outcome.WRONG_KIND, Outcome.EXPIRED,
     }
 )  # fmt: skip
 

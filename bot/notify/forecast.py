@@ -3,7 +3,7 @@ managers' summary. Text comes from templates/strings/{ja,en}/forecast.yaml and f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,8 @@ from bot.messages import escape_mrkdwn
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
+from bot.slack.ids import Action
+from bot.slack.payloads import Explain, PromptDiffMore, ShownDiffMore, SubmitKind, TeamPeriod
 
 
 def money(locale: str, v: Decimal | None) -> str:
@@ -202,21 +204,48 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
         "forecast_team", locale, tz, title=_t(uow, locale, "forecast.team_title", team=team.name if team else team_id, period=period_label(uow, locale, p)),
         header=_t(uow, locale, "forecast.team.header"), sections=chunks(rows), total=total,
         rates_title=_t(uow, locale, "forecast.team.phase_rates") if rate_lines else None, rate_lines=rate_lines,
-        accuracy=accuracy, value=f"{kind}:{team_id}",
+        accuracy=accuracy, value=TeamPeriod(kind, team_id).encode(),
     )  # fmt: skip
 
 
 async def submit_modal(uow: UnitOfWork, locale: str, person: str, kind: str, *, team_id: str | None = None) -> dict[str, Any]:
-    import json
-
     n = await fc.numbers(uow, kind, rep=None if team_id else person, team=team_id)
     return uow.ctx.messages.view(
         "forecast_submit_modal", locale, fc.tz(uow), team=bool(team_id),
         intro=_t(uow, locale, "forecast.modal.intro", period=period_label(uow, locale, n.period), commit=money(locale, n.commit),
                  best=money(locale, n.best_case), pipeline=money(locale, n.pipeline)),
         commit=str(int(n.commit)), best_case=str(int(n.best_case)),
-        metadata=json.dumps({"kind": kind, "team": team_id}),
+        metadata=SubmitKind(kind, team_id).encode(),
     )  # fmt: skip
+
+
+def submitted_text(uow: UnitOfWork, locale: str, sub: Any) -> str:
+    """The private confirmation of a submitted call."""
+    p = fc.period_from(sub.period_kind, sub.period_start, fc.fiscal_start(uow))
+    return _t(uow, locale, "forecast.submitted", period=period_label(uow, locale, p), commit=money(locale, sub.commit_amount),
+              best=money(locale, sub.best_case_amount), deals=len(sub.snapshot))  # fmt: skip
+
+
+async def diff_reply(
+    uow: UnitOfWork, locale: str, scope: fc.Scope, kind: str, since: date | None, *, offset: int = 0, limit: int | None = None
+) -> dict[str, Any]:
+    """The diff for a rep or a team (a scope the domain allowed) since a day, or since the last submission."""
+    label = uow.config.team(scope.team_id).name if scope.team_id else who(uow, scope.rep)
+    before = datetime.combine(since + timedelta(days=1), time(0), tzinfo=fc.tz(uow)) if since else None
+    res = await fc.diff_for(uow, list(scope.owners), kind, since=before)
+    more = ShownDiffMore(f"team={scope.team_id}" if scope.team_id else scope.rep, kind, since).encode()
+    return diff_message(uow, locale, res, label, offset=offset, limit=limit, more_value=more)
+
+
+async def explain_modal(uow: UnitOfWork, locale: str, form: fm.PromptDiff, occurrence_id: int, rep: str) -> dict[str, Any]:
+    """The Explain-changes form: one question per significant change of the rep's prompt diff."""
+    questions = [
+        {"id": str(c.id), "label": uow.ctx.messages.text(locale, "forecast.explain.deal", name=c.name, change=" · ".join(change_parts(uow, locale, c)))}
+        for c in significant(form.diff.diff, 10)
+    ]  # fmt: skip
+    return uow.ctx.messages.view(
+        "forecast_explain_modal", locale, fc.tz(uow), questions=questions, metadata=Explain(occurrence_id, rep).encode()
+    )
 
 
 # -- meetings -----------------------------------------------------------------------------------------
@@ -234,14 +263,14 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
     locale = person_locale(uow.config, rep, meeting.team)
     tz = fc.tz(uow)
     when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
-    value = f"{occurrence_id}:{rep}"
+    value = Explain(occurrence_id, rep).encode()
     msg = diff_message(
         uow, locale, res, who(uow, rep), title=_t(uow, locale, "forecast.prompt.title", when=when),
         intro=_t(uow, locale, "forecast.prompt.intro"),
-        more_value=f"p|{occurrence_id}|{rep}",
+        more_value=PromptDiffMore(occurrence_id, rep).encode(),
         buttons=[
-            {"action_id": "forecast_explain", "value": value, "text": _t(uow, locale, "forecast.btn.explain"), "style": "primary"},
-            {"action_id": "forecast_submit", "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
+            {"action_id": Action.FORECAST_EXPLAIN, "value": value, "text": _t(uow, locale, "forecast.btn.explain"), "style": "primary"},
+            {"action_id": Action.FORECAST_SUBMIT, "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
         ],
     )  # fmt: skip
     key = f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}"

@@ -134,15 +134,18 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     return True
 
 
+def capacity_message(uow: UnitOfWork, c: Any, locale: str) -> dict[str, Any]:
+    cap = uow.config.pipeline.capacity
+    return uow.ctx.messages.message(
+        "capacity", locale, uow.config.calendar(None).tz, c=c, ramp=cap.ramp_months, per_day=cap.is_mqls_per_rep_per_day
+    )
+
+
 async def post_capacity_summary(uow: UnitOfWork, occurrence: str) -> None:
     """The capacity section of the managers' weekly summary (once per week, in the managers' channel)."""
     channel = bn.managers_channel(uow)
     if not channel:
         return
     key = f"capacity:{occurrence}:{channel}"
-    cap = uow.config.pipeline.capacity
-    c = await plan(uow)
-    msg = uow.ctx.messages.message(
-        "capacity", uow.config.company.locale, uow.config.calendar(None).tz, c=c, ramp=cap.ramp_months, per_day=cap.is_mqls_per_rep_per_day
-    )
+    msg = capacity_message(uow, await plan(uow), uow.config.company.locale)
     await enqueue(uow, "chat.postMessage", {"channel": channel, **msg}, key=key, dedupe_key=key)

@@ -125,13 +125,3 @@ async def renewal_reminder(uow: UnitOfWork, due: RenewalDue) -> None:
     for pid in dict.fromkeys(p for p in (acc.csm_id, acc.ae_id) if p):
         msg = uow.ctx.messages.message("renewal_reminder", person_locale(uow.config, pid, team.id if team else None), tz, **values)
         await notify_person(uow, pid, "renewal", msg, dedupe_key=f"{base}:{pid}")
-
-
-def refusal_text(uow: UnitOfWork, locale: str, outcome: str, state: str | None = None) -> str:
-    """The ephemeral line for a CS button that changed nothing."""
-    msgs = uow.ctx.messages
-    if outcome == "already":
-        return msgs.text(locale, "success.already", state=msgs.text(locale, f"success.states.{state or 'open'}"))
-    if outcome == "churned":
-        return msgs.text(locale, "success.already_churned")
-    return msgs.text(locale, "success.not_allowed" if outcome == "not_allowed" else "success.not_found")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any, ClassVar, Self, get_type_hints
+from types import UnionType
+from typing import Any, ClassVar, Self, get_args, get_type_hints
 
 SEP = ":"
 MAX_ID = 2**63 - 1  # the largest id any supported database stores
-_TOKEN = re.compile(r"^[A-Za-z0-9_.\-:]{1,200}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.=\-:]{1,200}$")
 
 
 def _read(kind: Any, raw: str) -> Any:
@@ -25,8 +26,9 @@ def _read(kind: Any, raw: str) -> Any:
         return int(raw)
     if kind is date:
         return date.fromisoformat(raw)
-    if kind == str | None:
-        return _read(str, raw) if raw else None
+    if isinstance(kind, UnionType) and type(None) in get_args(kind):  # optional: empty is None
+        inner = next(k for k in get_args(kind) if k is not type(None))
+        return _read(inner, raw) if raw else None
     if kind is str:
         if not _TOKEN.match(raw):
             raise ValueError(raw)
@@ -43,10 +45,12 @@ def _write(value: Any) -> str:
 class Payload:
     """Base of every payload: ``Ref(12).encode() == "12"``; ``Ref.decode("12") == Ref(12)``."""
 
-    _hints: ClassVar[dict[str, Any]]
+    SEP: ClassVar[str] = SEP
+    TAG: ClassVar[str] = ""  # a payload sharing an action with another kind says which it is
 
     def encode(self) -> str:
-        return SEP.join(_write(getattr(self, f.name)) for f in fields(self))  # type: ignore[arg-type]
+        parts = [_write(getattr(self, f.name)) for f in fields(self)]  # type: ignore[arg-type]
+        return self.SEP.join([self.TAG, *parts] if self.TAG else parts)
 
     def __str__(self) -> str:  # templates write `value: payload` directly
         return self.encode()
@@ -55,8 +59,12 @@ class Payload:
     def decode(cls, raw: Any) -> Self | None:
         if not isinstance(raw, str) or not raw or len(raw) > 3000:
             return None
+        if cls.TAG:
+            if not raw.startswith(cls.TAG + cls.SEP):
+                return None
+            raw = raw[len(cls.TAG) + len(cls.SEP) :]
         names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-        parts = raw.split(SEP, len(names) - 1)
+        parts = raw.split(cls.SEP, len(names) - 1)
         if len(parts) != len(names):
             return None
         hints = get_type_hints(cls)
@@ -118,3 +126,40 @@ class TeamPeriod(Payload):
 
     period: str
     team_id: str
+
+
+@dataclass(frozen=True)
+class ShownDiffMore(Payload):
+    """"Show all" under a diff someone asked for: whose (a rep id, or team=<id>), the period kind, since when."""
+
+    SEP: ClassVar[str] = "|"
+    TAG: ClassVar[str] = "s"
+    subject: str
+    kind: str
+    since: date | None
+
+
+@dataclass(frozen=True)
+class PromptDiffMore(Payload):
+    """"Show all" under a forecast-meeting prompt: the occurrence and the rep it was for."""
+
+    SEP: ClassVar[str] = "|"
+    TAG: ClassVar[str] = "p"
+    occurrence_id: int
+    rep: str
+
+
+@dataclass(frozen=True)
+class Explain(Payload):
+    """The prompt's Explain button and its modal: the meeting occurrence and the prompted rep."""
+
+    occurrence_id: int
+    rep: str
+
+
+@dataclass(frozen=True)
+class SubmitKind(Payload):
+    """The forecast submit modal: the period kind, and the team for a manager's team call."""
+
+    kind: str
+    team_id: str | None

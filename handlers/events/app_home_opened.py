@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.notify.home import mark_opened, publish_home
 from bot.notify.preferences import remember_slack_tz
-from handlers.common import baton_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ async def handle(ack: Any, body: dict[str, Any], event: dict[str, Any], context:
     if event.get("tab", "home") != "home":
         await ack()
         return
-    baton = baton_of(context)
+    baton = context["baton"]
     user = event.get("user") or ""
     person = baton.config.person_by_slack(user)
     if person is None:

@@ -1,0 +1,56 @@
+"""The App Home's own controls: the Away switch, working hours and each notification kind's choice;
+the tab is published again to show the result."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.context import UnitOfWork
+from bot.domain import routing
+from bot.notify import preferences
+from bot.notify.home import publish_home
+from bot.slack.ids import Action
+from handlers.common import Interaction
+
+
+async def _away(uow: UnitOfWork, it: Interaction) -> None:
+    switch = routing.set_back if it.action.get("value") == "back" else routing.set_away
+    await switch(uow, it.person.id, actor=it.person.id)
+
+
+async def _hours(uow: UnitOfWork, it: Interaction) -> None:
+    hours = (it.action.get("selected_option") or {}).get("value") or ""
+    if hours in it.baton.config.notifications.quiet_hour_choices:
+        await preferences.set_working_hours(uow, it.person.id, hours)
+
+
+async def _preference(uow: UnitOfWork, it: Interaction) -> None:
+    kind = str(it.action.get("action_id", "")).split(":", 1)[-1]
+    mode = (it.action.get("selected_option") or {}).get("value") or ""
+    try:
+        await preferences.set_mode(uow, it.person.id, kind, mode)
+    except ValueError:
+        pass  # a stale home offering a mode no longer allowed: republishing shows the truth
+
+
+CONTROLS = {Action.HOME_AWAY: _away, Action.HOME_HOURS: _hours, Action.HOME_PREF: _preference}
+
+
+async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+    it = Interaction.of(body, context)
+    control = CONTROLS[Action(str(it.action.get("action_id", "")).split(":", 1)[0])]
+
+    async def decide(uow: UnitOfWork) -> None:
+        await control(uow, it)
+        await publish_home(uow, it.person.id)
+
+    await it.decide(ack, decide)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.HOME_AWAY)(handle)
+    app.action(Action.HOME_HOURS)(handle)
+    app.action(re.compile(rf"^{Action.HOME_PREF}:[a-z_]+$"))(handle)
