@@ -7,11 +7,13 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.discover import import_all
+from handlers.errors import on_error
 
 SURFACES = ("handlers.actions", "handlers.views", "handlers.commands", "handlers.events", "handlers.home")
 
 
 def register(app: AsyncApp) -> None:
+    app.error(on_error)
     for surface in SURFACES:
         for module in import_all(surface):
             if hasattr(module, "register"):

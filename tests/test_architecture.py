@@ -243,3 +243,64 @@ def test_checker_sees_dynamic_imports_and_an_acyclic_tree_passes(tmp_path):
     assert cycles(edges) == []
     assert dynamic == {"jobs": [3]}
     assert {(e.source, e.target, e.in_function) for e in edges} == {("jobs.x", "jobs.y", True), ("jobs.y", "jobs.z", False)}
+
+
+# -- listeners: parse the payload, one domain call, tell the result ---------------------------------------
+LISTENER_DIRS = ("actions", "views", "commands", "events", "home")
+LISTENER_MODULE_LINES = 120  # a listener module that grows past this is deciding things itself
+LISTENER_FUNCTION_LINES = 30
+FORBIDDEN_IMPORTS = ("bot.models", "bot.db", "sqlalchemy")
+
+
+def _listener_files(root: Path = ROOT) -> list[Path]:
+    return sorted(p for d in LISTENER_DIRS for p in (root / "handlers" / d).glob("*.py") if p.name != "__init__.py")
+
+
+def state_changes_in_listener(path: Path) -> list[str]:
+    """Ways a listener module could change database state other than through a domain call."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found += [f"line {node.lineno}: imports {n}" for n in names if n.startswith(FORBIDDEN_IMPORTS)]
+        elif isinstance(node, ast.Attribute) and node.attr == "session":
+            found.append(f"line {node.lineno}: uses a database session")
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found += [f"line {node.lineno}: sets an attribute" for t in targets if isinstance(t, ast.Attribute | ast.Subscript)]
+    return found
+
+
+def too_long(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    found = [f"{len(text.splitlines())} lines"] if len(text.splitlines()) > LISTENER_MODULE_LINES else []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > LISTENER_FUNCTION_LINES:
+            found.append(f"{node.name}() is {node.end_lineno - node.lineno + 1} lines")
+    return found
+
+
+def test_no_listener_changes_state_except_through_the_domain():
+    problems = {str(p.relative_to(ROOT)): s for p in _listener_files() if (s := state_changes_in_listener(p))}
+    assert problems == {}, problems
+
+
+def test_listeners_stay_short():
+    problems = {str(p.relative_to(ROOT)): s for p in _listener_files() if (s := too_long(p))}
+    assert problems == {}, problems
+
+
+def test_the_listener_checks_see_a_listener_that_writes(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from bot.models import Lead\n"
+        "async def handle(ack, body, context):\n"
+        "    async with context['baton'].ctx.uow() as uow:\n"
+        "        lead = await uow.session.get(Lead, 1)\n"
+        "        lead.stage = 'sal'\n",
+        encoding="utf-8",
+    )
+    assert len(state_changes_in_listener(bad)) == 3
+    bad.write_text("def f():\n" + "    x = 1\n" * LISTENER_FUNCTION_LINES, encoding="utf-8")
+    assert too_long(bad) == [f"f() is {LISTENER_FUNCTION_LINES + 1} lines"]

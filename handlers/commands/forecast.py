@@ -45,33 +45,32 @@ def parse(text: str, config: AppConfig) -> Args | None:
     words = (text or "").split()
     if not words:
         return Args("show")
-    sub, rest = words[0].lower(), words[1:]
     if len(words) == 1 and (words[0].startswith("@") or _MENTION.match(words[0])):
         who = _person(words[0], config)  # `/forecast @rep`: a rep's numbers (theirs or a manager's)
         return Args("show", subject=who) if who else None
-    if sub not in ("submit", "diff", "team"):
-        return None
-    args, i = Args(sub), 0
-    while i < len(rest):
-        w, low = rest[i], rest[i].lower()
+    sub = words[0].lower()
+    return _options(sub, words[1:], config) if sub in ("submit", "diff", "team") else None
+
+
+def _options(sub: str, rest: list[str], config: AppConfig) -> Args | None:
+    """`[month|quarter]`, and for diff `[@rep|team] [since YYYY-MM-DD]`, in any order."""
+    kind, subject, since, words = "quarter", None, None, iter(rest)
+    for w in words:
+        low = w.lower()
         if low in fc.KINDS:
-            args.kind = low
-        elif low == "since" and sub == "diff" and i + 1 < len(rest):
+            kind = low
+        elif sub == "diff" and low == "since" and since is None:
             try:
-                args.since = date.fromisoformat(rest[i + 1])
+                since = date.fromisoformat(next(words, ""))
             except ValueError:
                 return None
-            i += 1
-        elif sub == "diff" and low == "team" and args.subject is None:
-            args.subject = "team"
-        elif sub == "diff" and args.subject is None and (w.startswith("@") or _MENTION.match(w)):
-            args.subject = _person(w, config)
-            if args.subject is None:
+        elif sub == "diff" and subject is None and (low == "team" or w.startswith("@") or _MENTION.match(w)):
+            subject = "team" if low == "team" else _person(w, config)
+            if subject is None:
                 return None
         else:
             return None
-        i += 1
-    return args
+    return Args(sub, kind, subject, since)
 
 
 async def _answer(it: Interaction, uow: UnitOfWork, args: Args) -> Result | None:
