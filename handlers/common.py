@@ -150,6 +150,15 @@ class Interaction:
             return
         await ack()
 
+    async def report(self, ack: Any, answer: Callable[[UnitOfWork], Awaitable[Result | None]]) -> None:
+        """A read that may take a while (a command's report): ack first — Slack's 3 s are for the
+        ack, not the analysis — then answer privately (or refuse) through the outbox."""
+        await ack()
+        async with self.uow() as uow:
+            result = await answer(uow)
+            if result is not None and not result.ok:
+                await self.refuse(uow, result)
+
     async def open_checked(
         self, ack: Any, check: Callable[[UnitOfWork], Awaitable[Result]], view: View,
         values: Callable[[Any], dict[str, Any]],
@@ -207,3 +216,29 @@ async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | 
         await enqueue(uow, "chat.postEphemeral", payload)
     else:  # e.g. from a modal or App Home: a DM is the only private place
         await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def button_decision(decide: Callable[[UnitOfWork, int, Person | None], Awaitable[Result]]) -> Listener:
+    """A button that decides on the record it carries (`Ref`): `decide(uow, id, person)`."""
+
+    async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+        it = Interaction.of(body, context)
+        await it.decide(ack, lambda uow: decide(uow, it.ref(), it.person))
+
+    return handle
+
+
+def modal_opener(
+    check: Callable[[UnitOfWork, int, Person | None], Awaitable[Result]], view: View,
+    values: Callable[[Interaction, Any], dict[str, Any]],
+) -> Listener:  # fmt: skip
+    """A button that opens a modal about the record it carries, once `check(uow, id, person)` allows."""
+
+    async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+        it = Interaction.of(body, context)
+        await it.open_checked(ack, lambda uow: check(uow, it.ref(), it.person), view, lambda result: values(it, result))
+
+    return handle

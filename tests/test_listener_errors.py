@@ -17,7 +17,7 @@ async def test_an_unexpected_error_is_apologised_for_with_the_reference_in_the_l
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug, not a decision")
 
-    monkeypatch.setattr(mql, "accept_mql", broken)
+    monkeypatch.setattr(mql, "record_transition", broken)  # after the UPDATE: the rollback must undo it
     with caplog.at_level(logging.ERROR, logger="baton.listeners"):
         result = await harness.click("tanaka", await harness.card(body["id"]), "mql_accept")
     assert result["status"] == 200  # acked: Slack shows nothing generic and does not retry

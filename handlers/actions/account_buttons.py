@@ -3,27 +3,16 @@ their modal, or say why not."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncApp
-
 from bot.domain import accounts
 from bot.slack.ids import Action, View
-from handlers.common import Interaction
+from handlers.common import modal_opener
 
 MODALS = {Action.CHURN_MARK: View.CHURN, Action.UPSELL_HANDOFF: View.UPSELL}
 
 
-async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
-    it = Interaction.of(body, context)
-    view = MODALS[Action(it.action.get("action_id"))]
-    reasons = it.baton.config.success.churn_reasons
-    await it.open_checked(
-        ack, lambda uow: accounts.check_account(uow, it.ref(), it.person), view,
-        lambda check: {"account": check.account, "reasons": reasons},
-    )  # fmt: skip
-
-
-def register(app: AsyncApp) -> None:
-    for action_id in MODALS:
-        app.action(action_id)(handle)
+ACTIONS = {
+    action_id: modal_opener(
+        accounts.check_account, view, lambda it, check: {"account": check.account, "reasons": it.baton.config.success.churn_reasons}
+    )
+    for action_id, view in MODALS.items()
+}

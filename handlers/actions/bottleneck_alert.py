@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import bottleneck
 from bot.notify.pipeline import show_bottleneck_decision
@@ -29,6 +27,4 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    for action_id in DECISIONS:
-        app.action(action_id)(handle)
+ACTIONS = dict.fromkeys(DECISIONS, handle)

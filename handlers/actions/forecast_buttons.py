@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_meetings as fm
@@ -30,7 +28,7 @@ async def show_diff(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> 
             await it.tell(uow, await nf.diff_reply(uow, it.locale(), scope, kind, None))
         return scope
 
-    await it.decide(ack, decide)
+    await it.report(ack, decide)
 
 
 async def show_all(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -51,7 +49,7 @@ async def show_all(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> N
         await it.tell(uow, nf.diff_message(uow, locale, res, nf.who(uow, prompt.rep), offset=cap, limit=REST))
         return None
 
-    await it.decide(ack, decide)
+    await it.report(ack, decide)
 
 
 async def submit(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -69,8 +67,4 @@ async def submit(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    app.action(Action.FORECAST_DIFF_SHOW)(show_diff)
-    app.action(Action.FORECAST_DIFF_MORE)(show_all)
-    app.action(Action.FORECAST_SUBMIT)(submit)
-    app.action(Action.FORECAST_SUBMIT_TEAM)(submit)
+ACTIONS = {Action.FORECAST_DIFF_SHOW: show_diff, Action.FORECAST_DIFF_MORE: show_all, Action.FORECAST_SUBMIT: submit, Action.FORECAST_SUBMIT_TEAM: submit}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import forecast_meetings as fm
 from bot.notify import forecast as nf
@@ -28,5 +26,4 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    app.action(Action.FORECAST_EXPLAIN)(handle)
+ACTIONS = {Action.FORECAST_EXPLAIN: handle}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import recycle as loop
 from bot.notify.recycle import announce, show_rest
@@ -68,8 +66,4 @@ async def show_more(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> 
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    app.action(Action.RECYCLE_REENGAGE)(reengage)
-    app.action(Action.RECYCLE_SNOOZE)(snooze)
-    app.action(Action.RECYCLE_CLOSE)(close)
-    app.action(Action.RECYCLE_SHOW_MORE)(show_more)
+ACTIONS = {Action.RECYCLE_REENGAGE: reengage, Action.RECYCLE_SNOOZE: snooze, Action.RECYCLE_CLOSE: close, Action.RECYCLE_SHOW_MORE: show_more}

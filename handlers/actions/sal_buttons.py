@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.domain import relay
 from bot.slack.ids import Action, View
 from bot.slack.payloads import SalChoice
@@ -39,7 +37,4 @@ async def menu(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
     await open_sal_modal(ack, it, choice.lead_id, MODAL.get(choice.choice, View.SAL_QUALIFY))
 
 
-def register(app: AsyncApp) -> None:
-    app.action(Action.SAL_QUALIFY)(qualify)
-    app.action(Action.SAL_DISQUALIFY)(disqualify)
-    app.action(Action.SAL_MENU)(menu)
+ACTIONS = {Action.SAL_QUALIFY: qualify, Action.SAL_DISQUALIFY: disqualify, Action.SAL_MENU: menu}

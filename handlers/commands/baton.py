@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import routing
 from bot.domain.home import home_data
@@ -44,5 +42,4 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    app.command(Command.BATON)(handle)
+COMMANDS = {Command.BATON: handle}

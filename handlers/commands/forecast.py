@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.config import AppConfig
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
@@ -97,14 +95,13 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     it = Interaction.of(body, context)
     args = parse(body.get("text") or "", it.baton.config)
 
-    async def decide(uow: UnitOfWork) -> Result | None:
+    async def answer(uow: UnitOfWork) -> Result | None:
         if args is None:
             await it.tell(uow, it.text("forecast.usage"))
             return None
         return await _answer(it, uow, args)
 
-    await it.decide(ack, decide)
+    await it.report(ack, answer)
 
 
-def register(app: AsyncApp) -> None:
-    app.command(Command.FORECAST)(handle)
+COMMANDS = {Command.FORECAST: handle}

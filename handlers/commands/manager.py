@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import bottleneck, capacity, permissions
 from bot.domain.outcomes import Outcome, Result
@@ -31,15 +29,13 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     it = Interaction.of(body, context)
     report = REPORTS[Command(body.get("command"))]
 
-    async def decide(uow: UnitOfWork) -> Result | None:
+    async def answer(uow: UnitOfWork) -> Result | None:
         if not permissions.allows("manager.commands", it.baton.config, it.person, None):
             return Result(Outcome.NOT_ALLOWED, subject="manager")
         await it.tell(uow, await report(uow, it.locale()))
         return None
 
-    await it.decide(ack, decide)
+    await it.report(ack, answer)
 
 
-def register(app: AsyncApp) -> None:
-    for command in REPORTS:
-        app.command(command)(handle)
+COMMANDS = dict.fromkeys(REPORTS, handle)

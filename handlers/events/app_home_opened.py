@@ -7,8 +7,6 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.notify.home import mark_opened, publish_home
 from bot.notify.preferences import remember_slack_tz
 
@@ -43,5 +41,4 @@ async def handle(ack: Any, body: dict[str, Any], event: dict[str, Any], context:
     await ack()  # after the commit, like every listener (the publish itself is in the outbox)
 
 
-def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(handle)
+EVENTS = {"app_home_opened": handle}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import routing
 from bot.notify import preferences
@@ -50,7 +48,4 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-def register(app: AsyncApp) -> None:
-    app.action(Action.HOME_AWAY)(handle)
-    app.action(Action.HOME_HOURS)(handle)
-    app.action(re.compile(rf"^{Action.HOME_PREF}:[a-z_]+$"))(handle)
+ACTIONS = {Action.HOME_AWAY: handle, Action.HOME_HOURS: handle, re.compile(rf"^{Action.HOME_PREF}:[a-z_]+$"): handle}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.domain import accounts
 from bot.slack.ids import View
 from bot.slack.payloads import Ref
@@ -25,6 +23,4 @@ async def upsell(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     await it.submit(ack, lambda uow: accounts.request_upsell(uow, account_id, it.person, name, amount, notes))
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.CHURN)(churn)
-    app.view(View.UPSELL)(upsell)
+VIEWS = {View.CHURN: churn, View.UPSELL: upsell}

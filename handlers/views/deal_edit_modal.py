@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import opportunities as opps
 from bot.slack.ids import View
@@ -31,5 +29,4 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     await it.submit(ack, lambda uow: opps.edit(uow, opp_id, it.person, form), then)
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.DEAL_EDIT)(handle)
+VIEWS = {View.DEAL_EDIT: handle}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_meetings as fm
@@ -41,6 +39,4 @@ async def explain(ack: Any, body: dict[str, Any], view: dict[str, Any], context:
     await it.submit(ack, lambda uow: fm.record_explanation(uow, meta.occurrence_id, it.person.id, answers), then)
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.FORECAST_SUBMIT)(submit)
-    app.view(View.FORECAST_EXPLAIN)(explain)
+VIEWS = {View.FORECAST_SUBMIT: submit, View.FORECAST_EXPLAIN: explain}

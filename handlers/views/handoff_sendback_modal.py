@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.domain import relay
 from bot.slack.ids import View
 from bot.slack.payloads import Ref
@@ -18,5 +16,4 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     await it.submit(ack, lambda uow: relay.send_back(uow, opp_id, it.person, reason, note))
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.HANDOFF_SENDBACK)(handle)
+VIEWS = {View.HANDOFF_SENDBACK: handle}

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.domain import health_alerts
 from bot.slack.ids import View
 from bot.slack.payloads import Ref
@@ -26,5 +24,4 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     await it.submit(ack, lambda uow: health_alerts.acknowledge(uow, alert_id, it.person, step, due))
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.HEALTH_ACK)(handle)
+VIEWS = {View.HEALTH_ACK: handle}

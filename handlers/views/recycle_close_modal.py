@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.context import UnitOfWork
 from bot.domain import recycle as loop
 from bot.notify.recycle import announce
@@ -25,5 +23,4 @@ async def handle(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     await it.submit(ack, lambda uow: loop.close(uow, meta.recycle_id, it.person, reason, note), then)
 
 
-def register(app: AsyncApp) -> None:
-    app.view(View.RECYCLE_CLOSE)(handle)
+VIEWS = {View.RECYCLE_CLOSE: handle}

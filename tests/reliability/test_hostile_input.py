@@ -139,7 +139,7 @@ modal_values = st.dictionaries(
 def test_reject_modal_values_never_crash_the_parser(values, meta):
     from datetime import date
 
-    from handlers.views.mql_reject_modal import parse
+    from handlers.views.lead_modals import parse_rejection as parse
 
     view = {"private_metadata": meta if isinstance(meta, str) else str(meta), "state": {"values": values}}
     lead_id, reason, note, when = parse(view, date(2026, 11, 24))
