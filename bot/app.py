@@ -132,6 +132,7 @@ class Baton:
 
     async def stop(self) -> None:
         self.ready = False
+        await self.ctx.settle()  # answers already acked are still queued before the outbox stops
         await self.leadership.stop()
         await self.scheduler.shutdown()
         await self.delivery.stop()

@@ -53,9 +53,29 @@ class Context:
     messages: Messages
     # Called after every commit that wrote something worth waking up for (delivery, timers).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Work still running after Slack was answered (a report acks first): stop() and tests wait for it.
+    in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    @asynccontextmanager
+    async def after_ack(self) -> AsyncIterator[None]:
+        """Mark the current task as work that goes on after its ack, until the block ends."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            yield
+        finally:
+            self.in_flight.discard(task)
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait (bounded) for work that goes on after its ack to finish."""
+        mine = asyncio.current_task()
+        pending = [t for t in self.in_flight if t is not mine and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     @asynccontextmanager
     async def uow(self, *, wait: float | None = None) -> AsyncIterator[UnitOfWork]:

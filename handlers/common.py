@@ -153,11 +153,12 @@ class Interaction:
     async def report(self, ack: Any, answer: Callable[[UnitOfWork], Awaitable[Result | None]]) -> None:
         """A read that may take a while (a command's report): ack first — Slack's 3 s are for the
         ack, not the analysis — then answer privately (or refuse) through the outbox."""
-        await ack()
-        async with self.uow() as uow:
-            result = await answer(uow)
-            if result is not None and not result.ok:
-                await self.refuse(uow, result)
+        async with self.baton.ctx.after_ack():
+            await ack()
+            async with self.uow() as uow:
+                result = await answer(uow)
+                if result is not None and not result.ok:
+                    await self.refuse(uow, result)
 
     async def open_checked(
         self, ack: Any, check: Callable[[UnitOfWork], Awaitable[Result]], view: View,

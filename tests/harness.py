@@ -106,7 +106,8 @@ class Harness:
         return body
 
     async def deliver(self, rounds: int = 50) -> int:
-        """Drain the outbox until nothing more is ready now."""
+        """Drain the outbox until nothing more is ready now (after work acked early has queued its answer)."""
+        await self.baton.ctx.settle()
         total = 0
         for _ in range(rounds):
             n = await self.baton.delivery.drain_once()
