@@ -188,7 +188,7 @@ async def test_team_view_and_team_call(harness):
     await h.emu.submit_view(h.person("nakamura"), view["id"], {"commit": {"value": "9500000"}, "best_case": {"value": "10000000"}})
     await h.deliver()
     await slash(h, "nakamura", "team")
-    assert "team call ¥9.5M" in text_of(ephemerals(h, "nakamura")[-1])
+    assert " · team call ¥9.5M" in text_of(ephemerals(h, "nakamura")[-1])
     # A rep cannot submit the team's call even with a crafted button.
     await h.emu.click(h.person("kato"), ephemerals(h, "nakamura")[-1], "forecast_submit_team")
     await h.deliver()
