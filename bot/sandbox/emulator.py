@@ -1073,9 +1073,10 @@ class SlackEmulator:
         return action
 
     @staticmethod
-    def _element_by_action(blocks: list[dict] | None, action_id: str, where: str) -> tuple[dict, dict]:
+    def _element_by_action(blocks: list[dict] | None, action_id: str, where: str, block_id: str | None = None) -> tuple[dict, dict]:
+        """`block_id` tells apart elements sharing an action id (Slack needs them unique per block only)."""
         for block, element in _iter_elements(blocks or []):
-            if element.get("action_id") == action_id:
+            if element.get("action_id") == action_id and block_id in (None, block.get("block_id")):
                 return block, element
         raise ValueError(f"action_id {action_id!r} is not on {where}")
 
@@ -1086,13 +1087,14 @@ class SlackEmulator:
         action_id: str,
         value: str | None = None,
         selected_option: str | None = None,
+        block_id: str | None = None,
     ) -> dict:
         """Click a button / pick an option on a message (a ``block_actions`` payload)."""
         channel, ts = (message if isinstance(message, tuple) else (message["channel"], message["ts"]))
         m = self.get_message(channel, ts)
         if m is None:
             raise ValueError(f"no message {ts} in {channel}")
-        block, element = self._element_by_action(m["blocks"], action_id, f"message {ts}")
+        block, element = self._element_by_action(m["blocks"], action_id, f"message {ts}", block_id)
         is_ephemeral = bool(m["ephemeral_user"])
         container: dict[str, Any] = {
             "type": "message",
@@ -1128,12 +1130,13 @@ class SlackEmulator:
         action_id: str,
         value: str | None = None,
         selected_option: str | None = None,
+        block_id: str | None = None,
     ) -> dict:
         """Click a button / pick an option inside an open modal or home tab."""
         rec = self.views.get(view_id)
         if rec is None or rec["closed"]:
             raise ValueError(f"view {view_id} is not open")
-        block, element = self._element_by_action(rec["view"].get("blocks"), action_id, f"view {view_id}")
+        block, element = self._element_by_action(rec["view"].get("blocks"), action_id, f"view {view_id}", block_id)
         payload = {
             "type": "block_actions",
             "user": self._user_ref(user_id),
@@ -1501,7 +1504,7 @@ class SlackEmulator:
                 side = (
                     self._image_html(acc.get("image_url"), acc.get("alt_text"), "thumb")
                     if acc.get("type") == "image"
-                    else self._element_html(acc, hidden, in_form)
+                    else self._element_html(acc, hidden + self._hidden(block_id=str(b.get("block_id", ""))), in_form)
                 )
                 side = f'<div class="accessory">{side}</div>'
             block_id = html.escape(str(b.get("block_id", "")))
@@ -1515,7 +1518,8 @@ class SlackEmulator:
         if t == "divider":
             return "<hr>"
         if t == "actions":
-            elements = "".join(self._element_html(e, hidden, in_form) for e in b.get("elements") or [])
+            in_block = hidden + self._hidden(block_id=str(b.get("block_id", "")))
+            elements = "".join(self._element_html(e, in_block, in_form) for e in b.get("elements") or [])
             return f'<div class="actions">{elements}</div>'
         if t == "image":
             title = f'<div class="muted">{self._text_html(b.get("title"))}</div>' if b.get("title") else ""
@@ -1758,10 +1762,11 @@ class SlackEmulator:
         if action == "click":
             selected = form.get("selected_option") or None
             value = form.get("value") or None
+            block_id = form.get("block_id") or None
             if view_id:
-                return await self.click_view(acting, view_id, form["action_id"], value=value, selected_option=selected)
+                return await self.click_view(acting, view_id, form["action_id"], value=value, selected_option=selected, block_id=block_id)
             return await self.click(
-                acting, (form["channel"], form["ts"]), form["action_id"], value=value, selected_option=selected
+                acting, (form["channel"], form["ts"]), form["action_id"], value=value, selected_option=selected, block_id=block_id
             )
         if action == "submit":
             rec = self.views[view_id]

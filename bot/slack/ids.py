@@ -24,7 +24,7 @@ class Action(StrEnum):
     HEALTH_SNOOZE = "health_snooze"
     HOME_AWAY = "home_away"
     HOME_HOURS = "home_hours"
-    HOME_PREF = "home_pref"  # one per notification kind: `home_pref:<kind>`
+    HOME_PREF = "home_pref"  # every notification kind's select; the option value says which kind
     MQL_ACCEPT = "mql_accept"
     MQL_REJECT = "mql_reject"
     RECYCLE_CLOSE = "recycle_close"

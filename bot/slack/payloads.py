@@ -163,3 +163,11 @@ class SubmitKind(Payload):
 
     kind: str
     team_id: str | None
+
+
+@dataclass(frozen=True)
+class Preference(Payload):
+    """An App Home notification choice: the kind of notification and the chosen mode."""
+
+    kind: str
+    mode: str

@@ -3,7 +3,6 @@ the tab is published again to show the result."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.context import UnitOfWork
@@ -11,6 +10,7 @@ from bot.domain import routing
 from bot.notify import preferences
 from bot.notify.home import publish_home
 from bot.slack.ids import Action
+from bot.slack.payloads import Preference
 from handlers.common import Interaction
 
 
@@ -26,10 +26,10 @@ async def _hours(uow: UnitOfWork, it: Interaction) -> None:
 
 
 async def _preference(uow: UnitOfWork, it: Interaction) -> None:
-    kind = str(it.action.get("action_id", "")).split(":", 1)[-1]
-    mode = (it.action.get("selected_option") or {}).get("value") or ""
+    choice = it.value(Preference)
     try:
-        await preferences.set_mode(uow, it.person.id, kind, mode)
+        if choice is not None:
+            await preferences.set_mode(uow, it.person.id, choice.kind, choice.mode)
     except ValueError:
         pass  # a stale home offering a mode no longer allowed: republishing shows the truth
 
@@ -39,7 +39,7 @@ CONTROLS = {Action.HOME_AWAY: _away, Action.HOME_HOURS: _hours, Action.HOME_PREF
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
     it = Interaction.of(body, context)
-    control = CONTROLS[Action(str(it.action.get("action_id", "")).split(":", 1)[0])]
+    control = CONTROLS[Action(it.action.get("action_id"))]
 
     async def decide(uow: UnitOfWork) -> None:
         await control(uow, it)
@@ -48,4 +48,4 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     await it.decide(ack, decide)
 
 
-ACTIONS = {Action.HOME_AWAY: handle, Action.HOME_HOURS: handle, re.compile(rf"^{Action.HOME_PREF}:[a-z_]+$"): handle}
+ACTIONS = dict.fromkeys(CONTROLS, handle)
