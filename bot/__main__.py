@@ -11,14 +11,16 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.app import Baton
 from bot.config import ConfigError, Settings, load_config
+from bot.db import migrate
 from bot.docs import CONFIG_DOC, write_config_reference
+from bot.domain.privacy import erase_person, export_person
+from bot.importer import import_csv
+from bot.leader import SingleProcessError
 from bot.logsafe import install
 from bot.messages import terminal_text
-
-# Commands import the app, the database layer and what they run when they run (function-level, and
-# only here): SQLAlchemy, Bolt and every listener cost ~0.8 s that `--help` and `check-config`
-# should not pay. tests/test_architecture.py allows exactly these deferred imports.
+from bot.sandbox.run import run_sandbox
 
 log = logging.getLogger("bot")
 
@@ -88,14 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         say("http_needs_secret", err=True)
         return 2
     config = _config_or_exit(args.config or settings.config_path)
-    from bot.app import Baton
 
     asyncio.run(_serve(Baton(config, settings), args.host, args.port, socket_mode))
     return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox.run import run_sandbox
 
     config_path = getattr(args, "config", None) or os.environ.get("BATON_CONFIG") or "app.yaml"
     config = _config_or_exit(config_path)
@@ -115,7 +115,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.db import migrate
 
     asyncio.run(migrate(Settings.from_env().database_url))
     say("migrated")
@@ -123,7 +122,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.importer import import_csv
 
     settings = Settings.from_env()
     config = _config_or_exit(args.config or settings.config_path)
@@ -132,8 +130,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_privacy(args: argparse.Namespace) -> int:
     """Data-subject request: export (JSON on stdout) or erase one person's data, by e-mail."""
-    from bot.app import Baton
-    from bot.domain.privacy import erase_person, export_person
 
     settings = Settings.from_env()
     config = _config_or_exit(args.config or settings.config_path)
@@ -205,7 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     dc.set_defaults(fn=cmd_docs_config)
 
     args = parser.parse_args(argv)
-    from bot.leader import SingleProcessError
 
     try:
         return args.fn(args)

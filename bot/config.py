@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.calendar import BusinessCalendar, Duration, parse_duration
+from bot.config_sections import forecast, notifications, pipeline, relay, success
 from bot.config_sections.forecast import ForecastConfig
 from bot.config_sections.notifications import NotificationsConfig
 from bot.config_sections.pipeline import PipelineConfig
@@ -23,7 +24,11 @@ from bot.config_sections.relay import RelayConfig
 from bot.config_sections.success import SuccessConfig
 from bot.rules import check_condition
 
-SECTIONS = ("relay", "pipeline", "forecast", "success", "notifications")
+# Each flow's section checks its own cross-references: section key → its `problems(section, config)`.
+SECTION_CHECKS = {
+    "relay": relay.problems, "pipeline": pipeline.problems, "forecast": forecast.problems,
+    "success": success.problems, "notifications": notifications.problems,
+}  # fmt: skip
 
 Locale = Literal["ja", "en"]
 Role = Literal[
@@ -270,12 +275,8 @@ class AppConfig(_Model):
                 self.calendar(name)
             except ValueError as e:
                 problems.append(f"calendars.{name}: {e}")
-        import importlib
-
-        for section in SECTIONS:  # each flow checks its own references
-            check = getattr(importlib.import_module(f"bot.config_sections.{section}"), "problems", None)
-            if check:
-                problems += [f"{section}.{p}" for p in check(getattr(self, section), self)]
+        for section, check in SECTION_CHECKS.items():
+            problems += [f"{section}.{p}" for p in check(getattr(self, section), self)]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -13,19 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "jobs")
 
 # Function-level imports of project modules that are meant: (importing module, imported module).
-DEFERRED = {
-    # The CLI imports what a command runs when it runs: the app, SQLAlchemy and every listener cost
-    # ~0.8 s that `--help` and `check-config` should not pay.
-    ("bot.__main__", "bot.app"),
-    ("bot.__main__", "bot.sandbox.run"),
-    ("bot.__main__", "bot.importer"),
-    ("bot.__main__", "bot.domain.privacy"),
-    ("bot.__main__", "bot.db"),
-    ("bot.__main__", "bot.leader"),
-}
+# None: every import is at the top, where a cycle would show.
+DEFERRED: set[tuple[str, str]] = set()
 # Imports by computed name: plugin discovery (listeners, subscribers, jobs register themselves by
-# living in their folder) and each config section's own reference check.
-DYNAMIC = {"bot.discover", "bot.config"}
+# living in their folder) — nothing else.
+DYNAMIC = {"bot.discover"}
 # (importer prefix, forbidden prefixes): the layers that must not depend on each other.
 LAYERS = [
     ("bot.domain", ("bot.notify", "bot.slack", "bot.app", "handlers", "jobs")),
