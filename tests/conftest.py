@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,6 +71,27 @@ def _run_sync(coro) -> None:  # noqa: ANN001
         pool.submit(asyncio.run, coro).result()
 
 
+@asynccontextmanager
+async def pg_database(prefix: str, template: str | None = None) -> AsyncIterator[str]:
+    """A throw-away PostgreSQL database (a copy of `template`, else empty), dropped afterwards."""
+    import asyncpg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        await conn.close()
+    try:
+        yield _pg_url(name)
+    finally:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
 def _pg_url(db: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + db
@@ -81,21 +104,8 @@ async def database_url(request, tmp_path, sqlite_template):  # noqa: ANN001
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    import asyncpg
-
-    name = f"baton_t_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await conn.close()
-    yield _pg_url(name)
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with pg_database("baton_t", template=request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ the forecast-meeting carry-over runs on both)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.db import _alembic_config  # noqa: PLC2701
+from tests.conftest import pg_database
 
 
 def _url(tmp_path: Path) -> str:
@@ -74,22 +74,8 @@ async def empty_database(request, tmp_path):  # noqa: ANN001
     if request.param == "sqlite":
         yield _url(tmp_path)
         return
-    import asyncpg
-
-    from tests.conftest import PG_ADMIN_URL, _pg_url  # noqa: PLC2701
-
-    name = f"baton_m_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield _pg_url(name)
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with pg_database("baton_m") as url:
+        yield url
 
 
 async def test_forecast_meetings_carry_over_what_the_prompt_timers_knew(empty_database):

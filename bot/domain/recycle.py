@@ -226,8 +226,8 @@ def may_act(config: AppConfig, row: Recycle, person: Person | None) -> bool:
     return permissions.allows("recycle.act", config, person, row)
 
 
-async def _open(uow: UnitOfWork, recycle_id: int, person: Person | None) -> RecycleResult | Recycle:
-    row = await uow.session.get(Recycle, recycle_id, with_for_update=True)
+async def _open(uow: UnitOfWork, recycle_id: int, person: Person | None, *, lock: bool = True) -> RecycleResult | Recycle:
+    row = await uow.session.get(Recycle, recycle_id, with_for_update=lock)
     if row is None:
         return RecycleResult(Outcome.NOT_FOUND)
     if row.state != WAITING:
@@ -257,14 +257,8 @@ async def re_engage(uow: UnitOfWork, recycle_id: int, person: Person | None) -> 
 
 async def check_close(uow: UnitOfWork, recycle_id: int, person: Person | None) -> RecycleResult:
     """Before the Close modal opens: is the item still waiting, and may this person act? Nothing changes."""
-    row = await uow.session.get(Recycle, recycle_id)
-    if row is None:
-        return RecycleResult(Outcome.NOT_FOUND)
-    if row.state != WAITING:
-        return RecycleResult(Outcome.ALREADY_DECIDED, row)
-    if not may_act(uow.config, row, person):
-        return RecycleResult(Outcome.NOT_ALLOWED, row)
-    return RecycleResult(Outcome.ALLOWED, row, title=(await item(uow, row)).title)
+    row = await _open(uow, recycle_id, person, lock=False)
+    return row if isinstance(row, RecycleResult) else RecycleResult(Outcome.ALLOWED, row, title=(await item(uow, row)).title)
 
 
 async def snooze(uow: UnitOfWork, recycle_id: int, person: Person | None, days: int) -> RecycleResult:
