@@ -25,7 +25,7 @@ from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.health_alerts import refresh
 from bot.domain.outcomes import Outcome, Result
-from bot.domain.lead_input import FieldError, validation_errors
+from bot.domain.lead_input import FieldError, find_by_ref, validation_errors
 from bot.domain.routing import next_rep
 from bot.models import Account, Opportunity, UsageSignal
 
@@ -78,6 +78,7 @@ class AccountResult:
     account: Account | None = None
     created: bool = False
     errors: list[FieldError] = field(default_factory=list)
+    status: int = 422  # the HTTP status of a refusal (404 no such account, 409 external id of another)
 
     def as_dict(self) -> dict[str, Any]:
         if not self.ok:
@@ -120,7 +121,7 @@ async def create(uow: UnitOfWork, *, name: str, actor: str, **values: Any) -> Ac
     return acc
 
 
-async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> AccountResult:
+async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str, target: Account | None = None) -> AccountResult:
     if not isinstance(raw, dict):
         return AccountResult(index, False, errors=[FieldError("(account)", "must be a JSON object")])
     try:
@@ -152,9 +153,15 @@ async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> Acco
         errors.append(FieldError("churn_reason", "a churned account needs a reason"))
     if errors:
         return AccountResult(index, False, errors=errors)
-    acc = None
-    if data.external_id:
-        acc = await uow.session.scalar(select(Account).where(Account.external_id == data.external_id))
+    acc = target
+    if data.external_id and (acc is None or data.external_id != acc.external_id):
+        other = await uow.session.scalar(select(Account).where(Account.external_id == data.external_id).limit(1))
+        if acc is None:
+            acc = other
+        elif other is not None:
+            return AccountResult(index, False, errors=[FieldError("external_id", f"already the external id of account {other.id}")], status=409)
+        else:
+            acc.external_id = data.external_id  # a CRM attaches its id to an account Baton made
     created = acc is None
     if acc is None:
         if not data.name:
@@ -195,11 +202,31 @@ class _Rollback(Exception):
         self.result = result
 
 
-async def find(uow: UnitOfWork, ref: str) -> Account | None:
-    """By id (digits) or by external id."""
-    acc = await uow.session.get(Account, int(ref)) if ref.isdecimal() else None
+async def patch(uow: UnitOfWork, ref: str, raw: Any, *, actor: str = "api") -> AccountResult:
+    """`PATCH /api/accounts/{ref}`: a partial update of one account (e.g. the CRM's `external_id`)."""
+    acc = await find(uow, ref)
     if acc is None:
-        acc = await uow.session.scalar(select(Account).where(Account.external_id == ref))
+        return AccountResult(0, False, errors=[FieldError("id", "no such account")], status=404)
+    try:
+        async with uow.savepoint():
+            r = await _upsert_one(uow, 0, raw, actor, target=acc)
+            if not r.ok:
+                raise _Rollback(r)
+    except _Rollback as rb:
+        r = rb.result
+    return r
+
+
+async def find(uow: UnitOfWork, ref: str) -> Account | None:
+    """An account named in a URL: Baton id (digits) or external id (`ext:<id>`, or any id not all digits)."""
+    return await find_by_ref(uow, Account, ref)
+
+
+async def find_loosely(uow: UnitOfWork, ref: str) -> Account | None:
+    """A CSV cell: Baton id, else the external id (a numeric external id there needs no prefix)."""
+    acc = await find(uow, ref)
+    if acc is None and ref.isdecimal():
+        acc = await uow.session.scalar(select(Account).where(Account.external_id == ref).limit(1))
     return acc
 
 
@@ -385,7 +412,7 @@ async def import_signals(uow: UnitOfWork, items: list[dict[str, Any]], *, actor:
     touched: dict[int, Account] = {}
     for i, row in enumerate(items):
         ref = str(row.get("account") or row.get("account_id") or row.get("external_id") or "").strip()
-        acc = await find(uow, ref) if ref else None
+        acc = await find_loosely(uow, ref) if ref else None
         if acc is None:
             out.append(AccountResult(i, False, errors=[FieldError("account", f"no account '{ref}'" if ref else "missing")]))
             continue

@@ -1,4 +1,5 @@
-"""`POST /api/leads`, `POST /api/leads/{id}/activities`, `GET /api/leads/{id}`."""
+"""`POST /api/leads`, `POST /api/leads/{id}/activities`, `GET /api/leads/{id}` (`{id}`: Baton id, or
+external id as `ext:<id>` / any id not all digits)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.events import history
-from bot.domain.leads import add_activities, ingest
+from bot.domain.leads import add_activities, find, ingest
 from bot.models import Lead
 from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
@@ -17,19 +18,12 @@ async def post_leads(request: web.Request) -> web.Response:
     return await upsert_endpoint(request, "leads", lambda uow, items: ingest(uow, items, actor="api"))
 
 
-def _lead_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
 async def post_activities(request: web.Request) -> web.Response:
     require_token(request)
     body = await json_body(request)
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
-        result = await add_activities(uow, _lead_id(request), body, actor="api")
+        result = await add_activities(uow, request.match_info["id"], body, actor="api")
     if isinstance(result, list):
         status = 404 if result and result[0].field == "id" else 422
         return bad(status, {"errors": [e.as_dict() for e in result]})
@@ -82,7 +76,7 @@ async def get_lead(request: web.Request) -> web.Response:
     require_token(request)
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
-        lead = await uow.session.get(Lead, _lead_id(request))
+        lead = await find(uow, request.match_info["id"])
         if lead is None:
             return bad(404, {"error": "no such lead"})
         events = await history(uow, "lead", lead.id)
