@@ -333,7 +333,7 @@ async def test_upsell_from_the_alert_creates_a_linked_phase_1_opportunity_for_fs
     assert "<@U0KATO>" in warning["text"] and "<@U0KATO>" in breach["text"]
     await harness.click("kato", harness.emu.get_message("C0FS", post["ts"]), "handoff_accept")
     card = harness.emu.get_message("C0FS", post["ts"])
-    assert actions(card) == [] and "<@U0KATO>" in str(card["blocks"])
+    assert actions(card) == ["deal_edit", "deal_won", "deal_lost"] and "<@U0KATO>" in str(card["blocks"])  # now the deal's card
     async with harness.baton.ctx.uow() as uow:
         opp = await uow.session.get(Opportunity, opp.id)
         assert (opp.handoff_state, opp.status) == ("accepted", "open")

@@ -35,6 +35,14 @@ EDITABLE = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DealUpdated:
+    """A deal's fields or status changed (Slack or the API): its cards and App Homes show it again."""
+
+    opportunity_id: int
+    actor: str
+
+
 def phase_stage(phase: int) -> str:
     return f"phase_{phase}"
 
@@ -314,6 +322,7 @@ async def _apply(uow: UnitOfWork, opp: Opportunity, data: OpportunityIn, actor: 
         errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
+    uow.emit(DealUpdated(opp.id, actor))
     return OpportunityResult(True, opp, False)
 
 
@@ -496,4 +505,64 @@ async def edit(uow: UnitOfWork, opp_id: int, person: Person | None, form: DealFo
         return DealResult(Outcome.BAD_INPUT, opp, errors=errors)
     if changes:
         await update(uow, opp, changes, actor=person.id, reason=form.phase_reason)
+        uow.emit(DealUpdated(opp.id, person.id))
     return DealResult(Outcome.SAVED, opp, by=person.id)
+
+
+# -- Close won / Close lost (the deal's card, App Home) ------------------------------------------------
+
+
+def lost_reasons(config: AppConfig) -> list[str]:
+    """The reasons a rep picks when a deal is lost: those with a recycle rule, then `other`."""
+    return [*config.relay.lost_rules, *(["other"] if "other" not in config.relay.lost_rules else [])]
+
+
+async def check_close(uow: UnitOfWork, opp_id: int, person: Person | None) -> DealResult:
+    """Before the Close won / Close lost modal opens: this person's deal, and still open? Nothing changes."""
+    check = await check_edit(uow, opp_id, person)
+    if check.ok and check.opportunity.status != "open":
+        return DealResult(Outcome.ALREADY_DECIDED, check.opportunity, state=check.opportunity.status)
+    return check
+
+
+async def close_won(uow: UnitOfWork, opp_id: int, person: Person | None, amount: str | None, close_date: str | None) -> DealResult:
+    """Won with its final amount and the day it was won (default today): the customer is handed to CS."""
+    errors: dict[str, str] = {}
+    try:
+        value = parse_amount(amount)
+    except ValueError:
+        value = None
+    if not value:
+        errors["amount"] = "deals.err_won_amount"
+    try:
+        day = date.fromisoformat(close_date) if close_date else None
+    except ValueError:
+        day, errors["close_date"] = None, "deals.err_won_future"
+    if day is not None and day > uow.now().astimezone(uow.config.calendar(None).tz).date():
+        errors["close_date"] = "deals.err_won_future"
+    if errors:
+        return DealResult(Outcome.BAD_INPUT, errors=errors)
+    check = await check_close(uow, opp_id, person)
+    if not check.ok:
+        return check
+    opp = check.opportunity
+    changes = {"amount": value, **({"close_date": day} if day else {})}
+    bad = await update(uow, opp, changes, actor=person.id, status="won")
+    if bad:
+        return DealResult(Outcome.BAD_INPUT, opp, errors={e.field: "pl_err_invalid" for e in bad})
+    await close(uow, opp, "won", actor=person.id)
+    uow.emit(DealUpdated(opp.id, person.id))
+    return DealResult(Outcome.WON, opp, by=person.id)
+
+
+async def close_lost(uow: UnitOfWork, opp_id: int, person: Person | None, reason: str | None, note: str | None) -> DealResult:
+    """Lost with a reason: the deal goes round the recycle loop by that reason's rule."""
+    if reason not in lost_reasons(uow.config):
+        return DealResult(Outcome.BAD_INPUT, errors={"reason": "errors.reason_required"})
+    check = await check_close(uow, opp_id, person)
+    if not check.ok:
+        return check
+    opp = check.opportunity
+    await close(uow, opp, "lost", actor=person.id, reason=reason, note=(note or "").strip() or None)
+    uow.emit(DealUpdated(opp.id, person.id))
+    return DealResult(Outcome.LOST, opp, by=person.id)

@@ -12,6 +12,9 @@ class Action(StrEnum):
     BOTTLENECK_SNOOZE = "bottleneck_snooze"
     CHURN_MARK = "churn_mark"
     DEAL_EDIT = "deal_edit"
+    DEAL_LOST = "deal_lost"
+    DEAL_MENU = "deal_menu"  # App Home: update / close won / close lost
+    DEAL_WON = "deal_won"
     FORECAST_DIFF_MORE = "forecast_diff_more"
     FORECAST_DIFF_SHOW = "forecast_diff_show"
     FORECAST_EXPLAIN = "forecast_explain"
@@ -42,6 +45,8 @@ class View(StrEnum):
 
     CHURN = "churn_modal"
     DEAL_EDIT = "deal_edit_modal"
+    DEAL_LOST = "deal_lost_modal"
+    DEAL_WON = "deal_won_modal"
     FORECAST_EXPLAIN = "forecast_explain_modal"
     FORECAST_SUBMIT = "forecast_submit_modal"
     HANDOFF_SENDBACK = "handoff_sendback_modal"
