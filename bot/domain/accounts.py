@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.config import Person
 from bot.context import UnitOfWork, subscribe
-from bot.domain import opportunities, permissions, relay
+from bot.domain import cs_handoff, opportunities, permissions, relay
 from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.health_alerts import refresh
@@ -61,6 +61,7 @@ class AccountIn(BaseModel):
     renewal_date: date | None = None
     seats: int | None = Field(None, ge=0, le=10_000_000)
     cs_stage: Literal["onboarding", "adoption", "renewal"] | None = None
+    kickoff_on: date | None = None  # with cs_stage onboarding: accepts a pending CS hand-off
     churned: bool | None = None
     churn_reason: str | None = Field(None, max_length=100)
 
@@ -175,6 +176,11 @@ async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str, target:
             setattr(acc, k, v)
         acc.updated_at = uow.now()
         await uow.session.flush()
+        if acc.handoff_state == "pending" and (data.cs_stage or data.kickoff_on):
+            # The CRM says the CSM took the customer: the same acceptance as the card's button.
+            r = await cs_handoff.accept(uow, acc.id, None, data.kickoff_on, actor=actor)
+            if not r.ok:
+                return AccountResult(index, False, errors=[FieldError("kickoff_on", "a kickoff date from today on accepts the hand-off")])
         if data.cs_stage:
             await change_stage(uow, acc, data.cs_stage, actor=actor)
     if data.churned and not acc.churned:
@@ -243,6 +249,9 @@ def as_dict(acc: Account) -> dict[str, Any]:
         "renewal_date": acc.renewal_date.isoformat() if acc.renewal_date else None,
         "seats": acc.seats,
         "cs_stage": acc.cs_stage,
+        "handoff_state": acc.handoff_state,
+        "handoff_due_at": acc.handoff_due_at.isoformat() if acc.handoff_due_at else None,
+        "kickoff_on": acc.kickoff_on.isoformat() if acc.kickoff_on else None,
         "churned": acc.churned,
         "churn_reason": acc.churn_reason,
         "health_score": acc.health_score,
@@ -374,15 +383,20 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
         return
     start = today(uow)
     team = uow.config.cs_team()
-    csm = await next_rep(uow, team.id) if team else None
+    # The CSM by rule: the customer's CSM when the deal names a known account, else round robin in CS.
+    known = await uow.session.get(Account, opp.account_id) if opp.account_id else None
+    csm = (known.csm_id if known is not None else None) or (await next_rep(uow, team.id) if team else None)
+    handoff = cs_handoff.plan(uow) if team else {}  # no CS team: nobody to hand to, onboarding at once
     acc = await create(
         uow, name=opp.account_name or opp.name, actor=ev.actor, csm_id=csm, ae_id=opp.owner_id, arr=opp.amount,
         currency=opp.currency, contract_start=start,
         renewal_date=add_months(start, uow.config.success.renewals.term_months),
-        source_opportunity_id=opp.id,
+        source_opportunity_id=opp.id, **handoff,
     )  # fmt: skip
     opp.account_id = acc.id
     await uow.session.flush()
+    if handoff:
+        await cs_handoff.start(uow, acc)
 
 
 # -- upsell: CS hands an expansion opportunity to Field Sales ------------------------------------

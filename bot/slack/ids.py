@@ -11,6 +11,7 @@ class Action(StrEnum):
     BOTTLENECK_ACK = "bottleneck_ack"
     BOTTLENECK_SNOOZE = "bottleneck_snooze"
     CHURN_MARK = "churn_mark"
+    CS_HANDOFF_ACCEPT = "cs_handoff_accept"
     DEAL_EDIT = "deal_edit"
     DEAL_LOST = "deal_lost"
     DEAL_MENU = "deal_menu"  # App Home: update / close won / close lost
@@ -44,6 +45,7 @@ class View(StrEnum):
     """A modal's callback id; also the name of its template (`templates/<id>.json.j2`)."""
 
     CHURN = "churn_modal"
+    CS_HANDOFF = "cs_handoff_modal"
     DEAL_EDIT = "deal_edit_modal"
     DEAL_LOST = "deal_lost_modal"
     DEAL_WON = "deal_won_modal"
