@@ -372,13 +372,17 @@ class Account(SQLModel, table=True):
     contract_start: date | None = None
     renewal_date: date | None = None
     seats: int | None = None
-    cs_stage: str = Field(default="onboarding", max_length=20)  # onboarding | adoption | renewal
+    cs_stage: str = Field(default="onboarding", max_length=20)  # handoff (waiting for the CSM) | onboarding | adoption | renewal
     churned: bool = False
     churned_at: datetime | None = _ts()
     churn_reason: str | None = Field(default=None, max_length=100)
     health_score: int | None = None
     health_band: str | None = Field(default=None, max_length=10)  # green | yellow | red
     source_opportunity_id: int | None = None
+    # FS → CS hand-off of a won deal: pending (the CSM has not accepted) | accepted; None: none was timed
+    handoff_state: str | None = Field(default=None, max_length=20)
+    handoff_due_at: datetime | None = _ts()
+    kickoff_on: date | None = None  # the onboarding kickoff the CSM scheduled when accepting
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
 

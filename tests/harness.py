@@ -92,6 +92,11 @@ class Harness:
         async with self.http.post(self.url + path, json=payload, headers=headers) as r:
             return r.status, await _body(r)
 
+    async def patch(self, path: str, payload: Any, token: str | None = API_TOKEN) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {"Authorization": ""}
+        async with self.http.patch(self.url + path, json=payload, headers=headers) as r:
+            return r.status, await _body(r)
+
     async def post_raw(self, path: str, data: bytes, content_type: str = "application/json") -> tuple[int, Any]:
         async with self.http.post(self.url + path, data=data, headers={"Content-Type": content_type}) as r:
             return r.status, await _body(r)

@@ -50,7 +50,9 @@ async def test_qualify_hands_off_to_fs_and_accept_links_the_chain(harness):
     lead = await harness.lead(lead_id)
     assert [h["to"] for h in lead["history"]][-3:] == ["sal", "sql", "opportunity"]
     card = harness.emu.get_message(card["channel"], card["ts"])
-    assert not any(b["type"] == "actions" for b in card["blocks"]) and "受領" in card["text"]
+    # The hand-off's own buttons are gone; the card now carries the deal (Update / Close won / Close lost).
+    ids = [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert ids == ["deal_edit", "deal_won", "deal_lost"] and "受領" in card["text"]
     from bot.models import Opportunity
     async with harness.baton.ctx.sessions() as s:
         opp = (await s.execute(__import__("sqlalchemy").select(Opportunity))).scalars().one()

@@ -106,12 +106,13 @@ async def test_won_deal_becomes_a_customer_with_a_card_in_the_cs_channel(harness
     status, acc = await harness.get(f"/api/accounts/{account_id}")
     assert status == 200
     assert acc["name"] == "大手製造株式会社" and acc["csm"] == "matsumoto" and acc["ae"] == "kato"
-    assert acc["arr"] == "6000000.00" and acc["cs_stage"] == "onboarding"
+    # Handed to Customer Success: waiting for the CSM (the hand-off SLA), onboarding starts on Accept.
+    assert acc["arr"] == "6000000.00" and (acc["cs_stage"], acc["handoff_state"]) == ("handoff", "pending")
     assert (acc["contract_start"], acc["renewal_date"]) == ("2026-11-24", "2027-11-24")
     (card,) = cs_posts(harness)
     assert "大手製造株式会社" in card["text"] and "<@U0CSM>" in card["text"]
     assert validate_message(card["text"], card["blocks"]) == []
-    assert actions(card) == ["upsell_handoff", "churn_mark"]
+    assert actions(card) == ["cs_handoff_accept"]
 
 
 async def test_accounts_api_upserts_by_external_id_and_names_bad_fields(harness):
@@ -333,7 +334,7 @@ async def test_upsell_from_the_alert_creates_a_linked_phase_1_opportunity_for_fs
     assert "<@U0KATO>" in warning["text"] and "<@U0KATO>" in breach["text"]
     await harness.click("kato", harness.emu.get_message("C0FS", post["ts"]), "handoff_accept")
     card = harness.emu.get_message("C0FS", post["ts"])
-    assert actions(card) == [] and "<@U0KATO>" in str(card["blocks"])
+    assert actions(card) == ["deal_edit", "deal_won", "deal_lost"] and "<@U0KATO>" in str(card["blocks"])  # now the deal's card
     async with harness.baton.ctx.uow() as uow:
         opp = await uow.session.get(Opportunity, opp.id)
         assert (opp.handoff_state, opp.status) == ("accepted", "open")
@@ -381,7 +382,13 @@ async def test_churn_from_slack_records_the_reason(harness):
         opp = await opportunities.create(uow, name="導入", actor="kato", account_name="小売X", amount=3000000, owner_id="kato", team_id="fs")
         await opportunities.close(uow, opp, "won", actor="kato")
     await harness.deliver()
+    async with harness.baton.ctx.uow() as uow:
+        acc_id = (await uow.session.execute(select(Account.id))).scalar_one()
+    # Once the CSM has taken the customer (here through the API), the card carries churn and upsell.
+    assert (await harness.patch(f"/api/accounts/{acc_id}", {"kickoff_on": "2026-12-01"}))[0] == 200
+    await harness.deliver()
     (card,) = cs_posts(harness)
+    card = harness.emu.get_message(card["channel"], card["ts"])
     await harness.click("matsumoto", card, "churn_mark")
     (view,) = harness.emu.open_views(harness.person("matsumoto"))
     r = await harness.emu.submit_view(harness.person("matsumoto"), view["id"], {"reason": {"value": "budget"}, "note": {"value": "予算削減"}})

@@ -114,11 +114,23 @@ class Renewals(Section):
         return sorted(set(v), reverse=True)
 
 
+class CsHandoff(Section):
+    """A won deal handed to Customer Success: the CSM accepts (and schedules the kickoff) within this
+    business time in the CS team's calendar; a warning before, the CS manager told on a breach."""
+
+    within: Duration = Duration(seconds=8 * 3600)
+    warn_at: float = Field(0.75, gt=0, lt=1)
+    escalate_to_manager: bool = True
+
+    _dur = field_validator("within", mode="before")(duration)
+
+
 class SuccessConfig(Section):
     cs_team: str | None = None  # the Customer Success team (default: the first customer_success team)
     health: Health = Health()
     alerts: Alerts = Alerts()
     renewals: Renewals = Renewals()
+    handoff: CsHandoff = CsHandoff()
     churn_reasons: list[str] = Field(
         default_factory=lambda: ["low_adoption", "budget", "competitor", "champion_left", "acquired", "other"]
     )

@@ -20,12 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.config import Person
 from bot.context import UnitOfWork, subscribe
-from bot.domain import opportunities, permissions, relay
+from bot.domain import cs_handoff, opportunities, permissions, relay
 from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.health_alerts import refresh
 from bot.domain.outcomes import Outcome, Result
-from bot.domain.lead_input import FieldError, validation_errors
+from bot.domain.lead_input import FieldError, find_by_ref, validation_errors
 from bot.domain.routing import next_rep
 from bot.models import Account, Opportunity, UsageSignal
 
@@ -61,6 +61,7 @@ class AccountIn(BaseModel):
     renewal_date: date | None = None
     seats: int | None = Field(None, ge=0, le=10_000_000)
     cs_stage: Literal["onboarding", "adoption", "renewal"] | None = None
+    kickoff_on: date | None = None  # with cs_stage onboarding: accepts a pending CS hand-off
     churned: bool | None = None
     churn_reason: str | None = Field(None, max_length=100)
 
@@ -78,6 +79,7 @@ class AccountResult:
     account: Account | None = None
     created: bool = False
     errors: list[FieldError] = field(default_factory=list)
+    status: int = 422  # the HTTP status of a refusal (404 no such account, 409 external id of another)
 
     def as_dict(self) -> dict[str, Any]:
         if not self.ok:
@@ -120,7 +122,7 @@ async def create(uow: UnitOfWork, *, name: str, actor: str, **values: Any) -> Ac
     return acc
 
 
-async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> AccountResult:
+async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str, target: Account | None = None) -> AccountResult:
     if not isinstance(raw, dict):
         return AccountResult(index, False, errors=[FieldError("(account)", "must be a JSON object")])
     try:
@@ -152,9 +154,15 @@ async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> Acco
         errors.append(FieldError("churn_reason", "a churned account needs a reason"))
     if errors:
         return AccountResult(index, False, errors=errors)
-    acc = None
-    if data.external_id:
-        acc = await uow.session.scalar(select(Account).where(Account.external_id == data.external_id))
+    acc = target
+    if data.external_id and (acc is None or data.external_id != acc.external_id):
+        other = await uow.session.scalar(select(Account).where(Account.external_id == data.external_id).limit(1))
+        if acc is None:
+            acc = other
+        elif other is not None:
+            return AccountResult(index, False, errors=[FieldError("external_id", f"already the external id of account {other.id}")], status=409)
+        else:
+            acc.external_id = data.external_id  # a CRM attaches its id to an account Baton made
     created = acc is None
     if acc is None:
         if not data.name:
@@ -168,6 +176,11 @@ async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str) -> Acco
             setattr(acc, k, v)
         acc.updated_at = uow.now()
         await uow.session.flush()
+        if acc.handoff_state == "pending" and (data.cs_stage or data.kickoff_on):
+            # The CRM says the CSM took the customer: the same acceptance as the card's button.
+            r = await cs_handoff.accept(uow, acc.id, None, data.kickoff_on, actor=actor)
+            if not r.ok:
+                return AccountResult(index, False, errors=[FieldError("kickoff_on", "a kickoff date from today on accepts the hand-off")])
         if data.cs_stage:
             await change_stage(uow, acc, data.cs_stage, actor=actor)
     if data.churned and not acc.churned:
@@ -195,11 +208,31 @@ class _Rollback(Exception):
         self.result = result
 
 
-async def find(uow: UnitOfWork, ref: str) -> Account | None:
-    """By id (digits) or by external id."""
-    acc = await uow.session.get(Account, int(ref)) if ref.isdecimal() else None
+async def patch(uow: UnitOfWork, ref: str, raw: Any, *, actor: str = "api") -> AccountResult:
+    """`PATCH /api/accounts/{ref}`: a partial update of one account (e.g. the CRM's `external_id`)."""
+    acc = await find(uow, ref)
     if acc is None:
-        acc = await uow.session.scalar(select(Account).where(Account.external_id == ref))
+        return AccountResult(0, False, errors=[FieldError("id", "no such account")], status=404)
+    try:
+        async with uow.savepoint():
+            r = await _upsert_one(uow, 0, raw, actor, target=acc)
+            if not r.ok:
+                raise _Rollback(r)
+    except _Rollback as rb:
+        r = rb.result
+    return r
+
+
+async def find(uow: UnitOfWork, ref: str) -> Account | None:
+    """An account named in a URL: Baton id (digits) or external id (`ext:<id>`, or any id not all digits)."""
+    return await find_by_ref(uow, Account, ref)
+
+
+async def find_loosely(uow: UnitOfWork, ref: str) -> Account | None:
+    """A CSV cell: Baton id, else the external id (a numeric external id there needs no prefix)."""
+    acc = await find(uow, ref)
+    if acc is None and ref.isdecimal():
+        acc = await uow.session.scalar(select(Account).where(Account.external_id == ref).limit(1))
     return acc
 
 
@@ -216,6 +249,9 @@ def as_dict(acc: Account) -> dict[str, Any]:
         "renewal_date": acc.renewal_date.isoformat() if acc.renewal_date else None,
         "seats": acc.seats,
         "cs_stage": acc.cs_stage,
+        "handoff_state": acc.handoff_state,
+        "handoff_due_at": acc.handoff_due_at.isoformat() if acc.handoff_due_at else None,
+        "kickoff_on": acc.kickoff_on.isoformat() if acc.kickoff_on else None,
         "churned": acc.churned,
         "churn_reason": acc.churn_reason,
         "health_score": acc.health_score,
@@ -347,15 +383,20 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
         return
     start = today(uow)
     team = uow.config.cs_team()
-    csm = await next_rep(uow, team.id) if team else None
+    # The CSM by rule: the customer's CSM when the deal names a known account, else round robin in CS.
+    known = await uow.session.get(Account, opp.account_id) if opp.account_id else None
+    csm = (known.csm_id if known is not None else None) or (await next_rep(uow, team.id) if team else None)
+    handoff = cs_handoff.plan(uow) if team else {}  # no CS team: nobody to hand to, onboarding at once
     acc = await create(
         uow, name=opp.account_name or opp.name, actor=ev.actor, csm_id=csm, ae_id=opp.owner_id, arr=opp.amount,
         currency=opp.currency, contract_start=start,
         renewal_date=add_months(start, uow.config.success.renewals.term_months),
-        source_opportunity_id=opp.id,
+        source_opportunity_id=opp.id, **handoff,
     )  # fmt: skip
     opp.account_id = acc.id
     await uow.session.flush()
+    if handoff:
+        await cs_handoff.start(uow, acc)
 
 
 # -- upsell: CS hands an expansion opportunity to Field Sales ------------------------------------
@@ -385,7 +426,7 @@ async def import_signals(uow: UnitOfWork, items: list[dict[str, Any]], *, actor:
     touched: dict[int, Account] = {}
     for i, row in enumerate(items):
         ref = str(row.get("account") or row.get("account_id") or row.get("external_id") or "").strip()
-        acc = await find(uow, ref) if ref else None
+        acc = await find_loosely(uow, ref) if ref else None
         if acc is None:
             out.append(AccountResult(i, False, errors=[FieldError("account", f"no account '{ref}'" if ref else "missing")]))
             continue

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
 
+from bot.context import UnitOfWork
 from bot.models import Lead
 
 LEAD_FIELDS = (
@@ -96,6 +98,32 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
         loc = ".".join(str(p) for p in err["loc"]) or "(lead)"
         out.append(FieldError(loc, err["msg"].removeprefix("Value error, ")))
     return out
+
+
+# A record named in an API path: digits are Baton's id, `ext:<id>` (or anything not all digits) is the
+# id the sending system gave it. A CRM whose ids are numbers writes `ext:12345`.
+EXTERNAL_PREFIX = "ext:"
+
+
+def parse_ref(ref: str) -> tuple[int | None, str | None]:
+    """`"12"` → (12, None); `"ext:12"` / `"SF-1"` → (None, "12" / "SF-1"); (None, None) for nothing usable."""
+    ref = (ref or "").strip()
+    if ref.startswith(EXTERNAL_PREFIX):
+        ext = ref[len(EXTERNAL_PREFIX) :].strip()
+        return None, (ext if 0 < len(ext) <= 200 else None)
+    if ref.isascii() and ref.isdecimal():
+        return (int(ref), None) if len(ref) <= 18 else (None, None)
+    return None, (ref if 0 < len(ref) <= 200 else None)
+
+
+async def find_by_ref(uow: UnitOfWork, model: Any, ref: str) -> Any:
+    """The lead / deal / account `ref` names (see `parse_ref`), or None."""
+    baton_id, external_id = parse_ref(ref)
+    if baton_id is not None:
+        return await uow.session.get(model, baton_id)
+    if external_id is None:
+        return None
+    return await uow.session.scalar(select(model).where(model.external_id == external_id).order_by(model.id).limit(1))
 
 
 def parse_lead(raw: Any) -> LeadIn | list[FieldError]:

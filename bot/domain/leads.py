@@ -25,6 +25,7 @@ from bot.domain.lead_input import (
     LEAD_FIELDS,
     ActivityIn,
     FieldError,
+    find_by_ref,
     LeadIn,
     _json_safe,
     lead_record,
@@ -239,9 +240,14 @@ async def _add_activities_many(
     return out
 
 
-async def add_activities(uow: UnitOfWork, lead_id: int, raw: Any, actor: str = "api") -> IntakeResult | list[FieldError]:
+async def find(uow: UnitOfWork, ref: str) -> Lead | None:
+    """A lead named in a URL: Baton id (digits) or external id (`ext:<id>`, or any id not all digits)."""
+    return await find_by_ref(uow, Lead, ref)
+
+
+async def add_activities(uow: UnitOfWork, lead_ref: int | str, raw: Any, actor: str = "api") -> IntakeResult | list[FieldError]:
     """`POST /api/leads/{id}/activities`: new behaviour may push an existing lead over the threshold."""
-    lead = await uow.session.get(Lead, lead_id)
+    lead = await uow.session.get(Lead, lead_ref) if isinstance(lead_ref, int) else await find(uow, lead_ref)
     if lead is None:
         return [FieldError("id", "no such lead")]
     items = raw.get("activities") if isinstance(raw, dict) else raw

@@ -20,7 +20,7 @@ from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import parse_amount
 from bot.domain.events import record_transition
-from bot.domain.lead_input import FieldError, validation_errors
+from bot.domain.lead_input import FieldError, find_by_ref, validation_errors
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
 
@@ -35,15 +35,24 @@ EDITABLE = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DealUpdated:
+    """A deal's fields or status changed (Slack or the API): its cards and App Homes show it again."""
+
+    opportunity_id: int
+    actor: str
+
+
 def phase_stage(phase: int) -> str:
     return f"phase_{phase}"
 
 
 class OpportunityIn(BaseModel):
-    """The opportunity JSON of the public API (a CRM syncs by `external_id`)."""
+    """The opportunity JSON of the public API (a CRM syncs by `external_id`, or names Baton's `id`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    id: int | None = Field(None, ge=1)
     external_id: str | None = Field(None, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=300)
     account: str | None = Field(None, max_length=300)
@@ -83,6 +92,7 @@ class OpportunityResult:
     created: bool = False
     errors: list[FieldError] = field(default_factory=list)
     index: int = 0
+    status: int = 422  # the HTTP status of a refusal: 404 no such deal, 409 conflicts with another, 422 bad values
 
     def as_dict(self) -> dict[str, Any]:
         """One item of an API / import answer (like `/api/leads`)."""
@@ -142,8 +152,19 @@ def check_changes(uow: UnitOfWork, opp: Opportunity | None, changes: dict[str, A
         errors.append(FieldError("phase", f"moves back from {opp.phase} to {changes['phase']}: give a reason"))
     if "owner_id" in changes and changes["owner_id"] is None:
         errors.append(FieldError("owner", "not a person in app.yaml"))
+    if opp is not None and opp.status != "open":
+        if status != opp.status:
+            errors.append(FieldError("status", f"the deal is already {opp.status}"))
+        if "phase" in changes and changes["phase"] != opp.phase:
+            errors.append(FieldError("phase", f"the deal is already {opp.status}"))
+        return errors
     if status == "lost" and not (changes.get("lost_reason") or (opp.lost_reason if opp else None)):
         errors.append(FieldError("lost_reason", "a lost deal needs a reason"))
+    if status == "won":
+        if not changes.get("amount", opp.amount if opp else None):
+            errors.append(FieldError("amount", "a won deal needs an amount"))
+        if close is not None and "close_date" in changes and close > today:
+            errors.append(FieldError("close_date", "is after today on a won deal"))
     return errors
 
 
@@ -170,10 +191,12 @@ async def create(
 
 
 async def update(
-    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None
+    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None,
+    status: str | None = None,
 ) -> list[FieldError]:
-    """Apply validated changes; phase and category moves are events, closing is `close()`."""
-    errors = check_changes(uow, opp, changes, reason)
+    """Apply validated changes; phase and category moves are events, closing (`status`, checked here
+    with the changes) is `close()`."""
+    errors = check_changes(uow, opp, changes | ({"status": status} if status else {}), reason)
     if errors:
         return errors
     now = uow.now()
@@ -211,6 +234,9 @@ async def close(uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, 
     opp.status, opp.closed_at, opp.updated_at = outcome, now, now
     if outcome == "lost":
         opp.lost_reason = reason
+    today = now.astimezone(uow.config.calendar(None).tz).date()
+    if outcome == "won" and (opp.close_date is None or opp.close_date > today):
+        opp.close_date = today  # the planned date becomes the day it was won
     await uow.session.flush()
     await record_transition(
         uow, "opportunity", opp.id, from_stage, outcome, actor=actor, team_id=opp.team_id,
@@ -224,7 +250,7 @@ def _changes_from(uow: UnitOfWork, data: OpportunityIn) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     mapping = {"account": "account_name"}
     for name in fields:
-        if name in ("external_id", "owner", "status", "lost_reason", "phase_change_reason"):
+        if name in ("id", "external_id", "owner", "status", "phase_change_reason"):
             continue
         changes[mapping.get(name, name)] = getattr(data, name)
     if "owner" in fields:
@@ -232,42 +258,126 @@ def _changes_from(uow: UnitOfWork, data: OpportunityIn) -> dict[str, Any]:
     return changes
 
 
-async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> OpportunityResult:
-    """`POST /api/opportunities`: create or update by `external_id`; closing via `status`."""
+def _parse(raw: Any) -> OpportunityIn | OpportunityResult:
     if not isinstance(raw, dict):
         return OpportunityResult(False, errors=[FieldError("(opportunity)", "must be a JSON object")])
     try:
-        data = OpportunityIn.model_validate(raw)
+        return OpportunityIn.model_validate(raw)
     except ValidationError as e:
         return OpportunityResult(False, errors=validation_errors(e))
-    opp = None
-    if data.external_id:
-        opp = await uow.session.scalar(select(Opportunity).where(Opportunity.external_id == data.external_id))
-    changes = _changes_from(uow, data)
-    if opp is None:
-        if not data.name:
-            return OpportunityResult(False, errors=[FieldError("name", "a new opportunity needs a name")])
-        errors = check_changes(uow, None, changes | ({"status": data.status} if data.status else {}), None)
-        if data.status == "lost" and data.lost_reason:
-            errors = [e for e in errors if e.field != "lost_reason"]
-        if errors:
-            return OpportunityResult(False, errors=errors)
-        fs = uow.config.fs_team()
-        changes.setdefault("team_id", fs.id if fs else None)
-        phase = changes.pop("phase", None) or 1
-        name = changes.pop("name")
-        opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, **changes)
-        created = True
-    else:
-        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason)
-        if errors:
-            return OpportunityResult(False, opp, errors=errors)
-        created = False
+
+
+async def _by_external_id(uow: UnitOfWork, external_id: str) -> Opportunity | None:
+    return await uow.session.scalar(
+        select(Opportunity).where(Opportunity.external_id == external_id).order_by(Opportunity.id).limit(1)
+    )
+
+
+async def handoff_deal(uow: UnitOfWork, lead_id: int) -> Opportunity | None:
+    """The deal Baton's own relay made for this lead (the latest not sent back), if any."""
+    return await uow.session.scalar(
+        select(Opportunity).where(
+            Opportunity.source_lead_id == lead_id, Opportunity.kind == "new",
+            Opportunity.handoff_state.is_(None) | (Opportunity.handoff_state != "sent_back"),
+        ).order_by(Opportunity.id.desc()).limit(1)
+    )  # fmt: skip
+
+
+async def _existing(uow: UnitOfWork, data: OpportunityIn) -> Opportunity | OpportunityResult | None:
+    """The deal an upsert names: by Baton `id`, else `external_id`, else the hand-off deal of its
+    `source_lead_id` (so a CRM posting the deal of a lead Baton handed off links to it, not a second one)."""
+    if data.id is not None:
+        opp = await uow.session.get(Opportunity, data.id)
+        return opp or OpportunityResult(False, errors=[FieldError("id", "no such opportunity")], status=404)
+    opp = await _by_external_id(uow, data.external_id) if data.external_id else None
+    if opp is None and data.source_lead_id is not None:
+        opp = await handoff_deal(uow, data.source_lead_id)
+        if opp is not None and opp.external_id and data.external_id and opp.external_id != data.external_id:
+            return OpportunityResult(False, errors=[FieldError(
+                "source_lead_id", f"lead {data.source_lead_id} already has deal {opp.id} (external_id {opp.external_id})"
+            )], status=409)  # fmt: skip
+    return opp
+
+
+async def _attach_external_id(uow: UnitOfWork, opp: Opportunity, external_id: str | None) -> list[FieldError]:
+    """A CRM gives its own id to a deal (one Baton made, or renames its id); one deal per external id."""
+    if not external_id or external_id == opp.external_id:
+        return []
+    other = await _by_external_id(uow, external_id)
+    if other is not None and other.id != opp.id:
+        return [FieldError("external_id", f"already the external id of deal {other.id}")]
+    opp.external_id = external_id
+    return []
+
+
+async def _apply(uow: UnitOfWork, opp: Opportunity, data: OpportunityIn, actor: str) -> OpportunityResult:
+    """Change an existing deal: attach the external id, the fields, then close it if `status` says so."""
+    errors = await _attach_external_id(uow, opp, data.external_id)
+    if errors:
+        return OpportunityResult(False, opp, errors=errors, status=409)
+    errors = await update(uow, opp, _changes_from(uow, data), actor=actor, reason=data.phase_change_reason, status=data.status)
+    if errors:
+        return OpportunityResult(False, opp, errors=errors, status=409 if errors[0].field == "status" else 422)
     if data.status in ("won", "lost") and opp.status == "open":
         errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
-    return OpportunityResult(True, opp, created)
+    uow.emit(DealUpdated(opp.id, actor))
+    return OpportunityResult(True, opp, False)
+
+
+async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> OpportunityResult:
+    """`POST /api/opportunities`: create, or update the deal `_existing` finds; closing via `status`."""
+    data = _parse(raw)
+    if isinstance(data, OpportunityResult):
+        return data
+    found = await _existing(uow, data)
+    if isinstance(found, OpportunityResult):
+        return found
+    if found is not None:
+        return await _apply(uow, found, data, actor)
+    if not data.name:
+        return OpportunityResult(False, errors=[FieldError("name", "a new opportunity needs a name")])
+    changes = _changes_from(uow, data)
+    errors = check_changes(uow, None, changes | ({"status": data.status} if data.status else {}), None)
+    if errors:
+        return OpportunityResult(False, errors=errors)
+    fs = uow.config.fs_team()
+    changes.setdefault("team_id", fs.id if fs else None)
+    phase = changes.pop("phase", None) or 1
+    name = changes.pop("name")
+    opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, **changes)
+    if data.status in ("won", "lost"):
+        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
+        if errors:
+            return OpportunityResult(False, opp, errors=errors)
+    return OpportunityResult(True, opp, True)
+
+
+async def find(uow: UnitOfWork, ref: str) -> Opportunity | None:
+    """A deal named in a URL: Baton id (digits) or external id (`ext:<id>`, or any id not all digits)."""
+    return await find_by_ref(uow, Opportunity, ref)
+
+
+async def patch(uow: UnitOfWork, ref: str, raw: Any, *, actor: str = "api") -> OpportunityResult:
+    """`PATCH /api/opportunities/{ref}`: a partial update of one deal, validated as an upsert is."""
+    opp = await find(uow, ref)
+    if opp is None:
+        return OpportunityResult(False, errors=[FieldError("id", "no such opportunity")], status=404)
+    data = _parse(raw)
+    if isinstance(data, OpportunityResult):
+        return data
+    if data.id is not None and data.id != opp.id:
+        return OpportunityResult(False, opp, errors=[FieldError("id", "differs from the deal in the path")])
+    result = OpportunityResult(False)
+    try:
+        async with uow.savepoint():
+            result = await _apply(uow, opp, data, actor)
+            if not result.ok:
+                raise _Rollback
+    except _Rollback:
+        result.opportunity = None  # rolled back with its savepoint: nothing stale handed out
+    return result
 
 
 def missing_items(opp: Opportunity) -> list[str]:
@@ -290,7 +400,7 @@ def as_dict(opp: Opportunity) -> dict[str, Any]:
         "owner": opp.owner_id,
         "team": opp.team_id,
         "kind": opp.kind,
-        "amount": str(opp.amount),
+        "amount": str(Decimal(opp.amount or 0).quantize(Decimal("0.01"))),  # as read back from the database
         "currency": opp.currency,
         "close_date": opp.close_date.isoformat() if opp.close_date else None,
         "phase": opp.phase,
@@ -395,4 +505,64 @@ async def edit(uow: UnitOfWork, opp_id: int, person: Person | None, form: DealFo
         return DealResult(Outcome.BAD_INPUT, opp, errors=errors)
     if changes:
         await update(uow, opp, changes, actor=person.id, reason=form.phase_reason)
+        uow.emit(DealUpdated(opp.id, person.id))
     return DealResult(Outcome.SAVED, opp, by=person.id)
+
+
+# -- Close won / Close lost (the deal's card, App Home) ------------------------------------------------
+
+
+def lost_reasons(config: AppConfig) -> list[str]:
+    """The reasons a rep picks when a deal is lost: those with a recycle rule, then `other`."""
+    return [*config.relay.lost_rules, *(["other"] if "other" not in config.relay.lost_rules else [])]
+
+
+async def check_close(uow: UnitOfWork, opp_id: int, person: Person | None) -> DealResult:
+    """Before the Close won / Close lost modal opens: this person's deal, and still open? Nothing changes."""
+    check = await check_edit(uow, opp_id, person)
+    if check.ok and check.opportunity.status != "open":
+        return DealResult(Outcome.ALREADY_DECIDED, check.opportunity, state=check.opportunity.status)
+    return check
+
+
+async def close_won(uow: UnitOfWork, opp_id: int, person: Person | None, amount: str | None, close_date: str | None) -> DealResult:
+    """Won with its final amount and the day it was won (default today): the customer is handed to CS."""
+    errors: dict[str, str] = {}
+    try:
+        value = parse_amount(amount)
+    except ValueError:
+        value = None
+    if not value:
+        errors["amount"] = "deals.err_won_amount"
+    try:
+        day = date.fromisoformat(close_date) if close_date else None
+    except ValueError:
+        day, errors["close_date"] = None, "deals.err_won_future"
+    if day is not None and day > uow.now().astimezone(uow.config.calendar(None).tz).date():
+        errors["close_date"] = "deals.err_won_future"
+    if errors:
+        return DealResult(Outcome.BAD_INPUT, errors=errors)
+    check = await check_close(uow, opp_id, person)
+    if not check.ok:
+        return check
+    opp = check.opportunity
+    changes = {"amount": value, **({"close_date": day} if day else {})}
+    bad = await update(uow, opp, changes, actor=person.id, status="won")
+    if bad:
+        return DealResult(Outcome.BAD_INPUT, opp, errors={e.field: "pl_err_invalid" for e in bad})
+    await close(uow, opp, "won", actor=person.id)
+    uow.emit(DealUpdated(opp.id, person.id))
+    return DealResult(Outcome.WON, opp, by=person.id)
+
+
+async def close_lost(uow: UnitOfWork, opp_id: int, person: Person | None, reason: str | None, note: str | None) -> DealResult:
+    """Lost with a reason: the deal goes round the recycle loop by that reason's rule."""
+    if reason not in lost_reasons(uow.config):
+        return DealResult(Outcome.BAD_INPUT, errors={"reason": "errors.reason_required"})
+    check = await check_close(uow, opp_id, person)
+    if not check.ok:
+        return check
+    opp = check.opportunity
+    await close(uow, opp, "lost", actor=person.id, reason=reason, note=(note or "").strip() or None)
+    uow.emit(DealUpdated(opp.id, person.id))
+    return DealResult(Outcome.LOST, opp, by=person.id)

@@ -21,6 +21,8 @@ class Outcome(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
     SAVED = "saved"
+    WON = "won"  # a deal closed won
+    LOST = "lost"  # a deal closed lost (into the recycle loop)
     # nothing changed (a refusal, told privately)
     ALLOWED = "allowed"  # a check passed (e.g. before opening a modal): nothing changed yet
     NOT_FOUND = "not_found"

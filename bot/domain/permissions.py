@@ -50,6 +50,11 @@ def in_function(function: str) -> Grant:
     )
 
 
+def manages_function(function: str) -> Grant:
+    """The manager of a team of that function (the CS manager for any customer)."""
+    return lambda config, person, record: any(t.manager == person.id for t in config.teams_by_function(function))
+
+
 def has_role(*roles: str) -> Grant:
     return lambda config, person, record: bool(set(roles).intersection(person.roles))
 
@@ -87,6 +92,8 @@ POLICY: dict[str, tuple[Grant, ...]] = {
     # Customer health alert, upsell, churn — the account's CSM and AE, Customer Success, CRO / admin.
     "health.act": (is_("csm_id"), is_("ae_id"), in_function("customer_success"),
                    has_role("csm", "cs_manager", "cro", "admin")),  # fmt: skip
+    # A won customer handed to CS: Accept (and schedule the kickoff) — its CSM, or a CS manager.
+    "cs_handoff.accept": (is_("csm_id"), manages_function("customer_success")),
     # A rep's forecast and its diff — the rep, their manager, a CRO.
     "forecast.view": (is_("rep_id"), manages_rep()),
     # /bottleneck, /capacity and the bottleneck alert's buttons — anyone app.yaml makes a manager.

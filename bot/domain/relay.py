@@ -227,6 +227,7 @@ async def accept_handoff(uow: UnitOfWork, opp_id: int, person: Person | None) ->
         return got
     opp = got
     opp.handoff_state, opp.updated_at = "accepted", uow.now()
+    opp.notes = {**(opp.notes or {}), "handoff_accepted_by": person.id}  # the accepted card names them later
     lead = await uow.session.get(Lead, opp.source_lead_id) if opp.source_lead_id else None
     if lead is not None and await _move(uow, lead, Stage.sql, Stage.opportunity):
         await record_transition(

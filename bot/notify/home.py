@@ -17,6 +17,7 @@ from bot.config_sections.notifications import KINDS
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.domain.home import affected_people, home_data
+from bot.domain.opportunities import DealUpdated
 from bot.domain.routing import LeadReassigned
 from bot.domain.sla import BREACH, SlaFired
 from bot.models import OutboxMessage, PersonSettings
@@ -106,6 +107,12 @@ async def on_stage_changed(uow: UnitOfWork, ev: StageChanged) -> None:
     if ev.actor and uow.config.person(ev.actor):
         who.add(ev.actor)
     await refresh(uow, who)
+
+
+@subscribe(DealUpdated)
+async def on_deal_updated(uow: UnitOfWork, ev: DealUpdated) -> None:
+    """An edit of the 7 items is no stage change, but the owner's and manager's Home list the deal."""
+    await refresh(uow, await affected_people(uow, "opportunity", ev.opportunity_id, None))
 
 
 @subscribe(SlaFired)

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
+from bot.domain.opportunities import DealUpdated, missing_items
 from bot.domain.relay import HandoffDecided, HandoffRequested, fs_team
 from sqlalchemy import select
 
@@ -79,7 +80,34 @@ async def _handoff_values(uow: UnitOfWork, opp: Opportunity, lead: Lead | None) 
         # An upsell from CS carries its customer instead of a lead.
         "upsell": opp.kind == "upsell", "account": account,
         "days_to_renewal": (account.renewal_date - uow.now().date()).days if account and account.renewal_date else None,
+        "deal": None,
     }  # fmt: skip
+
+
+async def deal_state(uow: UnitOfWork, opp: Opportunity) -> dict[str, Any]:
+    """What an accepted hand-off card shows of its deal: the missing items, who closed it and why."""
+    config, msgs = uow.config, uow.ctx.messages
+    locale = team_locale_tz(config, opp.team_id)[0]
+
+    def label(value: str, key: str) -> str:
+        return msgs.text(locale, key) if msgs.has_text(locale, key) else value
+
+    closed = None
+    if opp.status != "open":
+        closed = await uow.session.scalar(
+            select(StageEvent.actor).where(StageEvent.entity_type == "opportunity", StageEvent.entity_id == opp.id,
+                                           StageEvent.to_stage == opp.status).order_by(StageEvent.id.desc()).limit(1)
+        )  # fmt: skip
+    return {
+        "missing": [label(m, f"home.items.{m}") for m in missing_items(opp)],
+        "by": slack_id(config, closed),
+        "reason": label(opp.lost_reason, f"reasons.{opp.lost_reason}") if opp.lost_reason else None,
+    }
+
+
+def accepted_decision(uow: UnitOfWork, opp: Opportunity) -> dict[str, Any]:
+    by = (opp.notes or {}).get("handoff_accepted_by") or opp.owner_id
+    return {"outcome": "accepted", "by": slack_id(uow.config, by), "reason": None, "note": None, "lead_stage": None, "recycle_at": None}
 
 
 async def render_handoff(uow: UnitOfWork, opp: Opportunity, lead: Lead | None, **extra: Any) -> dict[str, Any]:
@@ -106,7 +134,8 @@ async def on_handoff_decided(uow: UnitOfWork, ev: HandoffDecided) -> None:
     lead = await uow.session.get(Lead, ev.lead_id) if ev.lead_id else None
     decision = {"outcome": ev.outcome, "by": slack_id(config, ev.actor), "reason": ev.reason, "note": ev.note,
                 "lead_stage": lead.stage if lead else None, "recycle_at": lead.recycle_at if lead else None}  # fmt: skip
-    await enqueue(uow, "chat.update", dict(await render_handoff(uow, opp, lead, decision=decision)), target_key=handoff_key(opp.id))
+    deal = await deal_state(uow, opp) if ev.outcome == "accepted" else None
+    await enqueue(uow, "chat.update", dict(await render_handoff(uow, opp, lead, decision=decision, deal=deal)), target_key=handoff_key(opp.id))
     if ev.outcome == "sent_back" and lead is not None:
         channel = await _team_channel(uow, lead)
         if channel:
@@ -120,6 +149,17 @@ async def on_handoff_decided(uow: UnitOfWork, ev: HandoffDecided) -> None:
         msg = uow.ctx.messages.message("handoff_sent_back", person_locale(config, opp.handoff_from), team_locale_tz(config, opp.team_id)[1],
                                        lead=None, opp=opp, decision=decision, is_owner=slack_id(config, opp.handoff_from))  # fmt: skip
         await notify_person(uow, opp.handoff_from, "handover", msg, dedupe_key=f"handoff:{opp.id}:sent_back")
+
+
+@subscribe(DealUpdated)
+async def on_deal_updated(uow: UnitOfWork, ev: DealUpdated) -> None:
+    """A deal moved, was edited or closed (Slack or the CRM): its accepted hand-off card shows it, in place."""
+    opp = await uow.session.get(Opportunity, ev.opportunity_id)
+    if opp is None or opp.handoff_state != "accepted":
+        return
+    lead = await uow.session.get(Lead, opp.source_lead_id) if opp.source_lead_id else None
+    msg = await render_handoff(uow, opp, lead, decision=accepted_decision(uow, opp), deal=await deal_state(uow, opp))
+    await enqueue(uow, "chat.update", dict(msg), target_key=handoff_key(opp.id))
 
 
 async def handoff_timer(uow: UnitOfWork, opp: Opportunity, kind: str, timer_id: int) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.context import UnitOfWork, subscribe
 
 from bot.domain.accounts import today
+from bot.domain.cs_handoff import HANDOFF, ONBOARDING, CsHandoffDecided
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
 from bot.domain.renewals import RenewalDue
-from bot.models import Account, Alert
+from bot.models import Account, Alert, Opportunity, StageEvent
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -45,7 +48,20 @@ def account_values(uow: UnitOfWork, acc: Account) -> dict[str, Any]:
     }
 
 
-# -- new customers and churn --------------------------------------------------------------------
+# -- new customers (the FS → CS hand-off) and churn ---------------------------------------------
+
+
+async def render_account_card(uow: UnitOfWork, acc: Account, sla_state: str | None = None) -> dict[str, Any]:
+    """The new-customer card: while the hand-off is pending, the won deal's items and notes and the SLA."""
+    _, locale, tz = _cs(uow)
+    deal = await uow.session.get(Opportunity, acc.source_opportunity_id) if acc.source_opportunity_id else None
+    by = await uow.session.scalar(
+        select(StageEvent.actor).where(StageEvent.entity_type == "account", StageEvent.entity_id == acc.id,
+                                       StageEvent.from_stage == HANDOFF, StageEvent.to_stage == ONBOARDING).limit(1)
+    )  # fmt: skip
+    handoff = {"deal": deal, "notes": (deal.notes or {}) if deal else {}, "today": uow.now(), "sla_state": sla_state,
+               "by": slack_id(uow.config, by)}  # fmt: skip
+    return uow.ctx.messages.message("account_card", locale, tz, **account_values(uow, acc), handoff=handoff)
 
 
 @subscribe(StageChanged)
@@ -57,7 +73,7 @@ async def on_account_stage(uow: UnitOfWork, ev: StageChanged) -> None:
     if acc is None or team is None:
         return
     if ev.from_stage is None and acc.source_opportunity_id:  # a won deal became a customer
-        msg = uow.ctx.messages.message("account_card", locale, tz, **account_values(uow, acc))
+        msg = await render_account_card(uow, acc)
         key = account_key(acc.id)
         await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, key=key, dedupe_key=f"post:{key}")
     elif ev.to_stage == "churned":
@@ -65,6 +81,28 @@ async def on_account_stage(uow: UnitOfWork, ev: StageChanged) -> None:
             "churn_notice", locale, tz, **account_values(uow, acc), by=slack_id(uow.config, ev.actor), reason=ev.reason
         )
         await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=f"churn:{acc.id}")
+
+
+@subscribe(CsHandoffDecided)
+async def on_cs_handoff_accepted(uow: UnitOfWork, ev: CsHandoffDecided) -> None:
+    acc = await uow.session.get(Account, ev.account_id)
+    if acc is not None:
+        await enqueue(uow, "chat.update", dict(await render_account_card(uow, acc)), target_key=account_key(acc.id))
+
+
+async def cs_handoff_timer(uow: UnitOfWork, acc: Account, kind: str, timer_id: int) -> None:
+    """SLA warning / breach of a pending CS hand-off: the card's state, and a reply naming the CSM
+    (and, on a breach, the CS manager) under it."""
+    team, locale, tz = _cs(uow)
+    await enqueue(uow, "chat.update", dict(await render_account_card(uow, acc, kind)), target_key=account_key(acc.id))
+    manager = team.manager if team and kind == "breached" and uow.config.success.handoff.escalate_to_manager else None
+    msg = uow.ctx.messages.message(
+        "cs_handoff_sla_notice", locale, tz, kind=kind, account=acc, csm=slack_id(uow.config, acc.csm_id),
+        manager=slack_id(uow.config, manager), today=uow.now(), due_at=acc.handoff_due_at,
+    )  # fmt: skip
+    if team:
+        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, thread_key=account_key(acc.id),
+                      dedupe_key=f"cs-handoff-sla:{kind}:{timer_id}")  # fmt: skip
 
 
 # -- health alerts ------------------------------------------------------------------------------

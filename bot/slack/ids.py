@@ -11,7 +11,11 @@ class Action(StrEnum):
     BOTTLENECK_ACK = "bottleneck_ack"
     BOTTLENECK_SNOOZE = "bottleneck_snooze"
     CHURN_MARK = "churn_mark"
+    CS_HANDOFF_ACCEPT = "cs_handoff_accept"
     DEAL_EDIT = "deal_edit"
+    DEAL_LOST = "deal_lost"
+    DEAL_MENU = "deal_menu"  # App Home: update / close won / close lost
+    DEAL_WON = "deal_won"
     FORECAST_DIFF_MORE = "forecast_diff_more"
     FORECAST_DIFF_SHOW = "forecast_diff_show"
     FORECAST_EXPLAIN = "forecast_explain"
@@ -41,7 +45,10 @@ class View(StrEnum):
     """A modal's callback id; also the name of its template (`templates/<id>.json.j2`)."""
 
     CHURN = "churn_modal"
+    CS_HANDOFF = "cs_handoff_modal"
     DEAL_EDIT = "deal_edit_modal"
+    DEAL_LOST = "deal_lost_modal"
+    DEAL_WON = "deal_won_modal"
     FORECAST_EXPLAIN = "forecast_explain_modal"
     FORECAST_SUBMIT = "forecast_submit_modal"
     HANDOFF_SENDBACK = "handoff_sendback_modal"

@@ -90,6 +90,14 @@ class SalChoice(Payload):
 
 
 @dataclass(frozen=True)
+class DealChoice(Payload):
+    """A deal's overflow menu (App Home): `edit`, `won` or `lost`."""
+
+    choice: str
+    opp_id: int
+
+
+@dataclass(frozen=True)
 class RecycleSnooze(Payload):
     recycle_id: int
     days: int

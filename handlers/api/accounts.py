@@ -1,6 +1,6 @@
 """`POST /api/accounts` (one or a list, upsert by external_id), `GET /api/accounts/{id}` (with the
-health history), `POST /api/accounts/{id}/signals` (usage; `{id}` may be the external id) and
-`POST /api/accounts/{id}/churn`."""
+health history), `PATCH /api/accounts/{id}` (partial update), `POST /api/accounts/{id}/signals` (usage) and
+`POST /api/accounts/{id}/churn`. `{id}`: Baton id, or external id as `ext:<id>` / any id not all digits."""
 
 from __future__ import annotations
 
@@ -65,8 +65,19 @@ async def get_account(request: web.Request) -> web.Response:
     return json_response(out)
 
 
+async def patch_account(request: web.Request) -> web.Response:
+    require_token(request)
+    raw = await json_body(request)
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        r = await accounts.patch(uow, request.match_info["id"], raw, actor="api")
+        out = accounts.as_dict(r.account) if r.ok else {"errors": [e.as_dict() for e in r.errors]}
+    return json_response(out) if r.ok else bad(r.status, out)
+
+
 def routes(app: web.Application) -> None:
     app.router.add_post("/api/accounts", post_accounts)
     app.router.add_get("/api/accounts/{id}", get_account)
+    app.router.add_patch("/api/accounts/{id}", patch_account)
     app.router.add_post("/api/accounts/{id}/signals", post_signals)
     app.router.add_post("/api/accounts/{id}/churn", post_churn)

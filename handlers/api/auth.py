@@ -89,7 +89,7 @@ async def upsert_endpoint(request: web.Request, key: str, upsert: Any) -> web.Re
         out = [r.as_dict() for r in results]
     if single:
         r = results[0]
-        return json_response(out[0], status=(201 if r.created else 200) if r.ok else 422)
+        return json_response(out[0], status=(201 if r.created else 200) if r.ok else getattr(r, "status", 422))
     ok = sum(r.ok for r in results)
     status = 200 if ok == len(results) else (207 if ok else 422)
     return json_response({"ok": ok, "failed": len(results) - ok, "results": out}, status=status)

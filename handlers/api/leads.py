@@ -1,4 +1,5 @@
-"""`POST /api/leads`, `POST /api/leads/{id}/activities`, `GET /api/leads/{id}`."""
+"""`POST /api/leads`, `POST /api/leads/{id}/activities`, `GET /api/leads/{id}` (`{id}`: Baton id, or
+external id as `ext:<id>` / any id not all digits)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.domain import lead_moves
 from bot.domain.events import history
-from bot.domain.leads import add_activities, ingest
+from bot.domain.outcomes import Outcome
+from bot.domain.leads import add_activities, find, ingest
 from bot.models import Lead
 from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_body, json_response, require_token, upsert_endpoint
@@ -17,19 +20,12 @@ async def post_leads(request: web.Request) -> web.Response:
     return await upsert_endpoint(request, "leads", lambda uow, items: ingest(uow, items, actor="api"))
 
 
-def _lead_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
 async def post_activities(request: web.Request) -> web.Response:
     require_token(request)
     body = await json_body(request)
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
-        result = await add_activities(uow, _lead_id(request), body, actor="api")
+        result = await add_activities(uow, request.match_info["id"], body, actor="api")
     if isinstance(result, list):
         status = 404 if result and result[0].field == "id" else 422
         return bad(status, {"errors": [e.as_dict() for e in result]})
@@ -82,14 +78,33 @@ async def get_lead(request: web.Request) -> web.Response:
     require_token(request)
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
-        lead = await uow.session.get(Lead, _lead_id(request))
+        lead = await find(uow, request.match_info["id"])
         if lead is None:
             return bad(404, {"error": "no such lead"})
         events = await history(uow, "lead", lead.id)
     return json_response(lead_json(lead, events, baton.config))
 
 
+_STATUS = {Outcome.NOT_FOUND: 404, Outcome.NOT_ALLOWED: 403, Outcome.ALREADY_DECIDED: 409, Outcome.BAD_INPUT: 422}
+
+
+async def post_stage(request: web.Request) -> web.Response:
+    require_token(request)
+    body = await json_body(request)
+    baton = request.app[BATON_KEY]
+    async with baton.ctx.uow() as uow:
+        result, lead = await lead_moves.move(uow, request.match_info["id"], body)
+        out = lead_json(lead, await history(uow, "lead", lead.id), baton.config) if result.ok else None
+    if not result.ok:
+        msgs = baton.ctx.messages  # the errors are catalogue keys: said in English here
+        errors = [{"field": f, "error": msgs.text("en", e) if msgs.has_text("en", e) else e} for f, e in result.errors.items()] or [
+            {"field": "stage", "error": f"{result.outcome.value}" + (f" (the lead is {result.state})" if result.state else "")}]
+        return bad(_STATUS.get(result.outcome, 409), {"errors": errors})
+    return json_response(out)
+
+
 def routes(app: web.Application) -> None:
     app.router.add_post("/api/leads", post_leads)
     app.router.add_post("/api/leads/{id}/activities", post_activities)
     app.router.add_get("/api/leads/{id}", get_lead)
+    app.router.add_post("/api/leads/{id}/stage", post_stage)

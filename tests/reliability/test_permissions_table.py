@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.config import load_config
-from bot.domain import forecast, health_alerts, permissions, recycle, relay
+from bot.domain import cs_handoff, forecast, health_alerts, permissions, recycle, relay
 from bot.domain.mql import may_decide
 from bot.models import Account, Lead, Opportunity, Recycle
 from bot.domain.opportunities import may_edit
@@ -39,6 +39,7 @@ RULES = {
     "deal.edit": (lambda p: may_edit(CONFIG, DEAL, p), {"ae_owner", "fs_manager", "cro"}),  # not IS / CS managers
     "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
     "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
+    "cs_handoff.accept": (lambda p: cs_handoff.may_accept(CONFIG, ACCOUNT, p), {"csm", "cs_manager"}),  # not the AE
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
     "manager_commands": (lambda p: permissions.allows("manager.commands", CONFIG, p, None), {"is_manager", "fs_manager", "cs_manager", "cro"}),
 }

@@ -20,7 +20,7 @@ def listing(items: list, total: int | None = None) -> SimpleNamespace:
 LEAD = SimpleNamespace(id=42, company="Acme <株式会社>", name="山田 太郎", score=85, sla_due_at=NOW + timedelta(hours=2), assignee_id="is1")
 LATE = SimpleNamespace(id=43, company=None, name="Bob", score=60, sla_due_at=NOW - timedelta(hours=1), assignee_id=None)
 NO_SLA = SimpleNamespace(id=44, company=None, name=None, score=50, sla_due_at=None, assignee_id="is1")
-DEAL = SimpleNamespace(name="Acme 全社導入", phase=3, amount=Decimal("12000000"), currency="JPY", close_date=date(2026, 12, 20))
+DEAL = SimpleNamespace(id=7, name="Acme 全社導入", phase=3, amount=Decimal("12000000"), currency="JPY", close_date=date(2026, 12, 20))
 ACCOUNT = SimpleNamespace(name="Globex", health_band="yellow", health_score=61, arr=Decimal("4800000"), currency="JPY", renewal_date=date(2027, 3, 31))
 FORECAST = SimpleNamespace(commit_amount=Decimal("30000000"), best_case_amount=Decimal("45000000"), pipeline_amount=Decimal("80000000"),
                            currency="JPY", submitted_at=NOW - timedelta(days=3))  # fmt: skip

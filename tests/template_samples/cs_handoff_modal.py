@@ -1,0 +1,7 @@
+"""The CSM's kickoff modal."""
+
+from types import SimpleNamespace
+
+KIND = "view"
+
+SAMPLES = [{"account": SimpleNamespace(id=7, name="Acme & <Co>")}]
