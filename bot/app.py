@@ -27,6 +27,7 @@ from bot.scheduler import Scheduler
 from bot.slack.delivery import Delivery
 from handlers import register
 from handlers.api import routes as api_routes
+from handlers.api.guard import request_guard
 from handlers.common import tell
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class Baton:
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def web_app(self) -> web.Application:
-        app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[_json_errors])
+        app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=[_json_errors, request_guard])
         app[BATON_KEY] = self
         app.router.add_post("/slack/events", self._slack)
         app.router.add_get("/healthz", self._healthz)

@@ -47,11 +47,15 @@ class Measure(Section):
     thresholds: list[Threshold] = []
     weight: float = Field(1.0, gt=0)
     missing: Missing | None = None  # overrides health.missing for this measure
+    min_value: float = Field(0, description="the smallest value the API and import accept for the signal (counts are never negative; NPS: -100)")
+    max_value: float = Field(1e9, description="the largest value the API and import accept for the signal (NPS: 100)")
 
     @model_validator(mode="after")
     def _one_mapping(self) -> Measure:
         if (self.linear is None) == (not self.thresholds):
             raise ValueError(f"measure '{self.id}': give exactly one of 'linear' or 'thresholds'")
+        if self.min_value > self.max_value:
+            raise ValueError(f"measure '{self.id}': min_value must not be above max_value")
         return self
 
 

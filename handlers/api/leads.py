@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.events import history
+from bot.domain.lead_input import record_id
 from bot.domain.leads import add_activities, ingest
 from bot.models import Lead
 from bot.runtime import BATON_KEY
@@ -18,10 +19,10 @@ async def post_leads(request: web.Request) -> web.Response:
 
 
 def _lead_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    lead_id = record_id(request.match_info["id"])
+    if lead_id is None:
+        raise web.HTTPNotFound(text='{"error": "no such lead"}', content_type="application/json")
+    return lead_id
 
 
 async def post_activities(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.domain import opportunities as opps
 from bot.domain.events import history
+from bot.domain.lead_input import record_id
 from bot.models import Opportunity
 from bot.runtime import BATON_KEY
 from handlers.api.auth import bad, json_response, require_token, upsert_endpoint
@@ -20,9 +21,8 @@ async def post_opportunities(request: web.Request) -> web.Response:
 
 async def get_opportunity(request: web.Request) -> web.Response:
     require_token(request)
-    try:
-        opp_id = int(request.match_info["id"])
-    except ValueError:
+    opp_id = record_id(request.match_info["id"])
+    if opp_id is None:
         return bad(404, {"error": "no such opportunity"})
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
