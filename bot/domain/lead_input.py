@@ -19,9 +19,11 @@ LEAD_FIELDS = (
     "employees", "country", "region", "source", "campaign",
 )  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Some id columns are INTEGER (32-bit on PostgreSQL): a larger number names no record, it must not reach
-# the driver (OverflowError on SQLite, DataError on PostgreSQL).
-MAX_ID = 2**31 - 1
+# Record ids are BIGINT; a larger number names no record and must not reach the driver (OverflowError
+# on SQLite, DataError on PostgreSQL). References kept in INTEGER columns (a deal's account_id,
+# source_lead_id) are bounded by MAX_REF.
+MAX_ID = 2**63 - 1
+MAX_REF = 2**31 - 1
 
 
 def record_id(value: Any) -> int | None:
@@ -29,7 +31,7 @@ def record_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        if not (value.isascii() and value.isdecimal()) or len(value) > 10:
+        if not (value.isascii() and value.isdecimal()) or len(value) > 19:
             return None
         value = int(value)
     return value if isinstance(value, int) and 1 <= value <= MAX_ID else None

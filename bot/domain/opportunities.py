@@ -20,7 +20,7 @@ from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import parse_amount
 from bot.domain.events import record_transition
-from bot.domain.lead_input import MAX_ID, CleanInput, FieldError, validation_errors
+from bot.domain.lead_input import MAX_REF, CleanInput, FieldError, validation_errors
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
 
@@ -47,7 +47,7 @@ class OpportunityIn(CleanInput):
     external_id: str | None = Field(None, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=300)
     account: str | None = Field(None, max_length=300)
-    account_id: int | None = Field(None, ge=1, le=MAX_ID)
+    account_id: int | None = Field(None, ge=1, le=MAX_REF)
     owner: str | None = Field(None, max_length=100)  # a person id of app.yaml, or their Slack id
     amount: Decimal | None = Field(None, ge=0, le=Decimal("1e15"))
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
@@ -59,7 +59,7 @@ class OpportunityIn(CleanInput):
     key_person: str | None = Field(None, max_length=200)
     competitors: str | Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)] | None = None
     risks: str | None = Field(None, max_length=4000)
-    source_lead_id: int | None = Field(None, ge=1, le=MAX_ID)
+    source_lead_id: int | None = Field(None, ge=1, le=MAX_REF)
     kind: Literal["new", "upsell"] | None = None
     status: Literal["open", "won", "lost"] | None = None
     lost_reason: str | None = Field(None, max_length=100)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+import bot.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.config import Settings
 from tests.test_lead_flow import ENTERPRISE
 
