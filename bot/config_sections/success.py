@@ -127,6 +127,12 @@ class SuccessConfig(Section):
         default_factory=lambda: ["low_adoption", "budget", "competitor", "champion_left", "acquired", "other"]
     )
     health_check_hour: int = Field(7, ge=0, le=23)
+    who_may_act: list[Literal["csm", "ae", "cs_manager", "cs_team", "cro", "admin"]] = Field(
+        default_factory=lambda: ["csm", "cs_manager", "cro"],
+        min_length=1,
+        description="who may acknowledge, snooze or escalate a customer's health alert: the account's `csm` or `ae`, "
+        "a `cs_manager` (manager of a Customer Success team or the role), anyone in the `cs_team`, a `cro`, an `admin`",
+    )
 
 
 def problems(section: SuccessConfig, config: Any) -> list[str]:

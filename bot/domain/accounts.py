@@ -481,7 +481,7 @@ async def check_account(uow: UnitOfWork, account_id: int, person: Person | None)
         return AccountDecision(Outcome.NOT_FOUND)
     if acc.churned:
         return AccountDecision(Outcome.CHURNED, acc)
-    if not permissions.allows("health.act", uow.config, person, acc):
+    if not permissions.allows("account.act", uow.config, person, acc):
         return AccountDecision(Outcome.NOT_ALLOWED, acc)
     return AccountDecision(Outcome.ALLOWED, acc)
 

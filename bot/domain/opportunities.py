@@ -352,6 +352,8 @@ async def check_edit(uow: UnitOfWork, opp_id: int, person: Person | None) -> Dea
         return DealResult(Outcome.NOT_FOUND)
     if not may_edit(uow.config, opp, person):
         return DealResult(Outcome.NOT_ALLOWED, opp)
+    if opp.status != "open":  # a won or lost deal is history: a forged or stale Update button changes nothing
+        return DealResult(Outcome.ALREADY_DECIDED, opp, state=opp.status)
     return DealResult(Outcome.ALLOWED, opp)
 
 

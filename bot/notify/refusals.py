@@ -34,6 +34,7 @@ KEYS: dict[tuple[str, Outcome] | Outcome, str] = {
     ("account", O.CHURNED): "success.already_churned",
     ("deal", O.NOT_FOUND): "pl_deal_not_found",
     ("deal", O.NOT_ALLOWED): "pl_deal_not_owner",
+    ("deal", O.ALREADY_DECIDED): "pl_deal_closed",
     ("bottleneck", O.NOT_ALLOWED): "pl_not_manager",
     ("bottleneck", O.NOT_FOUND): "pl_alert_not_found",
     ("bottleneck", O.WRONG_KIND): "pl_alert_not_found",
