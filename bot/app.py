@@ -20,6 +20,7 @@ from bot.config import AppConfig, Settings
 from bot.context import Context
 from bot.db import make_engine, make_sessionmaker, migrate
 from bot.leader import Leadership, SqliteProcessLock
+from bot.logsafe import bolt_logger
 from bot.messages import Messages
 from bot.models import ProcessedRequest
 from bot.runtime import BATON_KEY
@@ -73,6 +74,7 @@ class Baton:
             # Listeners ack themselves as soon as the decision is durable; Slack I/O happens later.
             process_before_response=False,
             request_verification_enabled=True,
+            logger=bolt_logger(),
         )
         baton = self
 

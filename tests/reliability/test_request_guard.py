@@ -191,3 +191,19 @@ async def test_one_activity_object_is_accepted_and_a_wrong_one_gets_a_hint(harne
 async def test_unauthenticated_hostile_bodies_are_401_first(harness):
     async with harness.http.post(harness.url + "/api/leads", data=b"[" * 100, headers={"Authorization": "Bearer nope"}) as r:
         assert r.status == 401
+
+
+# -- logs -------------------------------------------------------------------------------------------------
+
+
+async def test_a_rejected_slack_request_is_logged_without_its_body(harness, caplog):
+    import logging
+
+    body = b'payload={"user": {"name": "yamada.taro"}, "text": "secret deal with ACME"}'
+    with caplog.at_level(logging.DEBUG):
+        async with harness.http.post(harness.url + "/slack/events", data=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=forged"}) as r:  # fmt: skip
+            assert r.status == 401
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Invalid request signature" in logged  # the rejection itself is still logged …
+    assert "yamada.taro" not in logged and "ACME" not in logged  # … without what was sent
