@@ -20,6 +20,7 @@ from bot.config import AppConfig, Settings
 from bot.context import Context
 from bot.db import make_engine, make_sessionmaker, migrate
 from bot.leader import Leadership, SqliteProcessLock
+from bot.logsafe import bolt_logger
 from bot.messages import Messages
 from bot.models import ProcessedRequest
 from bot.runtime import BATON_KEY
@@ -27,6 +28,7 @@ from bot.scheduler import Scheduler
 from bot.slack.delivery import Delivery
 from handlers import register
 from handlers.api import routes as api_routes
+from handlers.api.guard import request_guard
 from handlers.common import tell
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class Baton:
             # Listeners ack themselves as soon as the decision is durable; Slack I/O happens later.
             process_before_response=False,
             request_verification_enabled=True,
+            logger=bolt_logger(),
         )
         baton = self
 
@@ -141,7 +144,7 @@ class Baton:
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def web_app(self) -> web.Application:
-        app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[_json_errors])
+        app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=[_json_errors, request_guard])
         app[BATON_KEY] = self
         app.router.add_post("/slack/events", self._slack)
         app.router.add_get("/healthz", self._healthz)

@@ -458,6 +458,8 @@ class Settings:
     per_channel_per_second: float = 1.0
     # How often a follower process tries to take over the scheduler (bounds fail-over time).
     leader_retry_seconds: float = 5.0
+    # The largest HTTP body accepted (Slack requests and the REST API); larger ones get 413.
+    max_body_bytes: int = 4 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -473,6 +475,7 @@ class Settings:
             api_token=env.get("BATON_API_TOKEN") or None,
             per_channel_per_second=float(env.get("BATON_CHANNEL_RATE") or 1.0),
             leader_retry_seconds=float(env.get("BATON_LEADER_RETRY_SECONDS") or 5.0),
+            max_body_bytes=int(env.get("BATON_MAX_BODY_BYTES") or 4 * 1024 * 1024),
         )
 
 

@@ -47,11 +47,15 @@ class Measure(Section):
     thresholds: list[Threshold] = []
     weight: float = Field(1.0, gt=0)
     missing: Missing | None = None  # overrides health.missing for this measure
+    min_value: float = Field(0, description="the smallest value the API and import accept for the signal (counts are never negative; NPS: -100)")
+    max_value: float = Field(1e9, description="the largest value the API and import accept for the signal (NPS: 100)")
 
     @model_validator(mode="after")
     def _one_mapping(self) -> Measure:
         if (self.linear is None) == (not self.thresholds):
             raise ValueError(f"measure '{self.id}': give exactly one of 'linear' or 'thresholds'")
+        if self.min_value > self.max_value:
+            raise ValueError(f"measure '{self.id}': min_value must not be above max_value")
         return self
 
 
@@ -135,6 +139,12 @@ class SuccessConfig(Section):
         default_factory=lambda: ["low_adoption", "budget", "competitor", "champion_left", "acquired", "other"]
     )
     health_check_hour: int = Field(7, ge=0, le=23)
+    who_may_act: list[Literal["csm", "ae", "cs_manager", "cs_team", "cro", "admin"]] = Field(
+        default_factory=lambda: ["csm", "cs_manager", "cro"],
+        min_length=1,
+        description="who may acknowledge, snooze or escalate a customer's health alert: the account's `csm` or `ae`, "
+        "a `cs_manager` (manager of a Customer Success team or the role), anyone in the `cs_team`, a `cro`, an `admin`",
+    )
 
 
 def problems(section: SuccessConfig, config: Any) -> list[str]:

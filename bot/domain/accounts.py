@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,7 +25,7 @@ from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.health_alerts import refresh
 from bot.domain.outcomes import Outcome, Result
-from bot.domain.lead_input import FieldError, find_by_ref, validation_errors
+from bot.domain.lead_input import CleanInput, FieldError, find_by_ref, validation_errors
 from bot.domain.routing import next_rep
 from bot.models import Account, Opportunity, UsageSignal
 
@@ -47,7 +47,7 @@ def add_months(d: date, months: int) -> date:
 # -- accounts -----------------------------------------------------------------------------------
 
 
-class AccountIn(BaseModel):
+class AccountIn(CleanInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     external_id: str | None = Field(None, min_length=1, max_length=200)
@@ -263,6 +263,25 @@ def as_dict(acc: Account) -> dict[str, Any]:
 # -- churn --------------------------------------------------------------------------------------
 
 
+class ChurnIn(CleanInput):
+    """The body of `POST /api/accounts/{id}/churn`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field("", max_length=100)
+    note: str | None = Field(None, max_length=2000)
+    actor: str | None = Field(None, min_length=1, max_length=100)
+
+
+def parse_churn(raw: Any) -> ChurnIn | list[FieldError]:
+    if not isinstance(raw, dict):
+        return [FieldError("(body)", 'send {"reason": ..., "note": ...}')]
+    try:
+        return ChurnIn.model_validate(raw)
+    except ValidationError as e:
+        return validation_errors(e)
+
+
 async def churn(uow: UnitOfWork, acc: Account, reason: str, *, actor: str, note: str | None = None) -> list[FieldError]:
     """Mark churned with a reason: the stage event ``churned`` (the recycle loop subscribes to it)."""
     if acc.churned:
@@ -285,14 +304,25 @@ async def churn(uow: UnitOfWork, acc: Account, reason: str, *, actor: str, note:
 # -- usage signals ------------------------------------------------------------------------------
 
 
-class SignalIn(BaseModel):
+class SignalIn(CleanInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    day: date | None = None
+    day: date | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
     week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$")  # ISO week → its Monday
-    signal: str | None = Field(None, pattern=r"^[a-z][a-z0-9_.]{0,49}$")
+    signal: str | None = Field(None, max_length=50)
     value: float | None = Field(None, ge=-1e12, le=1e12)
-    values: dict[str, float] | None = None
+    values: dict[str, float] | None = Field(None, max_length=50)
+
+    @field_validator("week")
+    @classmethod
+    def _iso_week(cls, v: str | None) -> str | None:
+        if v is not None:
+            y, w = v.split("-W")
+            try:
+                date.fromisocalendar(int(y), int(w), 1)
+            except ValueError:
+                raise ValueError(f"'{v}' is not an ISO week (year {y} has weeks 01 to 52 or 53)") from None
+        return v
 
     @model_validator(mode="after")
     def _shape(self) -> SignalIn:
@@ -300,9 +330,6 @@ class SignalIn(BaseModel):
             raise ValueError("give exactly one of 'day' or 'week'")
         if self.values is None and (self.signal is None or self.value is None):
             raise ValueError("give 'signal' and 'value', or 'values': {signal: value}")
-        for k in self.values or {}:
-            if not k or len(k) > 50 or not (k[0].isascii() and k[0].isalpha()):
-                raise ValueError(f"bad signal name '{k}'")
         return self
 
     def on(self) -> date:
@@ -310,6 +337,26 @@ class SignalIn(BaseModel):
             return self.day
         y, w = self.week.split("-W")
         return date.fromisocalendar(int(y), int(w), 1)
+
+    def pairs(self) -> dict[str, float]:
+        out = dict(self.values or {})
+        if self.signal is not None:
+            out[self.signal] = self.value
+        return out
+
+
+def signal_errors(config: Any, where: str, pairs: dict[str, float]) -> list[FieldError]:
+    """Only the signals the health measures of app.yaml read, each within its measure's range."""
+    measures = {m.signal: m for m in config.success.health.measures}
+    errors = []
+    for name, value in pairs.items():
+        m = measures.get(name)
+        if m is None:
+            known = ", ".join(sorted(measures)) or "(none configured)"
+            errors.append(FieldError(f"{where}.signal", f"unknown signal '{name[:50]}' (app.yaml success.health.measures reads: {known})"))
+        elif not m.min_value <= value <= m.max_value:
+            errors.append(FieldError(f"{where}.{name}", f"must be between {m.min_value:g} and {m.max_value:g}"))
+    return errors
 
 
 @dataclass
@@ -350,10 +397,10 @@ async def add_signals(uow: UnitOfWork, acc: Account, raw: Any) -> SignalsResult:
                 for x in validation_errors(e)
             ]
             continue
-        pairs = dict(s.values or {})
-        if s.signal is not None:
-            pairs[s.signal] = s.value
-        rows += [(s.on(), k, float(v)) for k, v in pairs.items()]
+        if bad := signal_errors(uow.config, f"signals[{i}]", s.pairs()):
+            errors += bad
+            continue
+        rows += [(s.on(), k, float(v)) for k, v in s.pairs().items()]
     if errors:
         return SignalsResult(False, errors=errors)
     for day, signal, value in rows:
@@ -474,7 +521,7 @@ async def check_account(uow: UnitOfWork, account_id: int, person: Person | None)
         return AccountDecision(Outcome.NOT_FOUND)
     if acc.churned:
         return AccountDecision(Outcome.CHURNED, acc)
-    if not permissions.allows("health.act", uow.config, person, acc):
+    if not permissions.allows("account.act", uow.config, person, acc):
         return AccountDecision(Outcome.NOT_ALLOWED, acc)
     return AccountDecision(Outcome.ALLOWED, acc)
 

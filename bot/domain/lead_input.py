@@ -4,6 +4,7 @@ config rules (scoring, routing, SLA) match against."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,16 +21,84 @@ LEAD_FIELDS = (
     "employees", "country", "region", "source", "campaign",
 )  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Record ids are BIGINT; a larger number names no record and must not reach the driver (OverflowError
+# on SQLite, DataError on PostgreSQL). References kept in INTEGER columns (a deal's account_id,
+# source_lead_id) are bounded by MAX_REF.
+MAX_ID = 2**63 - 1
+MAX_REF = 2**31 - 1
 
 
-class ActivityIn(BaseModel):
+def record_id(value: Any) -> int | None:
+    """An id from outside (a path, a body) as a database id, or None when no record can have it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdecimal()) or len(value) > 19:
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= MAX_ID else None
+
+
+# C0 and C1 control characters except tab, newline and carriage return (notes may hold lines): NUL
+# breaks PostgreSQL text, the others break Slack cards and terminals.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_ACTIVITIES = 1000  # activities in one lead or one request
+MAX_ATTRIBUTES = 50  # extra keys kept on a lead (or an activity)
+MAX_ATTRIBUTES_JSON = 16_384  # characters of a lead's extra attributes as JSON
+MAX_ACTIVITY_DATA_JSON = 4_096
+
+
+def _strings(value: Any) -> list[str]:
+    """Every key and string inside a JSON value, without recursion."""
+    out, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            out += [str(k) for k in v]
+            stack += v.values()
+        elif isinstance(v, list):
+            stack += v
+    return out
+
+
+def extra_problem(extra: dict[str, Any], max_json: int) -> str | None:
+    """Why extra attributes cannot be stored (too many, too large, control characters), or None."""
+    if len(extra) > MAX_ATTRIBUTES:
+        return f"at most {MAX_ATTRIBUTES} extra attributes"
+    if any(CONTROL.search(t) for t in _strings(extra)):
+        return "an extra attribute contains a control character"
+    if len(json.dumps(extra, ensure_ascii=False, default=str)) > max_json:
+        return f"extra attributes larger than {max_json} characters as JSON"
+    return None
+
+
+class CleanInput(BaseModel):
+    """Input models refuse text with control characters in any field (422 naming it)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control(cls, v: Any) -> Any:
+        if isinstance(v, str) and (m := CONTROL.search(v)):
+            raise ValueError(f"contains a control character (U+{ord(m.group()):04X})")
+        return v
+
+
+class ActivityIn(CleanInput):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     type: str = Field(min_length=1, max_length=100)
     at: datetime | None = None
 
+    @model_validator(mode="after")
+    def _extra(self) -> ActivityIn:
+        if problem := extra_problem(dict(self.model_extra or {}), MAX_ACTIVITY_DATA_JSON):
+            raise ValueError(problem)
+        return self
 
-class LeadIn(BaseModel):
+
+class LeadIn(CleanInput):
     """The lead JSON of the public API (documented in docs/api.md). Unknown fields become attributes."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
@@ -48,7 +117,7 @@ class LeadIn(BaseModel):
     region: str | None = Field(None, max_length=100)
     source: str | None = Field(None, max_length=100)
     campaign: str | None = Field(None, max_length=200)
-    activities: list[ActivityIn] = Field(default_factory=list, max_length=1000)
+    activities: list[ActivityIn] = Field(default_factory=list, max_length=MAX_ACTIVITIES)
     mql: bool = False
 
     @field_validator("external_id", mode="before")
@@ -69,6 +138,8 @@ class LeadIn(BaseModel):
     def _identity(self) -> LeadIn:
         if not self.external_id and not self.email:
             raise ValueError("a lead needs external_id or email")
+        if problem := extra_problem(self.attributes(), MAX_ATTRIBUTES_JSON):
+            raise ValueError(problem)
         if not self.name and (self.first_name or self.last_name):
             # Japanese order (family name first) reads naturally in both locales' cards.
             self.name = " ".join(p for p in (self.last_name, self.first_name) if p)
@@ -112,7 +183,7 @@ def parse_ref(ref: str) -> tuple[int | None, str | None]:
         ext = ref[len(EXTERNAL_PREFIX) :].strip()
         return None, (ext if 0 < len(ext) <= 200 else None)
     if ref.isascii() and ref.isdecimal():
-        return (int(ref), None) if len(ref) <= 18 else (None, None)
+        return record_id(ref), None  # out of any id's range: nothing
     return None, (ref if 0 < len(ref) <= 200 else None)
 
 

@@ -23,6 +23,7 @@ from bot.domain import routing, sla, timers
 from bot.domain.events import record_transition
 from bot.domain.lead_input import (
     LEAD_FIELDS,
+    MAX_ACTIVITIES,
     ActivityIn,
     FieldError,
     find_by_ref,
@@ -250,11 +251,14 @@ async def add_activities(uow: UnitOfWork, lead_ref: int | str, raw: Any, actor: 
     lead = await uow.session.get(Lead, lead_ref) if isinstance(lead_ref, int) else await find(uow, lead_ref)
     if lead is None:
         return [FieldError("id", "no such lead")]
-    items = raw.get("activities") if isinstance(raw, dict) else raw
+    # {"activities": [...]}, a list, or one activity object {"type": ..., "at": ...}
+    items = raw.get("activities") if isinstance(raw, dict) and "activities" in raw else raw
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items:
-        return [FieldError("activities", "give a list of {type, at} objects")]
+        return [FieldError("activities", 'send {"activities": [{"type": ..., "at": ...}]}, a list, or one {"type": ..., "at": ...}')]
+    if len(items) > MAX_ACTIVITIES:
+        return [FieldError("activities", f"at most {MAX_ACTIVITIES} activities per request")]
     parsed, errors = [], []
     for i, item in enumerate(items):
         try:

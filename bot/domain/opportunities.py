@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 
 from bot.config import AppConfig, Person
@@ -20,7 +20,7 @@ from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import parse_amount
 from bot.domain.events import record_transition
-from bot.domain.lead_input import FieldError, find_by_ref, validation_errors
+from bot.domain.lead_input import MAX_REF, CleanInput, FieldError, find_by_ref, validation_errors
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
 
@@ -47,7 +47,7 @@ def phase_stage(phase: int) -> str:
     return f"phase_{phase}"
 
 
-class OpportunityIn(BaseModel):
+class OpportunityIn(CleanInput):
     """The opportunity JSON of the public API (a CRM syncs by `external_id`, or names Baton's `id`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -56,7 +56,7 @@ class OpportunityIn(BaseModel):
     external_id: str | None = Field(None, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=300)
     account: str | None = Field(None, max_length=300)
-    account_id: int | None = None
+    account_id: int | None = Field(None, ge=1, le=MAX_REF)
     owner: str | None = Field(None, max_length=100)  # a person id of app.yaml, or their Slack id
     amount: Decimal | None = Field(None, ge=0, le=Decimal("1e15"))
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
@@ -66,9 +66,9 @@ class OpportunityIn(BaseModel):
     next_action: str | None = Field(None, max_length=2000)
     next_action_due: date | None = None
     key_person: str | None = Field(None, max_length=200)
-    competitors: str | list[str] | None = None
+    competitors: str | Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)] | None = None
     risks: str | None = Field(None, max_length=4000)
-    source_lead_id: int | None = None
+    source_lead_id: int | None = Field(None, ge=1, le=MAX_REF)
     kind: Literal["new", "upsell"] | None = None
     status: Literal["open", "won", "lost"] | None = None
     lost_reason: str | None = Field(None, max_length=100)
@@ -82,7 +82,10 @@ class OpportunityIn(BaseModel):
     @field_validator("competitors")
     @classmethod
     def _join(cls, v: str | list[str] | None) -> str | None:
-        return ", ".join(x.strip() for x in v if x.strip()) if isinstance(v, list) else v
+        joined = ", ".join(x.strip() for x in v if x.strip()) if isinstance(v, list) else v
+        if joined is not None and len(joined) > 2000:
+            raise ValueError("at most 2000 characters of competitors")
+        return joined
 
 
 @dataclass
@@ -459,6 +462,8 @@ async def check_edit(uow: UnitOfWork, opp_id: int, person: Person | None) -> Dea
         return DealResult(Outcome.NOT_FOUND)
     if not may_edit(uow.config, opp, person):
         return DealResult(Outcome.NOT_ALLOWED, opp)
+    if opp.status != "open":  # a won or lost deal is history: a forged or stale Update button changes nothing
+        return DealResult(Outcome.ALREADY_DECIDED, opp, state=opp.status)
     return DealResult(Outcome.ALLOWED, opp)
 
 

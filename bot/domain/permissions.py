@@ -78,6 +78,22 @@ def manages_rep(attr: str = "rep_id") -> Grant:
     return grant
 
 
+def cs_manager(config: AppConfig, person: Person, record: Any) -> bool:
+    """The manager of a Customer Success team, or someone app.yaml gives the cs_manager role."""
+    return "cs_manager" in person.roles or any(t.manager == person.id for t in config.teams_by_function("customer_success"))
+
+
+# The grants app.yaml `success.who_may_act` may name for a customer's health alert.
+CS_GRANTS: dict[str, Grant] = {
+    "csm": is_("csm_id"), "ae": is_("ae_id"), "cs_manager": cs_manager, "cs_team": in_function("customer_success"),
+    "cro": has_role("cro"), "admin": has_role("admin"),
+}  # fmt: skip
+
+
+def configured_cs(config: AppConfig, person: Person, record: Any) -> bool:
+    return any(CS_GRANTS[name](config, person, record) for name in config.success.who_may_act)
+
+
 POLICY: dict[str, tuple[Grant, ...]] = {
     # MQL card: Accept / Reject — the owning IS team (or only the assignee), the team's manager always.
     "mql.decide": (manager_of(), is_("assignee_id"), unless_assignee_only(member_of())),
@@ -89,9 +105,11 @@ POLICY: dict[str, tuple[Grant, ...]] = {
     "deal.edit": (is_("owner_id"), manager_of(), has_role("cro", "admin")),
     # Recycle nudge: Re-engage / Snooze / Close — the team it is nudged to, and the record's owner.
     "recycle.act": (is_("owner_id"), manager_of(), member_of()),
-    # Customer health alert, upsell, churn — the account's CSM and AE, Customer Success, CRO / admin.
-    "health.act": (is_("csm_id"), is_("ae_id"), in_function("customer_success"),
-                   has_role("csm", "cs_manager", "cro", "admin")),  # fmt: skip
+    # Customer health alert: acknowledge / snooze / escalate — app.yaml success.who_may_act (default: the
+    # account's CSM, CS managers, the CRO); not any member of Customer Success.
+    "health.act": (configured_cs,),
+    # A customer's upsell hand-off and churn — the account's CSM and AE, CS managers, a CRO or admin.
+    "account.act": (is_("csm_id"), is_("ae_id"), cs_manager, has_role("cro", "admin")),
     # A won customer handed to CS: Accept (and schedule the kickoff) — its CSM, or a CS manager.
     "cs_handoff.accept": (is_("csm_id"), manages_function("customer_success")),
     # A rep's forecast and its diff — the rep, their manager, a CRO.

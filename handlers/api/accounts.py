@@ -34,17 +34,15 @@ async def post_signals(request: web.Request) -> web.Response:
 
 async def post_churn(request: web.Request) -> web.Response:
     require_token(request)
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        return bad(400, {"error": "send {\"reason\": ..., \"note\": ...}"})
+    parsed = accounts.parse_churn(await json_body(request))
+    if isinstance(parsed, list):
+        return bad(422, {"errors": [e.as_dict() for e in parsed]})
     baton = request.app[BATON_KEY]
     async with baton.ctx.uow() as uow:
         acc = await accounts.find(uow, request.match_info["id"])
         if acc is None:
             return bad(404, {"errors": [{"field": "id", "error": "no such account"}]})
-        note = body.get("note")
-        errors = await accounts.churn(uow, acc, str(body.get("reason") or ""), actor=str(body.get("actor") or "api"),
-                                      note=str(note) if note else None)  # fmt: skip
+        errors = await accounts.churn(uow, acc, parsed.reason, actor=parsed.actor or "api", note=parsed.note or None)
         if errors:
             return bad(409 if errors[0].field == "churned" else 422, {"errors": [e.as_dict() for e in errors]})
         out = accounts.as_dict(acc)

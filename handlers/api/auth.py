@@ -12,6 +12,8 @@ from aiohttp import web
 from bot.runtime import BATON_KEY
 
 MAX_BATCH = 5000
+# The body as the request guard (handlers/api/guard.py) parsed and checked it.
+BODY_KEY = web.RequestKey("baton_json_body", object)
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,6 +55,8 @@ def require_token(request: web.Request, *, write: bool | None = None) -> str:
 
 
 async def json_body(request: web.Request) -> Any:
+    if BODY_KEY in request:
+        return request[BODY_KEY]
     try:
         return await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):

@@ -38,7 +38,8 @@ RULES = {
     "handoff.accept_or_send_back": (lambda p: relay.may_decide_handoff(CONFIG, DEAL, p), {"ae_owner", "fs_manager"}),
     "deal.edit": (lambda p: may_edit(CONFIG, DEAL, p), {"ae_owner", "fs_manager", "cro"}),  # not IS / CS managers
     "recycle.reengage_snooze_close": (lambda p: recycle.may_act(CONFIG, LOOP, p), {"is_rep_owner", "is_rep_same_team", "is_manager"}),
-    "health.ack_snooze_escalate_upsell_churn": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
+    "health.ack_snooze_escalate": (lambda p: health_alerts.may_act(UOW, p, ACCOUNT), {"csm", "cs_manager", "cro"}),
+    "account.upsell_churn": (lambda p: permissions.allows("account.act", CONFIG, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
     "cs_handoff.accept": (lambda p: cs_handoff.may_accept(CONFIG, ACCOUNT, p), {"csm", "cs_manager"}),  # not the AE
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
     "manager_commands": (lambda p: permissions.allows("manager.commands", CONFIG, p, None), {"is_manager", "fs_manager", "cs_manager", "cro"}),
@@ -51,3 +52,22 @@ def test_who_may_do_what(surface, persona):
     rule, allowed = RULES[surface]
     person = CONFIG.person(PERSONAS[persona]) if PERSONAS[persona] else None
     assert rule(person) is (persona in allowed)
+
+
+def test_a_csm_acts_on_their_own_accounts_alerts_only():
+    """Being in Customer Success is not enough: another CSM's account is not yours."""
+    csm, manager = CONFIG.person("matsumoto"), CONFIG.person("yamamoto")
+    theirs = Account(id=6, name="b", csm_id="someone_else", ae_id="kato")
+    assert not health_alerts.may_act(UOW, csm, theirs) and health_alerts.may_act(UOW, manager, theirs)
+    assert not permissions.allows("account.act", CONFIG, csm, theirs)
+
+
+@pytest.mark.parametrize(
+    ("who_may_act", "allowed"),
+    [(["csm"], {"csm"}), (["ae", "admin"], {"ae_owner"}), (["cs_team"], {"csm", "cs_manager"}), (["cro"], {"cro"})],
+)
+def test_who_may_act_on_a_health_alert_is_configured_in_app_yaml(who_may_act, allowed):
+    config = CONFIG.model_copy(update={"success": CONFIG.success.model_copy(update={"who_may_act": who_may_act})})
+    for persona, pid in PERSONAS.items():
+        person = config.person(pid) if pid else None
+        assert health_alerts.may_act(SimpleNamespace(config=config), person, ACCOUNT) is (persona in allowed), persona
