@@ -561,12 +561,14 @@ class HeldNotification(SQLModel, table=True):
     """A notification a person chose to receive in their daily digest instead of immediately."""
 
     __tablename__ = "held_notifications"
-    __table_args__ = (Index("ix_held_person_sent", "person_id", "sent_at"),)
+    __table_args__ = (Index("ix_held_person_sent", "person_id", "sent_at"), Index("ix_held_person_link", "person_id", "link_key"))
 
     id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
     person_id: str = Field(max_length=100)
     kind: str = Field(max_length=40)
     text: str
-    link_key: str | None = Field(default=None, max_length=200)  # the message it refers to, if any
+    link_key: str | None = Field(default=None, max_length=200)  # the notification's identity, if any
+    # The DM's buttons (Block Kit elements): the digest shows them, so the item can still be acted on.
+    actions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts()

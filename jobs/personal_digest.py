@@ -20,7 +20,18 @@ from bot.notify.common import person_locale
 from bot.notify.preferences import notify_person, person_zone
 from bot.scheduler import Cron, job
 
-DIGEST_CAP = 40  # items listed; the rest is counted (a message holds at most 50 blocks)
+BLOCK_BUDGET = 47  # a message holds at most 50 blocks: the header, the "more" line, a margin
+
+
+def _fitting(items: list[HeldNotification]) -> list[HeldNotification]:
+    """As many items as fit the message: one block each, two with the original's buttons."""
+    shown, used = [], 0
+    for r in items:
+        used += 2 if r.actions else 1
+        if used > BLOCK_BUDGET:
+            break
+        shown.append(r)
+    return shown
 
 
 def _schedule(config: AppConfig) -> list[Cron]:
@@ -44,14 +55,14 @@ async def personal_digest(ctx: Context, now: datetime, **_: Any) -> int:
         for person_id, items in sorted(by_person.items()):
             tz = await person_zone(uow, person_id)
             day = now.astimezone(tz).date().isoformat()
+            shown = _fitting(items)
             msg = uow.ctx.messages.message(
-                "home_digest", person_locale(uow.config, person_id), tz,
-                items=items[:DIGEST_CAP], more=max(0, len(items) - DIGEST_CAP), now=now,
+                "home_digest", person_locale(uow.config, person_id), tz, items=shown, more=len(items) - len(shown), now=now,
             )  # fmt: skip
             outcome = await notify_person(uow, person_id, "digest", msg, dedupe_key=f"personal-digest:{person_id}:{day}")
             if outcome == "duplicate":
                 continue  # today's digest went out already: the rest waits for tomorrow
-            for r in items:
+            for r in shown:  # the rest stays held: tomorrow's digest lists it
                 r.sent_at = now
             sent += outcome in ("sent", "held")
     return sent

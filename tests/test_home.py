@@ -81,14 +81,14 @@ async def test_away_toggle_moves_open_mqls_and_back(harness):
 
 async def test_notification_setting_is_saved_and_mandatory_kind_has_no_off(harness):
     rec = await open_home(harness, "sato")
-    await harness.emu.click_view(harness.person("sato"), rec["id"], "home_pref", selected_option="new_mql:digest", block_id="pref_new_mql")
+    await harness.emu.click_view(harness.person("sato"), rec["id"], "home_pref", selected_option="handover:digest", block_id="pref_handover")
     await harness.deliver()
     async with harness.baton.ctx.sessions() as s:
-        row = await s.get(NotificationPreference, ("sato", "new_mql"))
+        row = await s.get(NotificationPreference, ("sato", "handover"))
     assert row is not None and row.mode == "digest"
     view = harness.emu.home[harness.person("sato")]["view"]
-    pref = next(b for b in view["blocks"] if b.get("block_id") == "pref_new_mql")
-    assert pref["accessory"]["initial_option"]["value"] == "new_mql:digest"
+    pref = next(b for b in view["blocks"] if b.get("block_id") == "pref_handover")
+    assert pref["accessory"]["initial_option"]["value"] == "handover:digest"
     escalation = next(b for b in view["blocks"] if b.get("block_id") == "pref_sla_escalation")
     assert "accessory" not in escalation  # cannot be switched off
 

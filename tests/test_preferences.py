@@ -23,15 +23,15 @@ async def _notify(harness, person_id, kind, text, **kw) -> str:
 
 
 async def test_immediate_dm_in_working_hours_is_sent_once(harness):
-    assert await _notify(harness, "tanaka", "new_mql", "hello", dedupe_key="x:1") == "sent"
-    assert await _notify(harness, "tanaka", "new_mql", "hello", dedupe_key="x:1") == "duplicate"
+    assert await _notify(harness, "tanaka", "handover", "hello", dedupe_key="x:1") == "sent"
+    assert await _notify(harness, "tanaka", "handover", "hello", dedupe_key="x:1") == "duplicate"
     await harness.deliver()
     assert [m["text"] for m in dms(harness, "tanaka")] == ["hello"]
 
 
 async def test_dm_at_night_waits_for_the_morning_in_the_persons_zone(harness):
     harness.clock.advance(hours=17)  # Tue 03:00 JST next day (Wed 2026-11-25)
-    assert await _notify(harness, "tanaka", "new_mql", "night") == "held"
+    assert await _notify(harness, "tanaka", "handover", "night") == "held"
     await harness.deliver()
     assert dms(harness, "tanaka") == []  # never at 3 a.m.
     await harness.advance(hours=5, minutes=59)  # 08:59
@@ -44,7 +44,7 @@ async def test_slack_profile_zone_decides_working_hours(harness):
     async with harness.baton.ctx.uow() as uow:
         await prefs.remember_slack_tz(uow, "suzuki", "Europe/London")
     # 10:00 JST = 01:00 London: the DM waits until 09:00 London = 18:00 JST.
-    assert await _notify(harness, "suzuki", "new_mql", "from tokyo") == "held"
+    assert await _notify(harness, "suzuki", "handover", "from tokyo") == "held"
     await harness.advance(hours=7, minutes=59)
     assert dms(harness, "suzuki") == []
     await harness.advance(minutes=1)
@@ -53,10 +53,10 @@ async def test_slack_profile_zone_decides_working_hours(harness):
 
 async def test_digest_mode_holds_and_rolls_up_then_the_daily_digest_sends_one_dm(harness):
     async with harness.baton.ctx.uow() as uow:
-        await prefs.set_mode(uow, "tanaka", "recycle_nudge", "digest")
-    assert await _notify(harness, "tanaka", "recycle_nudge", "lead A is due", dedupe_key="nudge:A") == "digest"
-    assert await _notify(harness, "tanaka", "recycle_nudge", "lead A is due", dedupe_key="nudge:A") == "rolled_up"
-    assert await _notify(harness, "tanaka", "recycle_nudge", "lead B is due", dedupe_key="nudge:B") == "digest"
+        await prefs.set_mode(uow, "tanaka", "renewal", "digest")
+    assert await _notify(harness, "tanaka", "renewal", "lead A is due", dedupe_key="renewal:A") == "digest"
+    assert await _notify(harness, "tanaka", "renewal", "lead A is due", dedupe_key="renewal:A") == "rolled_up"
+    assert await _notify(harness, "tanaka", "renewal", "lead B is due", dedupe_key="renewal:B") == "digest"
     await harness.deliver()
     assert dms(harness, "tanaka") == []
     await harness.baton.scheduler.run_job("personal_digest")
@@ -95,8 +95,8 @@ async def test_bad_working_hours_are_refused(harness):
 
 async def test_admin_endpoint_runs_the_digest_job_over_http_and_names_bad_input(harness):
     async with harness.baton.ctx.uow() as uow:
-        await prefs.set_mode(uow, "tanaka", "recycle_nudge", "digest")
-    await _notify(harness, "tanaka", "recycle_nudge", "lead Z is due", dedupe_key="nudge:Z")
+        await prefs.set_mode(uow, "tanaka", "renewal", "digest")
+    await _notify(harness, "tanaka", "renewal", "lead Z is due", dedupe_key="renewal:Z")
     status, body = await harness.post("/api/admin/jobs/personal_digest", {})
     assert status == 200 and body["job"] == "personal_digest" and body["result"] == 1, body
     await harness.deliver()
@@ -114,7 +114,7 @@ async def test_admin_endpoint_runs_the_digest_job_over_http_and_names_bad_input(
 async def test_a_forecast_prompt_goes_at_the_moment_app_yaml_set_even_before_working_hours(harness):
     harness.clock.advance(hours=22, minutes=30)  # Wed 08:30 JST: prompts go 90 min before a 10:00 meeting
     assert await _notify(harness, "tanaka", "forecast_prompt", "meeting soon") == "sent"
-    assert await _notify(harness, "tanaka", "new_mql", "not urgent") == "held"
+    assert await _notify(harness, "tanaka", "handover", "not urgent") == "held"
     await harness.deliver()
     assert [m["text"] for m in dms(harness, "tanaka")] == ["meeting soon"]
 

@@ -187,17 +187,20 @@ async def test_missed_timers_fire_exactly_once_after_a_restart(harness):
     assert await harness.baton.scheduler.run_due() == 3
     await harness.deliver()
     demo_card, standard_card = await harness.card(demo), await harness.card(standard)
-    # demo: its late warning says nothing (the breach does); one breach reply, one DM. standard: one warning.
+    # demo: its late warning says nothing (the breach does); one breach reply, one DM. standard: one
+    # warning in the thread and one to its owner (SLA warning DMs are on by default).
     assert len(replies(harness, demo_card)) == 1 and "SLA超過" in replies(harness, demo_card)[0]["text"]
     assert len(replies(harness, standard_card)) == 1 and "残り" in replies(harness, standard_card)[0]["text"]
     assert len(dms(harness, "sato")) == 1
-    assert len(posts(harness)) == before + 3
+    owner = (await harness.lead(standard))["assignee"]
+    assert [m for m in dms(harness, owner) if "SLA" in m["text"]] != []
+    assert len(posts(harness)) == before + 4
     assert len(demo_card["edits"]) == 1 and len(standard_card["edits"]) == 1
     assert await harness.baton.scheduler.run_due() == 0
     await harness.restart()
     assert await harness.baton.scheduler.run_due() == 0
     await harness.deliver()
-    assert len(posts(harness)) == before + 3
+    assert len(posts(harness)) == before + 4
 
 
 async def test_compliance_figures(harness):

@@ -6,6 +6,7 @@ person's own choices (App Home).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -15,24 +16,49 @@ from bot.config_sections.base import Section
 
 Mode = Literal["immediate", "digest", "off"]
 
-# kind → the modes a person may choose (the first is the default unless app.yaml says otherwise).
-# An SLA escalation to a manager cannot be switched off or delayed: it is the last safety net.
-KINDS: dict[str, tuple[str, ...]] = {
-    "new_mql": ("immediate", "digest", "off"),
-    "sla_warning": ("immediate", "digest", "off"),
-    "sla_escalation": ("immediate",),
-    "handover": ("immediate", "digest"),
-    "recycle_nudge": ("immediate", "digest", "off"),
-    "digest": ("immediate", "off"),
-    "forecast_prompt": ("immediate", "off"),
-    "health_alert": ("immediate", "digest", "off"),
-    "renewal": ("immediate", "digest", "off"),
-    "bottleneck": ("immediate", "digest", "off"),
-}
 
-# Kinds whose moment is set in app.yaml (a prompt before a forecast meeting): sent at that moment,
-# not held for working hours, and never rolled into a later digest.
-TIMELY = frozenset({"forecast_prompt"})
+@dataclass(frozen=True)
+class Kind:
+    """One kind of direct message Baton sends: the choices a person has (the first is the default
+    unless app.yaml says otherwise), the roles that receive it (and so see it in App Home), whether
+    a digest or a hold for working hours applies, and why a fixed kind cannot be changed."""
+
+    modes: tuple[str, ...]
+    receivers: frozenset[str]
+    timely: bool = False  # its moment is set in app.yaml: sent then, never held or rolled into a digest
+
+    @property
+    def fixed(self) -> bool:
+        return len(self.modes) == 1
+
+
+_IS = frozenset({"is_rep", "is_manager"})
+_MANAGERS = frozenset({"is_manager", "fs_manager", "cs_manager", "manager", "cro"})
+
+# The one table of DM kinds: App Home offers each person the kinds of their roles, notify_person
+# applies the choice, docs/runbook.md shows it. New MQLs and recycle nudges are channel posts, not DMs.
+KIND_TABLE: dict[str, Kind] = {
+    "sla_warning": Kind(("immediate", "digest", "off"), frozenset({"is_rep"})),
+    # An SLA escalation to a manager cannot be switched off or delayed: it is the last safety net.
+    "sla_escalation": Kind(("immediate",), frozenset({"is_manager", "manager", "cro"})),
+    "handover": Kind(("immediate", "digest", "off"), _IS),
+    "forecast_prompt": Kind(("immediate", "off"), frozenset({"fs_rep", "fs_manager", "cro"}), timely=True),
+    "health_alert": Kind(("immediate", "digest", "off"), frozenset({"cs_manager", "manager", "cro"})),
+    "renewal": Kind(("immediate", "digest", "off"), frozenset({"csm", "cs_manager", "fs_rep"})),
+    "bottleneck": Kind(("immediate", "digest", "off"), _MANAGERS),
+    # The personal digest itself: whoever chose "digest" for anything receives it.
+    "digest": Kind(("immediate", "off"), frozenset()),
+}
+KINDS: dict[str, tuple[str, ...]] = {k: v.modes for k, v in KIND_TABLE.items()}
+TIMELY = frozenset(k for k, v in KIND_TABLE.items() if v.timely)
+# Kinds earlier versions offered that were never sent as DMs: app.yaml naming them is told why.
+NOT_DM_KINDS = {"new_mql": "a new MQL is a card in the team's channel", "recycle_nudge": "recycle nudges are posted in the team's channel"}
+
+
+def kinds_for(roles: list[str] | tuple[str, ...]) -> list[str]:
+    """The kinds a person with these roles receives (the digest: everyone)."""
+    have = set(roles)
+    return [k for k, v in KIND_TABLE.items() if not v.receivers or have & v.receivers]
 
 
 class NotificationsConfig(Section):
@@ -90,7 +116,9 @@ class NotificationsConfig(Section):
 def problems(section: NotificationsConfig, config: Any) -> list[str]:
     out = []
     for kind, mode in section.defaults.items():
-        if kind not in KINDS:
+        if kind in NOT_DM_KINDS:
+            out.append(f"defaults.{kind}: not a kind of DM ({NOT_DM_KINDS[kind]}); kinds: {', '.join(KINDS)}")
+        elif kind not in KINDS:
             out.append(f"defaults.{kind}: unknown kind (known: {', '.join(KINDS)})")
         elif mode not in KINDS[kind]:
             out.append(f"defaults.{kind}: '{mode}' is not allowed for this kind (allowed: {', '.join(KINDS[kind])})")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.config_sections.notifications import KINDS
+from bot.config_sections.notifications import KINDS, kinds_for
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.domain.home import affected_people, home_data
@@ -35,13 +35,14 @@ def _prefix(person_id: str) -> str:
 async def render_home(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     config = uow.config
     data = await home_data(uow, person_id)
-    tz = await prefs.person_zone(uow, person_id)
+    tz, zone_source = await prefs.zone_and_source(uow, person_id)
     modes = await prefs.preferences(uow, person_id)
     hours = await prefs.working_hours(uow, person_id)
     choices = list(config.notifications.quiet_hour_choices)
     if hours not in choices:
         choices.append(hours)
-    settings = [{"kind": k, "mode": modes[k], "allowed": list(KINDS[k])} for k in KINDS]
+    person = config.person(person_id)
+    settings = [{"kind": k, "mode": modes[k], "allowed": list(KINDS[k])} for k in kinds_for(person.roles if person else [])]
     msgs, locale = uow.ctx.messages, person_locale(config, person_id)
 
     def item_label(item: str) -> str:  # issue 5 may flag more items than this file names
@@ -50,7 +51,7 @@ async def render_home(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
 
     return msgs.view(
         "home", locale, tz, item_label=item_label,
-        d=data, now=uow.now(), settings=settings, hours=hours, hour_choices=choices, zone=str(tz.key),
+        d=data, now=uow.now(), settings=settings, hours=hours, hour_choices=choices, zone=str(tz.key), zone_source=zone_source,
         team=data.team[:TEAM_CAP], team_more=max(0, len(data.team) - TEAM_CAP),
         slack=lambda pid: (config.person(pid).slack_id if config.person(pid) else None),
     )  # fmt: skip

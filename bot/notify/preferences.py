@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.calendar import BusinessCalendar, _parse_hours  # noqa: PLC2701
-from bot.config_sections.notifications import KINDS, TIMELY
+from bot.config_sections.notifications import KIND_TABLE, KINDS, TIMELY, kinds_for
 from bot.context import UnitOfWork
+from bot.domain.outcomes import Outcome, Result
 from bot.models import HeldNotification, NotificationPreference, OutboxMessage, PersonSettings
 from bot.slack.delivery import enqueue
 
@@ -83,6 +84,18 @@ async def set_mode(uow: UnitOfWork, person_id: str, kind: str, mode: str) -> Non
     await _put(uow, person_id, kind, mode)
 
 
+async def choose(uow: UnitOfWork, person_id: str, kind: str, mode: str) -> Result:
+    """A person's own choice in App Home: only a kind they receive, only a mode it allows; a fixed
+    kind (an SLA escalation) is explained, never changed."""
+    person = uow.config.person(person_id)
+    if person is None or kind not in kinds_for(person.roles):
+        return Result(Outcome.NOT_ALLOWED, subject="notification")
+    if KIND_TABLE[kind].fixed or mode not in allowed_modes(kind):
+        return Result(Outcome.BAD_INPUT, subject="notification", state=kind)
+    await _put(uow, person_id, kind, mode)
+    return Result(Outcome.SAVED, subject="notification", by=person_id)
+
+
 async def settings_of(uow: UnitOfWork, person_id: str) -> PersonSettings | None:
     return await uow.session.get(PersonSettings, person_id)
 
@@ -124,16 +137,22 @@ async def remember_slack_tz(uow: UnitOfWork, person_id: str, tz: str | None) -> 
 
 
 async def person_zone(uow: UnitOfWork, person_id: str) -> ZoneInfo:
+    return (await zone_and_source(uow, person_id))[0]
+
+
+async def zone_and_source(uow: UnitOfWork, person_id: str) -> tuple[ZoneInfo, str]:
+    """The person's zone and where it comes from: app.yaml (`config`), their Slack profile (`slack`),
+    else the company's (`company`)."""
     person = uow.config.person(person_id)
     if person and person.timezone:
-        return ZoneInfo(person.timezone)
+        return ZoneInfo(person.timezone), "config"
     row = await settings_of(uow, person_id)
     if row is not None and row.slack_tz:
         try:
-            return ZoneInfo(row.slack_tz)
+            return ZoneInfo(row.slack_tz), "slack"
         except (KeyError, ValueError):
             pass
-    return ZoneInfo(uow.config.company.timezone)
+    return ZoneInfo(uow.config.company.timezone), "company"
 
 
 @lru_cache(maxsize=256)
@@ -182,16 +201,15 @@ async def notify_person(
     if mode == "digest":
         link = dedupe or key
         if link:
-            waiting = await uow.session.scalar(
-                select(HeldNotification.id).where(
-                    HeldNotification.person_id == person.id, HeldNotification.link_key == link[:200],
-                    HeldNotification.sent_at.is_(None),
-                )
-            )  # fmt: skip
-            if waiting is not None:
-                return "rolled_up"
+            # The notification's identity, not the day a job ran: held already → one line; in a
+            # digest already sent → not again.
+            held = (await uow.session.execute(
+                select(HeldNotification.sent_at).where(HeldNotification.person_id == person.id, HeldNotification.link_key == link[:200])
+            )).scalars().all()  # fmt: skip
+            if held:
+                return "rolled_up" if any(at is None for at in held) else "duplicate"
         uow.session.add(
-            HeldNotification(person_id=person.id, kind=kind, text=str(message.get("text") or ""),
+            HeldNotification(person_id=person.id, kind=kind, text=str(message.get("text") or ""), actions=_buttons(message),
                              link_key=link[:200] if link else None, created_at=uow.now())
         )  # fmt: skip
         await uow.session.flush()
@@ -205,6 +223,12 @@ async def notify_person(
     if row is None:
         return "duplicate"
     return "held" if not_before > now else "sent"
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The interactive elements of a DM's action blocks, kept so its digest line can still be acted on."""
+    elements = [e for b in message.get("blocks") or [] if b.get("type") == "actions" for e in b.get("elements") or []]
+    return elements[:5] or None
 
 
 async def pending_dm_count(uow: UnitOfWork, slack_id: str) -> int:

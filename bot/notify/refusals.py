@@ -42,6 +42,8 @@ KEYS: dict[tuple[str, Outcome] | Outcome, str] = {
     ("bottleneck", O.NOT_FOUND): "pl_alert_not_found",
     ("bottleneck", O.WRONG_KIND): "pl_alert_not_found",
     ("manager", O.NOT_ALLOWED): "pl_not_manager",
+    ("notification", O.NOT_ALLOWED): "home.pref_not_yours",
+    ("notification", O.BAD_INPUT): "home.pref_fixed",
     ("forecast", O.NOT_ALLOWED): "forecast.refused_other",
     ("forecast", O.NOT_FOUND): "forecast.usage",
     ("forecast_team", O.NOT_ALLOWED): "forecast.refused_team",

@@ -14,7 +14,8 @@ from sqlalchemy import String, cast, literal, or_, select
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
 from bot.domain.routing import LeadReassigned
-from bot.models import Lead, OutboxMessage, Stage, StageEvent
+from bot.domain.sla import BREACH, WARN
+from bot.models import Lead, OutboxMessage, Stage, StageEvent, Timer
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.mql import card_key, render_card
 from bot.notify.preferences import notify_person
@@ -23,8 +24,13 @@ from bot.slack.delivery import enqueue
 DECIDED = (Stage.sal, Stage.recycled, Stage.closed)
 
 
-def escalation_key(lead: Lead) -> str:
-    return f"{card_key(lead)}:dm:escalation"
+def escalation_key(lead: Lead, timer_id: int) -> str:
+    """Each breach's escalation is its own DM (a lead reassigned after a breach can breach again)."""
+    return f"{card_key(lead)}:dm:escalation:{timer_id}"
+
+
+def warning_key(lead: Lead, timer_id: int) -> str:
+    return f"{card_key(lead)}:dm:warning:{timer_id}"
 
 
 def handover_key(lead: Lead, event_id: int) -> str:
@@ -43,7 +49,7 @@ def _dm(uow: UnitOfWork, lead: Lead, to_person: str, purpose: str, **values: Any
     _, tz = team_locale_tz(config, lead.team_id)
     team = config.team(lead.team_id)
     base = {"lead": lead, "due_at": lead.sla_due_at, "today": uow.now(), "assignee": slack_id(config, lead.assignee_id),
-            "channel": team.channel if team else "", "from_person": None, "reason": None, "decided": None}  # fmt: skip
+            "channel": team.channel if team else "", "from_person": None, "reason": None, "decided": None, "remaining": None}  # fmt: skip
     locale = person_locale(config, to_person, lead.team_id)
     return uow.ctx.messages.message("sla_dm", locale, tz, purpose=purpose, **{**base, **values})
 
@@ -71,6 +77,10 @@ async def warn(uow: UnitOfWork, lead: Lead, timer_id: int) -> None:
     await _update_card(uow, lead, "warning")
     msg = _notice(uow, lead, "warning", assignee=slack_id(config, lead.assignee_id), remaining=remaining)
     await _reply_in_thread(uow, lead, msg, f"sla:warn:{timer_id}")
+    if lead.assignee_id:  # the owner hears it in a DM too, as they chose (App Home: SLA warning)
+        dm = _dm(uow, lead, lead.assignee_id, "warning", remaining=remaining)
+        key = warning_key(lead, timer_id)
+        await notify_person(uow, lead.assignee_id, "sla_warning", dm, key=key, dedupe_key=f"post:{key}")
 
 
 async def breach(uow: UnitOfWork, lead: Lead, timer_id: int, *, escalate: bool) -> None:
@@ -88,7 +98,7 @@ async def breach(uow: UnitOfWork, lead: Lead, timer_id: int, *, escalate: bool) 
     manager_slack = slack_id(config, manager)
     if manager_slack:
         dm = _dm(uow, lead, manager, "escalation")
-        key = escalation_key(lead)
+        key = escalation_key(lead, timer_id)
         await notify_person(uow, manager, "sla_escalation", dm, key=key, dedupe_key=f"post:{key}")
 
 
@@ -122,17 +132,24 @@ async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
     lead = await uow.session.get(Lead, ev.entity_id)
     if lead is None:
         return
-    # The DMs this episode may have sent, by key (index look-ups, not a LIKE over the outbox): the
-    # escalation, and a hand-over per reassignment of this lead (`handover_key`, built in SQL).
+    # The DMs this episode may have sent, by key (index look-ups, not a LIKE over the outbox): a
+    # warning and an escalation per SLA timer of the lead, a hand-over per reassignment.
     handovers = select(literal(handover_key(lead, 0)[:-1]) + cast(StageEvent.id, String)).where(
         StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id, StageEvent.reason == "reassigned"
     )
+    def per_timer(key_of: Any, kind: str) -> Any:
+        return select(literal(key_of(lead, 0)[:-1]) + cast(Timer.id, String)).where(Timer.subject == f"lead:{lead.id}", Timer.kind == kind)
+
     keys = (
         await uow.session.execute(
             select(OutboxMessage.key, OutboxMessage.payload)
             .where(
                 OutboxMessage.method == "chat.postMessage",
-                or_(OutboxMessage.key == escalation_key(lead), OutboxMessage.key.in_(handovers.scalar_subquery())),
+                or_(
+                    OutboxMessage.key.in_(handovers.scalar_subquery()),
+                    OutboxMessage.key.in_(per_timer(escalation_key, BREACH).scalar_subquery()),
+                    OutboxMessage.key.in_(per_timer(warning_key, WARN).scalar_subquery()),
+                ),
             )
             .order_by(OutboxMessage.id)
         )
@@ -141,8 +158,9 @@ async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
     for key, payload in keys:
         recipient = uow.config.person_by_slack((payload or {}).get("channel"))
         person_id = recipient.id if recipient else None
-        if key == escalation_key(lead):
-            dm = _dm(uow, lead, person_id, "escalation", decided=decided)
+        purpose = key.split(":dm:", 1)[1].split(":", 1)[0]
+        if purpose in ("escalation", "warning"):
+            dm = _dm(uow, lead, person_id, purpose, decided=decided)
         else:
             event = await uow.session.get(StageEvent, int(key.rsplit(":", 1)[1]))
             data = event.data if event else {}

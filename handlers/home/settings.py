@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.context import UnitOfWork
 from bot.domain import routing
+from bot.domain.outcomes import Result
 from bot.notify import preferences
 from bot.notify.home import publish_home
 from bot.slack.ids import Action
@@ -25,13 +26,9 @@ async def _hours(uow: UnitOfWork, it: Interaction) -> None:
         await preferences.set_working_hours(uow, it.person.id, hours)
 
 
-async def _preference(uow: UnitOfWork, it: Interaction) -> None:
+async def _preference(uow: UnitOfWork, it: Interaction) -> Result | None:
     choice = it.value(Preference)
-    try:
-        if choice is not None:
-            await preferences.set_mode(uow, it.person.id, choice.kind, choice.mode)
-    except ValueError:
-        pass  # a stale home offering a mode no longer allowed: republishing shows the truth
+    return await preferences.choose(uow, it.person.id, choice.kind, choice.mode) if choice else None
 
 
 CONTROLS = {Action.HOME_AWAY: _away, Action.HOME_HOURS: _hours, Action.HOME_PREF: _preference}
@@ -41,9 +38,10 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
     it = Interaction.of(body, context)
     control = CONTROLS[Action(it.action.get("action_id"))]
 
-    async def decide(uow: UnitOfWork) -> None:
-        await control(uow, it)
-        await publish_home(uow, it.person.id)
+    async def decide(uow: UnitOfWork) -> Result | None:
+        result = await control(uow, it)
+        await publish_home(uow, it.person.id)  # shows the truth, also after a refused (forged or stale) choice
+        return result
 
     await it.decide(ack, decide)
 

@@ -37,7 +37,7 @@ def data(**kw: object) -> SimpleNamespace:
 def values(d: SimpleNamespace, **kw: object) -> dict:
     hours = "09:00-18:00"
     base = {"d": d, "now": NOW, "item_label": lambda item: item.replace("_", " "), "hours": hours,
-            "hour_choices": ["08:00-17:00", hours, "10:00-19:00"], "zone": "Asia/Tokyo", "team": [], "team_more": 0,
+            "hour_choices": ["08:00-17:00", hours, "10:00-19:00"], "zone": "Asia/Tokyo", "zone_source": "config", "team": [], "team_more": 0,
             "settings": [{"kind": k, "mode": modes[0], "allowed": list(modes)} for k, modes in KINDS.items()],
             "slack": lambda pid: "U0" + pid.upper() if pid else None}  # fmt: skip
     return {**base, **kw}
