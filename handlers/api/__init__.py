@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.api import accounts, admin, leads, opportunities
+from handlers.api import accounts, admin, leads, opportunities, webhooks
 
 
 def routes(app: web.Application) -> None:
@@ -12,3 +12,4 @@ def routes(app: web.Application) -> None:
     opportunities.routes(app)  # opportunities (issue 5)
     admin.routes(app)
     accounts.routes(app)  # customer success (issue 7)
+    webhooks.routes(app)  # outbound webhooks' failure view (issue 16)
