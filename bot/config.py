@@ -29,6 +29,7 @@ from bot.rules import check_condition
 SECTION_CHECKS = {
     "relay": relay.problems, "pipeline": pipeline.problems, "forecast": forecast.problems,
     "success": success.problems, "notifications": notifications.problems, "webhooks": integrations.problems,
+    "inbound": integrations.inbound_problems,
 }  # fmt: skip
 
 Locale = Literal["ja", "en"]

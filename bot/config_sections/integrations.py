@@ -5,6 +5,7 @@ variable (`secret_env`), never written here.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -13,7 +14,7 @@ from bot.config_sections.base import Section
 
 # What a webhook can subscribe to (payloads in docs/api.md, "Outbound webhooks").
 WEBHOOK_EVENTS = ("stage.changed", "deal.updated", "account.updated", "forecast.submitted")
-TRANSFORMS = ("strip", "lower", "upper", "int", "float", "str", "bool")
+TRANSFORMS = ("strip", "lower", "upper", "int", "float", "str", "bool", "epoch_ms")
 ENV = r"^[A-Z][A-Z0-9_]*$"
 
 
@@ -40,8 +41,8 @@ class Webhook(Section):
 class FieldMap(Section):
     path: str | None = Field(None, max_length=200, description="Dotted path into the sender's JSON (list items by index: items.0.id).")
     const: Any = Field(None, description="A constant value instead of a path.")
-    transform: list[Literal["strip", "lower", "upper", "int", "float", "str", "bool"]] = Field(
-        [], description="Applied in order: strip, lower, upper, int, float, str, bool."
+    transform: list[Literal["strip", "lower", "upper", "int", "float", "str", "bool", "epoch_ms"]] = Field(
+        [], description="Applied in order: strip, lower, upper, int, float, str, bool, epoch_ms (milliseconds since 1970 → ISO time)."
     )
     default: Any = Field(None, description="Used when the path is missing or empty.")
 
@@ -72,6 +73,10 @@ class InboundSource(Section):
         if not {"external_id", "email"} & set(self.fields):
             raise ValueError("an inbound mapping needs 'external_id' or 'email' among its fields")
         return self
+
+
+def inbound_problems(section: dict[str, InboundSource], config: Any) -> list[str]:
+    return [f"{name}: a source name is lower-case letters, digits, - or _" for name in section if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name)]
 
 
 def problems(section: list[Webhook], config: Any) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.api import accounts, admin, leads, opportunities, webhooks
+from handlers.api import accounts, admin, inbound, leads, opportunities, webhooks
 
 
 def routes(app: web.Application) -> None:
@@ -13,3 +13,4 @@ def routes(app: web.Application) -> None:
     admin.routes(app)
     accounts.routes(app)  # customer success (issue 7)
     webhooks.routes(app)  # outbound webhooks' failure view (issue 16)
+    inbound.routes(app)  # a CRM / MA tool's own payload shape (issue 16)
