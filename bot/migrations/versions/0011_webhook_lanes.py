@@ -1,7 +1,7 @@
 """Outbound webhooks ride the outbox: a row's lane (endpoint × record) keeps one record's events in order.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 09:00:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
