@@ -17,6 +17,7 @@ from bot.db import migrate
 from bot.docs import CONFIG_DOC, write_config_reference
 from bot.domain.privacy import erase_person, export_person
 from bot.importer import import_csv
+from bot.integrations import webhooks
 from bot.leader import SingleProcessError
 from bot.logsafe import install
 from bot.messages import terminal_text
@@ -151,6 +152,31 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    """Outbound webhooks set aside as failed: list them, or queue them again (JSON on stdout)."""
+    settings = Settings.from_env()
+    config = _config_or_exit(args.config or settings.config_path)
+
+    async def go() -> int:
+        baton = Baton(config, settings)
+        await baton.start(background=False)
+        try:
+            async with baton.ctx.uow() as uow:
+                if args.action == "failed":
+                    out: dict = await webhooks.failed(uow, endpoint=args.endpoint)
+                elif not (args.all or args.endpoint or args.id):
+                    print("replay: give --all, --endpoint or --id", file=sys.stderr)
+                    return 2
+                else:
+                    out = {"replayed": await webhooks.replay(uow, ids=args.id or None, endpoint=args.endpoint)}
+            print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+            return 0
+        finally:
+            await baton.stop()
+
+    return asyncio.run(go())
+
+
 def cmd_docs_config(args: argparse.Namespace) -> int:
     print(write_config_reference(Path(args.out) if args.out else CONFIG_DOC))
     return 0
@@ -195,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     pv.add_argument("--email", required=True)
     pv.add_argument("--config")
     pv.set_defaults(fn=cmd_privacy)
+
+    wh = sub.add_parser("webhooks", help="outbound webhooks: list failed deliveries, or replay them")
+    wh.add_argument("action", choices=["failed", "replay"])
+    wh.add_argument("--endpoint", help="only this webhook id of app.yaml")
+    wh.add_argument("--id", type=int, action="append", help="replay this delivery id (repeatable)")
+    wh.add_argument("--all", action="store_true", help="replay every failed delivery")
+    wh.add_argument("--config")
+    wh.set_defaults(fn=cmd_webhooks)
 
     dc = sub.add_parser("docs-config", help="regenerate docs/configuration.md from the config models")
     dc.add_argument("--out", help="write here instead of docs/configuration.md")

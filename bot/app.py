@@ -13,12 +13,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
+import bot.integrations
 import bot.notify
 import jobs
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.context import Context
 from bot.db import make_engine, make_sessionmaker, migrate
+from bot.integrations.webhooks import Sender
 from bot.leader import Leadership, SqliteProcessLock
 from bot.logsafe import bolt_logger
 from bot.messages import Messages
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 class Baton:
     def __init__(self, config: AppConfig, settings: Settings, clock: Clock | None = None):
         bot.notify.load()  # notification subscribers
+        bot.integrations.load()  # outbound webhooks
         jobs.load()  # timer handlers and scheduled jobs
 
         self.config = config
@@ -50,7 +53,10 @@ class Baton:
         self.client = AsyncWebClient(
             token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
         )
-        self.delivery = Delivery(sessions, self.client, self.ctx.clock, per_channel_per_second=settings.per_channel_per_second)
+        self.delivery = Delivery(
+            sessions, self.client, self.ctx.clock, per_channel_per_second=settings.per_channel_per_second,
+            webhooks=Sender(config, self.ctx.clock),
+        )
         self.scheduler = Scheduler(self.ctx)
         self.ctx.after_commit.append(self.delivery.kick)
         self.ctx.after_commit.append(self.scheduler.request_arm)

@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.calendar import BusinessCalendar, Duration, parse_duration
-from bot.config_sections import forecast, notifications, pipeline, relay, success
+from bot.config_sections import forecast, integrations, notifications, pipeline, relay, success
 from bot.config_sections.forecast import ForecastConfig
+from bot.config_sections.integrations import InboundSource, Webhook
 from bot.config_sections.notifications import NotificationsConfig
 from bot.config_sections.pipeline import PipelineConfig
 from bot.config_sections.relay import RelayConfig
@@ -27,7 +28,8 @@ from bot.rules import check_condition
 # Each flow's section checks its own cross-references: section key → its `problems(section, config)`.
 SECTION_CHECKS = {
     "relay": relay.problems, "pipeline": pipeline.problems, "forecast": forecast.problems,
-    "success": success.problems, "notifications": notifications.problems,
+    "success": success.problems, "notifications": notifications.problems, "webhooks": integrations.problems,
+    "inbound": integrations.inbound_problems,
 }  # fmt: skip
 
 Locale = Literal["ja", "en"]
@@ -242,6 +244,8 @@ class AppConfig(_Model):
     success: SuccessConfig = SuccessConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     api_keys: list[ApiKey] = []
+    webhooks: list[Webhook] = []
+    inbound: dict[str, InboundSource] = {}
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

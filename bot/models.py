@@ -205,6 +205,7 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
         Index("ix_outbox_ready", "status", "next_attempt_at"),
         Index("ix_outbox_key", "key"),  # a post's later updates and replies find it by key
+        Index("ix_outbox_lane", "lane", "status"),  # a webhook lane's head: its oldest undelivered row
     )
 
     id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
@@ -215,6 +216,8 @@ class OutboxMessage(SQLModel, table=True):
     target_key: str | None = Field(default=None, max_length=200)  # message this update/delete targets
     thread_key: str | None = Field(default=None, max_length=200)  # message this post replies under
     dedupe_key: str | None = Field(default=None, max_length=200)
+    # Webhooks: rows of one lane (endpoint × record) go out one at a time in id order.
+    lane: str | None = Field(default=None, max_length=200)
     status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed | superseded
     attempts: int = 0
     next_attempt_at: datetime = _ts(nullable=False)

@@ -32,6 +32,14 @@ from bot.models import Account, Opportunity, UsageSignal
 CS_STAGES = ("onboarding", "adoption", "renewal")
 
 
+@dataclass(frozen=True)
+class AccountUpdated:
+    """An account was created or changed through the API or CSV (integrations tell the CRM)."""
+
+    account_id: int
+    actor: str
+
+
 def today(uow: UnitOfWork) -> date:
     team = uow.config.cs_team()
     return uow.now().astimezone(uow.config.team_calendar(team.id if team else None).tz).date()
@@ -185,6 +193,7 @@ async def _upsert_one(uow: UnitOfWork, index: int, raw: Any, actor: str, target:
             await change_stage(uow, acc, data.cs_stage, actor=actor)
     if data.churned and not acc.churned:
         await churn(uow, acc, data.churn_reason or "other", actor=actor)
+    uow.emit(AccountUpdated(acc.id, actor))
     return AccountResult(index, True, acc, created)
 
 

@@ -253,6 +253,14 @@ class SubmitResult(Result):
     subject: str = "forecast"
 
 
+@dataclass(frozen=True)
+class ForecastSubmitted:
+    """A forecast call was submitted (integrations tell the CRM)."""
+
+    submission_id: int
+    person_id: str
+
+
 # The submit modal shows commit and best case only; other problems read under commit.
 _SUBMIT_BLOCKS = ("commit", "best_case")
 
@@ -287,6 +295,7 @@ async def submit(
     )  # fmt: skip
     uow.session.add(sub)
     await uow.session.flush()
+    uow.emit(ForecastSubmitted(sub.id, person_id))
     return SubmitResult(Outcome.SAVED, sub, by=person_id)
 
 

@@ -8,6 +8,10 @@
 - A post may be keyed (``lead:12:card``); updates and thread replies name that key and wait until
   the post has a `ts`. After a crash mid-send, a post is first looked up in the channel by its
   outbox id (message metadata) before it is sent again, so it is never posted twice.
+- Outbound webhooks (method ``webhook``) ride the same rows, in lanes of their own: one lane per
+  endpoint × record, sent one at a time in id order by a sender given to `Delivery` (the HTTP call,
+  bounded in time), with their own concurrency, so an endpoint that is down never delays Slack.
+  At least once: a webhook attempt cut short is simply sent again (the receiver dedupes by key).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ PERMANENT_ERRORS = frozenset({
     "view_too_large", "not_found", "unknown_method", "restricted_action", "invalid_metadata_format",
 })  # fmt: skip
 RATE_LIMITED_METHODS = frozenset({"chat.postMessage"})
+WEBHOOK = "webhook"
 IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
 
@@ -61,6 +66,7 @@ class Outgoing:
     thread_key: str | None = None
     dedupe_key: str | None = None
     not_before: datetime | None = None
+    lane: str | None = None
 
 
 async def enqueue(
@@ -120,6 +126,7 @@ async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMes
                 target_key=o.target_key,
                 thread_key=o.thread_key,
                 dedupe_key=o.dedupe_key,
+                lane=o.lane,
                 status="superseded" if superseded else "pending",
                 next_attempt_at=max(now, o.not_before) if o.not_before else now,
                 created_at=now,
@@ -133,7 +140,7 @@ async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMes
 # Only what choosing needs: the payload (Block Kit JSON) is loaded by the claim, for rows being sent.
 _PICK_COLUMNS = (
     OutboxMessage.id, OutboxMessage.method, OutboxMessage.channel,
-    OutboxMessage.key, OutboxMessage.target_key, OutboxMessage.thread_key,
+    OutboxMessage.key, OutboxMessage.target_key, OutboxMessage.thread_key, OutboxMessage.lane,
 )  # fmt: skip
 
 
@@ -145,6 +152,7 @@ class _Pick:
     key: str | None
     target_key: str | None
     thread_key: str | None
+    ordered_in: str | None  # a webhook's lane (endpoint × record)
 
     @property
     def paced(self) -> bool:
@@ -153,7 +161,10 @@ class _Pick:
     @property
     def lane(self) -> str:
         """A lane's rows go out one at a time in id order: a channel's posts (paced), the updates of
-        one message (so an older state never lands after a newer one), or a row on its own."""
+        one message (so an older state never lands after a newer one), a webhook endpoint × record,
+        or a row on its own."""
+        if self.method == WEBHOOK:
+            return f"webhook:{self.ordered_in or self.id}"
         if self.paced:
             return f"channel:{self.channel}"
         if self.target_key:
@@ -179,6 +190,7 @@ def _ready(now: datetime) -> Any:
 
 
 _PACED = OutboxMessage.method.in_(RATE_LIMITED_METHODS) & OutboxMessage.channel.is_not(None)
+_WEBHOOK = OutboxMessage.method == WEBHOOK
 
 
 class Delivery:
@@ -204,6 +216,8 @@ class Delivery:
         stop_grace: float = 3.0,
         unpaced_concurrency: int = 8,
         on_sent: Callable[[_Claimed, dict[str, Any]], None] | None = None,
+        webhooks: Any = None,
+        webhook_concurrency: int = 4,
     ):
         # On SQLite this worker's transactions queue in order with everyone else's on the one
         # in-process writer lock (bot/db.py), never in SQLite's sleeping busy handler.
@@ -221,6 +235,10 @@ class Delivery:
         self.max_attempts = max_attempts
         self.stop_grace = stop_grace
         self.on_sent = on_sent
+        # The webhook sender (bot/integrations/webhooks.py `Sender`): `post(row_id, payload, attempt)`
+        # → an outcome like `_call`'s, `max_attempts(payload)`, `close()`. None: webhook rows wait.
+        self.webhooks = webhooks
+        self._webhook_slots = asyncio.Semaphore(webhook_concurrency)
         self._wake = asyncio.Event()
         self._stop_event = asyncio.Event()
         self._kicks = 0
@@ -266,6 +284,8 @@ class Delivery:
         self._task = None
         self._lanes.clear()
         await self._release(list(self._claimed_unsent))
+        if self.webhooks is not None:
+            await self.webhooks.close()
 
     async def _release(self, ids: list[int]) -> None:
         """Give claimed rows that were never sent back to the queue, as they were. Only rows still
@@ -314,6 +334,8 @@ class Delivery:
                 continue  # its lane starts when the parent post is recorded (or on the next pass)
             if p.paced:
                 self._spawn(p.lane, self._channel_lane(p.channel or ""))
+            elif p.method == WEBHOOK:
+                self._spawn(p.lane, self._webhook(p))
             elif isinstance(go, tuple):
                 self._spawn(p.lane, self._one(p, *go))
 
@@ -329,6 +351,17 @@ class Delivery:
                     await self._attempt(p, target, parent)
         except Exception:
             log.exception("delivery of outbox %s failed; retrying", p.id)
+
+    async def _webhook(self, p: _Pick) -> None:
+        """One webhook row, in its own pool: a slow or dead endpoint holds only webhook lanes."""
+        try:
+            async with self._webhook_slots:
+                if not self._stopping and self.webhooks is not None:
+                    await self._attempt(p, None, None)
+        except Exception:
+            log.exception("webhook delivery of outbox %s failed; retrying", p.id)
+        finally:
+            self._wake.set()  # the lane's next row (if any) can go now
 
     async def _channel_lane(self, channel: str) -> None:
         """One channel's sender: claims its next posts, sends them in id order, each in its own slot."""
@@ -419,8 +452,27 @@ class Delivery:
         heads = select(func.min(OutboxMessage.id)).where(_ready(now), _PACED).group_by(OutboxMessage.channel)
         rows = list((await s.execute(select(*_PICK_COLUMNS).where(OutboxMessage.id.in_(heads)))).all())
         rows += (
-            await s.execute(select(*_PICK_COLUMNS).where(_ready(now), ~_PACED).order_by(OutboxMessage.id).limit(limit))
+            await s.execute(
+                select(*_PICK_COLUMNS).where(_ready(now), ~_PACED, ~_WEBHOOK).order_by(OutboxMessage.id).limit(limit)
+            )
         ).all()
+        if self.webhooks is not None:
+            # A webhook lane's head is its oldest row not yet delivered: while it waits for its
+            # retry, the rows behind it wait too (in order per record). A row set aside as failed
+            # no longer holds its lane.
+            webhook_heads = (
+                select(func.min(OutboxMessage.id))
+                .where(_WEBHOOK, OutboxMessage.status.in_(("pending", "sending")))
+                .group_by(OutboxMessage.lane)
+            )
+            rows += (
+                await s.execute(
+                    select(*_PICK_COLUMNS)
+                    .where(OutboxMessage.id.in_(webhook_heads), _ready(now))
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
+            ).all()
         picks, lanes = [], set()
         for row in sorted(rows, key=lambda r: r[0]):
             p = _Pick(*row)
@@ -521,7 +573,7 @@ class Delivery:
             ).all()
         return [
             _Claimed(
-                *r[:6],
+                *r[:7],
                 payload=r.payload,
                 attempts=r.attempts,
                 in_doubt=(r.last_error or "").startswith(IN_DOUBT),
@@ -536,6 +588,8 @@ class Delivery:
     async def _call(self, row: _Claimed, target: SlackMessage | None, parent: SlackMessage | None) -> tuple[str, Any]:
         """Slack's side of one attempt, no database: ("sent", (result, payload)), ("refused",
         (status, headers, error)) or ("no_answer", error). A 429 pauses the channel at once."""
+        if row.method == WEBHOOK:
+            return await self.webhooks.post(row.id, row.payload, row.attempts)
         payload = dict(row.payload)
         if target:
             payload["channel"], payload["ts"] = target.channel, target.ts
@@ -572,6 +626,9 @@ class Delivery:
             await self._sent(row, result, payload)
         elif kind == "refused":
             await self._failed_call(row, *detail)
+        elif kind == "permanent":
+            log.error("%s (outbox %s) cannot be delivered: %s", row.method, row.id, detail)
+            await self._finish(row.id, "failed", error=detail)
         else:
             await self._retry(row, detail, self._backoff(row.attempts))
 
@@ -623,7 +680,8 @@ class Delivery:
         return min(MAX_BACKOFF, 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
 
     async def _retry(self, row: _Claimed, error: str, delay: float, count_attempt: bool = True) -> None:
-        if count_attempt and row.attempts >= self.max_attempts:
+        limit = self.webhooks.max_attempts(row.payload) if row.method == WEBHOOK and self.webhooks else self.max_attempts
+        if count_attempt and row.attempts >= limit:
             log.error("giving up on %s (outbox %s) after %s attempts: %s", row.method, row.id, row.attempts, error)
             await self._finish(row.id, "failed", error=error)
             return

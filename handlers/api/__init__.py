@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.api import accounts, admin, leads, opportunities
+from handlers.api import accounts, admin, inbound, leads, opportunities, webhooks
 
 
 def routes(app: web.Application) -> None:
@@ -12,3 +12,5 @@ def routes(app: web.Application) -> None:
     opportunities.routes(app)  # opportunities (issue 5)
     admin.routes(app)
     accounts.routes(app)  # customer success (issue 7)
+    webhooks.routes(app)  # outbound webhooks' failure view (issue 16)
+    inbound.routes(app)  # a CRM / MA tool's own payload shape (issue 16)

@@ -1,0 +1,85 @@
+"""`webhooks:` (Baton tells a CRM / MA tool what happened) and `inbound:` (a CRM / MA tool posts its
+own payload shape, mapped to Baton's lead fields) — issue 16. Secrets are named by environment
+variable (`secret_env`), never written here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from bot.config_sections.base import Section
+
+# What a webhook can subscribe to (payloads in docs/api.md, "Outbound webhooks").
+WEBHOOK_EVENTS = ("stage.changed", "deal.updated", "account.updated", "forecast.submitted")
+TRANSFORMS = ("strip", "lower", "upper", "int", "float", "str", "bool", "epoch_ms")
+ENV = r"^[A-Z][A-Z0-9_]*$"
+
+
+class Webhook(Section):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="Stable id of the endpoint (in failure views and lanes).")
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="Where events are POSTed (http or https); redirects are not followed.")
+    events: list[str] = Field(min_length=1, description=f"Event types to send: {', '.join(WEBHOOK_EVENTS)}, or * for all.")
+    secret_env: str = Field(pattern=ENV, description="Environment variable holding the HMAC-SHA256 signing secret.")
+    timeout_seconds: float = Field(10, gt=0, le=30, description="One attempt gives up after this long (then retried with backoff).")
+    max_attempts: int = Field(20, ge=1, le=50, description="Attempts before a delivery is set aside as failed (list and replay under /api/admin/webhooks).")
+    enabled: bool = Field(True, description="false: nothing new is queued for this endpoint.")
+
+    @model_validator(mode="after")
+    def _known_events(self) -> Webhook:
+        unknown = [e for e in self.events if e != "*" and e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise ValueError(f"webhook '{self.id}': unknown event {unknown} (known: {', '.join(WEBHOOK_EVENTS)}, *)")
+        return self
+
+    def wants(self, event_type: str) -> bool:
+        return self.enabled and ("*" in self.events or event_type in self.events)
+
+
+class FieldMap(Section):
+    path: str | None = Field(None, max_length=200, description="Dotted path into the sender's JSON (list items by index: items.0.id).")
+    const: Any = Field(None, description="A constant value instead of a path.")
+    transform: list[Literal["strip", "lower", "upper", "int", "float", "str", "bool", "epoch_ms"]] = Field(
+        [], description="Applied in order: strip, lower, upper, int, float, str, bool, epoch_ms (milliseconds since 1970 → ISO time)."
+    )
+    default: Any = Field(None, description="Used when the path is missing or empty.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldMap:
+        if (self.path is None) == (self.const is None):
+            raise ValueError("a field mapping needs exactly one of 'path' or 'const'")
+        return self
+
+
+class Signature(Section):
+    scheme: Literal["hmac_sha256", "hubspot_v3"] = Field(
+        "hmac_sha256",
+        description="hmac_sha256: HMAC of the raw body in `header` (hex or base64, optional sha256= prefix); hubspot_v3: HubSpot's v3 signature (method + URL + body + timestamp, 5 minutes).",
+    )
+    secret_env: str = Field(pattern=ENV, description="Environment variable holding the sender's signing secret.")
+    header: str = Field("X-Signature", max_length=100, description="Request header carrying the signature (hmac_sha256).")
+    encoding: Literal["hex", "base64"] = Field("hex", description="How the hmac_sha256 signature is written.")
+
+
+class InboundSource(Section):
+    items: str | None = Field(None, max_length=200, description="Dotted path to the list of records in the payload; empty: the payload is one record, or a list of records.")
+    fields: dict[str, FieldMap] = Field(min_length=1, description="Baton lead field (as in POST /api/leads) → where its value comes from.")
+    signature: Signature | None = Field(None, description="Verify the sender's signature instead of the bearer token.")
+
+    @model_validator(mode="after")
+    def _identity(self) -> InboundSource:
+        if not {"external_id", "email"} & set(self.fields):
+            raise ValueError("an inbound mapping needs 'external_id' or 'email' among its fields")
+        return self
+
+
+def inbound_problems(section: dict[str, InboundSource], config: Any) -> list[str]:
+    return [f"{name}: a source name is lower-case letters, digits, - or _" for name in section if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name)]
+
+
+def problems(section: list[Webhook], config: Any) -> list[str]:
+    ids = [w.id for w in section]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    return [f"duplicate webhook id {dupes}"] if dupes else []
