@@ -24,6 +24,8 @@ METHOD_SCOPES: dict[str, list[str]] = {
     "chat.delete": ["chat:write"],
     "chat.postEphemeral": ["chat:write"],
     "conversations.open": ["im:write"],
+    "conversations.join": ["channels:join"],
+    "conversations.info": ["channels:read", "groups:read", "im:read", "mpim:read"],
     "conversations.history": ["channels:history", "groups:history", "im:history"],
     "conversations.replies": ["channels:history", "groups:history", "im:history"],
     "users.info": ["users:read"],
