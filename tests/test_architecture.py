@@ -22,6 +22,7 @@ DEFERRED = {
     ("bot.__main__", "bot.domain.privacy"),
     ("bot.__main__", "bot.db"),
     ("bot.__main__", "bot.leader"),
+    ("bot.__main__", "bot.slack.channels"),  # the Slack client, only when check-config has a token
 }
 # Imports by computed name: plugin discovery (listeners, subscribers, jobs register themselves by
 # living in their folder) and each config section's own reference check.

@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from bot.messages import terminal_text
 from bot.models import OutboxMessage, SlackMessage
+from bot.slack.channels import channel_access, configured_channels
 from bot.slack.delivery import enqueue
 from bot.slack.ids import Command
 
@@ -144,3 +146,16 @@ async def test_a_channel_post_in_doubt_is_found_after_joining_not_posted_twice(h
     assert not harness.emu.conversation("C0SMB").has(harness.emu.bot_user_id)  # posted via chat:write.public
     await _lose_the_answer(harness)
     assert [m["text"] for m in harness.emu.channel_messages("C0SMB")] == ["once"]
+
+
+async def test_check_config_says_which_channels_the_bot_cannot_use(harness):
+    emu = harness.emu
+    emu.add_channel("C0MGRS", "managers", private=True, members=[harness.person(MGR)])
+    emu.add_channel("C0FS", "field-sales", bot=True)
+    channels = configured_channels(harness.config)
+    assert {"C0ENT", "C0SMB", "C0FS", "C0MGRS"} <= set(channels)
+    verdicts = {c: v for c, _, v in await channel_access(harness.baton.client, channels)}
+    assert verdicts["C0MGRS"] == "invite" and verdicts["C0FS"] == "member" and verdicts["C0ENT"] == "joinable"
+    for verdict in ("member", "joinable", "invite"):
+        for locale in ("ja", "en"):
+            assert "C0X" in terminal_text(f"channel_{verdict}", locale, channel="C0X", name="x")
