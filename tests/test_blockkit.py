@@ -176,3 +176,17 @@ def test_check_functions_raise_with_all_errors():
     with pytest.raises(BlockKitError):
         check_view({"type": "modal", "title": plain("x" * 30), "blocks": []})
     check_view(modal([]))
+
+
+@pytest.mark.parametrize("text", ["What changed — <@U0TANAKA>", "*bold* header", "see <#C0ENT>", "<!here> now", "<https://x.jp|link>", "~gone~", "`code`"])
+def test_plain_text_with_markup_is_an_error(text):
+    header = [{"type": "header", "text": {"type": "plain_text", "text": text}}]
+    [error] = validate_message("t", header)
+    assert "plain_text shows markup literally" in error
+    as_mrkdwn = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    assert validate_message("t", as_mrkdwn) == []
+
+
+@pytest.mark.parametrize("text", ["田中 · Q3", "5 * 3 = 15", "snake_case_id", "A*B", "¥1,000 → ¥2,000", "a < b > c", "@tanaka"])
+def test_plain_text_without_markup_is_fine(text):
+    assert validate_message("t", [{"type": "header", "text": {"type": "plain_text", "text": text}}]) == []

@@ -11,6 +11,8 @@ The rules are declared as data: ``LIMITS`` holds the numbers, ``BLOCKS`` and
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
@@ -139,6 +141,12 @@ class UniqueId(Str):
         seen.add(value)
 
 
+# Mentions, channel/special links, URLs with labels and mrkdwn emphasis: meaningful only in mrkdwn.
+_MARKUP = re.compile(
+    r"<[@#!][A-Za-z0-9^|]+[^>]*>|<https?://[^>]+>|(?<![\w*])\*[^*\n]+\*(?![\w*])|(?<![\w~])~[^~\n]+~(?![\w~])|`[^`\n]+`"
+)
+
+
 @dataclass(frozen=True)
 class Text:
     """A text composition object ``{"type": "plain_text"|"mrkdwn", "text": ...}``."""
@@ -158,6 +166,9 @@ class Text:
             ctx.err(f"{path}.text", "must be a non-empty string")
         elif len(text) > self.max:
             ctx.err(f"{path}.text", f"{len(text)} chars > {self.max}")
+        elif t == "plain_text" and (markup := _MARKUP.search(text)):
+            # House rule: Slack shows plain_text literally, so a person would read `<@U123>` or `*x*`.
+            ctx.err(f"{path}.text", f"plain_text shows markup literally: {markup.group(0)!r} (use names, or mrkdwn)")
 
 
 @dataclass(frozen=True)
