@@ -5,6 +5,7 @@ from bot.slack.blockkit import (
     BlockKitError,
     check_message,
     check_view,
+    lint_markup,
     validate_message,
     validate_view,
 )
@@ -179,14 +180,13 @@ def test_check_functions_raise_with_all_errors():
 
 
 @pytest.mark.parametrize("text", ["What changed — <@U0TANAKA>", "*bold* header", "see <#C0ENT>", "<!here> now", "<https://x.jp|link>", "~gone~", "`code`"])
-def test_plain_text_with_markup_is_an_error(text):
+def test_plain_text_with_markup_is_flagged(text):
     header = [{"type": "header", "text": {"type": "plain_text", "text": text}}]
-    [error] = validate_message("t", header)
-    assert "plain_text shows markup literally" in error
-    as_mrkdwn = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    assert validate_message("t", as_mrkdwn) == []
+    [finding] = lint_markup({"blocks": header})
+    assert finding.startswith("blocks[0].text.text: plain_text shows markup literally")
+    assert lint_markup({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}) == []
 
 
 @pytest.mark.parametrize("text", ["田中 · Q3", "5 * 3 = 15", "snake_case_id", "A*B", "¥1,000 → ¥2,000", "a < b > c", "@tanaka"])
 def test_plain_text_without_markup_is_fine(text):
-    assert validate_message("t", [{"type": "header", "text": {"type": "plain_text", "text": text}}]) == []
+    assert lint_markup({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": text}}]}) == []

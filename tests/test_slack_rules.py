@@ -52,6 +52,7 @@ async def test_every_command_reply_reaches_the_user_wherever_it_was_typed(harnes
         assert len(replies) == before + 1, f"{command} typed in {where}: no reply reached the user"
     assert await _outbox(harness, OutboxMessage.status == "failed") == []
     assert not [c for c in harness.emu.calls if c["method"] == "chat.postEphemeral"]
+    assert harness.emu.lint == []
 
 
 async def test_a_reply_whose_response_url_is_spent_becomes_a_dm(harness):

@@ -30,7 +30,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.blockkit import LIMITS, validate_message, validate_view
+from bot.slack.blockkit import LIMITS, lint_markup, validate_message, validate_view
 
 __all__ = ["SlackEmulator"]
 
@@ -185,6 +185,7 @@ class SlackEmulator:
         self.files: dict[str, dict] = {}
         self.sent: list[dict] = []  # interactions/events delivered to the bot
         self.missing_channels: set[str] = set()
+        self.lint: list[str] = []  # markup in plain_text Slack would show literally (bot.slack.blockkit.lint_markup)
         self.failed_events: list[dict] = []  # Events API deliveries the bot did not answer 200
         self.redeliver_events = True
         # Conversations by id; a C… id never declared is a public channel every person is in and
@@ -654,6 +655,7 @@ class SlackEmulator:
         errors = validate_message(text, blocks)
         if errors:
             raise _ApiError("invalid_blocks", errors=errors)
+        self.lint += lint_markup({"blocks": blocks})
 
     def _find_live(self, channel: str, ts: str | None, *, ephemeral: bool = False) -> dict:
         for m in self.messages:
@@ -871,6 +873,7 @@ class SlackEmulator:
             messages = ["[ERROR] missing required field: view"]
             raise _ApiError("invalid_arguments", response_metadata={"messages": messages})
         errors = validate_view(view)
+        self.lint += lint_markup(view)
         if expected is not None and view.get("type") != expected:
             errors.append(f"type: must be {expected!r}")
         if errors:

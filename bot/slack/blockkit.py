@@ -166,9 +166,6 @@ class Text:
             ctx.err(f"{path}.text", "must be a non-empty string")
         elif len(text) > self.max:
             ctx.err(f"{path}.text", f"{len(text)} chars > {self.max}")
-        elif t == "plain_text" and (markup := _MARKUP.search(text)):
-            # House rule: Slack shows plain_text literally, so a person would read `<@U123>` or `*x*`.
-            ctx.err(f"{path}.text", f"plain_text shows markup literally: {markup.group(0)!r} (use names, or mrkdwn)")
 
 
 @dataclass(frozen=True)
@@ -468,6 +465,24 @@ def validate_view(view: dict) -> list[str]:
             ctx.err("view.submit", "required when the modal has input blocks")
     # Paths are reported relative to the view ("title.text", "blocks[0]...").
     return [e.removeprefix("view.") if e.startswith("view.") else e for e in ctx.errors]
+
+
+def lint_markup(obj: Any, path: str = "") -> list[str]:
+    """plain_text objects whose text carries mrkdwn or mention syntax, which Slack shows literally
+    (`<@U123>`, `*bold*`). A template must not put markup there (tests fail on it); a person's own
+    text (a lead's name) may contain anything and is rightly shown as typed, so this is a lint for
+    templates and the emulator, not a refusal."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        text = obj.get("text")
+        if obj.get("type") == "plain_text" and isinstance(text, str) and (markup := _MARKUP.search(text)):
+            out.append(f"{path}.text: plain_text shows markup literally: {markup.group(0)!r} (use names, or mrkdwn)")
+        for k, v in obj.items():
+            out += lint_markup(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += lint_markup(v, f"{path}[{i}]")
+    return out
 
 
 def check_message(text: str | None, blocks: list[dict] | None) -> None:
