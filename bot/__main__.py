@@ -22,6 +22,7 @@ from bot.leader import SingleProcessError
 from bot.logsafe import install
 from bot.messages import terminal_text
 from bot.sandbox.run import run_sandbox
+from bot.slack.channels import channel_access, configured_channels
 
 log = logging.getLogger("bot")
 
@@ -112,7 +113,22 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(str(e), file=sys.stderr)
         return 2
     say("config_ok", config, path=path, people=len(config.people), teams=len(config.teams), threshold=config.scoring.threshold)
-    return 0
+    settings = Settings.from_env()
+    if not settings.slack_bot_token:
+        return 0
+    return asyncio.run(_check_channels(config, settings))
+
+
+async def _check_channels(config, settings: Settings) -> int:  # noqa: ANN001
+    """With a bot token: what the bot can do in every channel app.yaml names (1 if one is unusable)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    verdicts = await channel_access(client, configured_channels(config))
+    for channel, name, verdict in verdicts:
+        say(f"channel_{verdict}", config, err=verdict == "invite", channel=channel, name=name)
+    return 1 if any(v == "invite" for *_, v in verdicts) else 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

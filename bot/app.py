@@ -4,6 +4,7 @@ aiohttp server that serves Slack (`/slack/events`), the REST API (`/api/*`) and 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -90,7 +91,9 @@ class Baton:
             # Events API delivers at least once: an event id seen before has no second effect.
             event_id = body.get("event_id") if isinstance(body, dict) else None
             if event_id and not await baton.first_time(f"event:{event_id}"):
-                return  # Bolt acks unhandled events itself
+                # Answered 200, like the first time: Slack counts anything else as a failed
+                # delivery, retries, and disables the subscriptions of apps that fail too often.
+                return BoltResponse(status=200, body="")
             if await baton.refuse_outsider(body):
                 return BoltResponse(status=200, body="")  # the ack: Slack closes a modal / shows nothing
             return await next()
@@ -158,6 +161,8 @@ class Baton:
         return app
 
     async def _slack(self, request: web.Request) -> web.Response:
+        if not _well_formed_signature(request.headers):
+            return web.Response(status=401, text="invalid request")  # never a 500 for a bad header
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -165,6 +170,17 @@ class Baton:
         return web.json_response(
             {"ok": self.ready, "leader": self.leadership.is_leader}, status=200 if self.ready else 503
         )
+
+
+def _well_formed_signature(headers: Any) -> bool:
+    """Slack's signature headers as Slack sends them: a timestamp in whole seconds and a `v0=`
+    hex digest (the verifier itself raises on anything else instead of refusing it)."""
+    timestamp, signature = headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")
+    return bool(_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature))
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
 @web.middleware

@@ -18,7 +18,7 @@ from bot.domain.outcomes import Outcome, Result
 from bot.notify.common import team_locale_tz
 from bot.notify.refusals import refusal_text
 from bot.runtime import Runtime
-from bot.slack.delivery import enqueue
+from bot.slack.delivery import RESPOND, enqueue, respond_payload
 from bot.slack.ids import View
 from bot.slack.payloads import Payload, Ref
 
@@ -203,19 +203,18 @@ def team_of(result: Result) -> str | None:
 
 
 async def tell(uow: UnitOfWork, body: dict[str, Any], user: str, message: str | dict[str, Any]) -> None:
-    """A private reply next to where the user acted (ephemeral), through the one delivery path.
+    """A private reply to where the user acted, through the one delivery path.
 
-    `message` is a text or a rendered message (`{"text", "blocks"}`).
+    `message` is a text or a rendered message (`{"text", "blocks"}`). A command or a button on a
+    message carries a `response_url`: Slack's own way back, which works wherever the person is (a
+    DM between people, a private channel the bot is not in) — chat.postEphemeral would not. Without
+    one (a modal, App Home) a DM is the only private place.
     """
     msg = {"text": message} if isinstance(message, str) else dict(message)
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or body.get("channel_id")
-    if channel:
-        thread = (body.get("message") or {}).get("thread_ts")
-        payload = {"channel": channel, "user": user, **msg}
-        if thread:
-            payload["thread_ts"] = thread
-        await enqueue(uow, "chat.postEphemeral", payload)
-    else:  # e.g. from a modal or App Home: a DM is the only private place
+    url = body.get("response_url")
+    if isinstance(url, str) and url:
+        await enqueue(uow, RESPOND, respond_payload(url, user, msg, (body.get("message") or {}).get("thread_ts")))
+    else:
         await enqueue(uow, "chat.postMessage", {"channel": user, **msg})
 
 

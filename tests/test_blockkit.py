@@ -5,6 +5,7 @@ from bot.slack.blockkit import (
     BlockKitError,
     check_message,
     check_view,
+    lint_markup,
     validate_message,
     validate_view,
 )
@@ -176,3 +177,16 @@ def test_check_functions_raise_with_all_errors():
     with pytest.raises(BlockKitError):
         check_view({"type": "modal", "title": plain("x" * 30), "blocks": []})
     check_view(modal([]))
+
+
+@pytest.mark.parametrize("text", ["What changed — <@U0TANAKA>", "*bold* header", "see <#C0ENT>", "<!here> now", "<https://x.jp|link>", "~gone~", "`code`"])
+def test_plain_text_with_markup_is_flagged(text):
+    header = [{"type": "header", "text": {"type": "plain_text", "text": text}}]
+    [finding] = lint_markup({"blocks": header})
+    assert finding.startswith("blocks[0].text.text: plain_text shows markup literally")
+    assert lint_markup({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}) == []
+
+
+@pytest.mark.parametrize("text", ["田中 · Q3", "5 * 3 = 15", "snake_case_id", "A*B", "¥1,000 → ¥2,000", "a < b > c", "@tanaka"])
+def test_plain_text_without_markup_is_fine(text):
+    assert lint_markup({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": text}}]}) == []

@@ -179,6 +179,7 @@ async def test_update_keeps_history_and_checks_ownership(emu, client):
 
 
 async def test_ephemeral_delete_and_history(emu, client):
+    emu.add_channel("C1", "one", bot=True)  # ephemerals and history need the bot in the channel
     r = await client.chat_postEphemeral(channel="C1", user="U1", text="only you")
     assert r["message_ts"]
     eph = emu.find(text_contains="only you")[0]
@@ -264,6 +265,7 @@ async def test_views_open_push_update_publish_and_trigger_expiry():
 
 
 async def test_files_upload_v2_end_to_end(emu, client):
+    emu.add_channel("C1", "one", bot=True)
     res = await client.files_upload_v2(channel="C1", file=b"col1,col2\n1,2\n", filename="report.csv", title="Report", initial_comment="here")
     assert res["file"]["title"] == "Report"
     (f,) = emu.files.values()
@@ -535,7 +537,7 @@ async def test_web_page_escapes_and_renders(emu, client, bot):
             page = await r.text()
         assert r.status == 200
         assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
-        assert "<b>bold</b>" in page and "@alice" in page
+        assert "<b>bold</b>" in page and "@Alice A" in page  # a mention shows the person's name, not the id
         async with s.post(emu.web_url + "_ui/click", data={"as": "U2", "channel": "C1", "ts": emu.last("C1")["ts"], "action_id": "ack"}, allow_redirects=False) as r:
             assert r.status == 303
         async with s.get(emu.web_url + "_state") as r:
@@ -563,7 +565,8 @@ async def test_ui_submit_and_click_inside_modal(emu, client, bot):
     assert emu.open_views("U1") == []
 
 
-async def test_malformed_params_are_reported_not_crashing(client):
+async def test_malformed_params_are_reported_not_crashing(emu, client):
+    emu.add_channel("C1", "one", bot=True)
     with pytest.raises(SlackApiError) as exc:
         await client.conversations_history(channel="C1", limit="lots")  # type: ignore[arg-type]
     assert exc.value.response.status_code == 200
@@ -571,8 +574,93 @@ async def test_malformed_params_are_reported_not_crashing(client):
 
 
 async def test_click_on_ephemeral_message(emu, client, bot):
+    emu.add_channel("C1", "one", bot=True)
     await client.chat_postEphemeral(channel="C1", user="U1", text="psst", blocks=[{"type": "actions", "elements": [button("undo")]}])
     await emu.click("U1", emu.last("C1"), "undo")
     p = bot.requests[-1]["payload"]
     assert p["container"]["is_ephemeral"] is True
     assert "message" not in p  # like Slack
+
+
+# --------------------------------------------------------------------- Slack's membership rules
+
+
+async def _error(call) -> str:
+    with pytest.raises(SlackApiError) as exc:
+        await call
+    return exc.value.response["error"]
+
+
+async def test_public_channel_posts_via_chat_write_public_but_reads_only_as_member(emu, client):
+    await client.chat_postMessage(channel="C5", text="posted without joining")  # chat:write.public
+    assert await _error(client.conversations_history(channel="C5")) == "not_in_channel"
+    assert await _error(client.chat_postEphemeral(channel="C5", user="U1", text="x")) == "not_in_channel"
+    assert await _error(client.files_upload_v2(channel="C5", content="a,b", filename="f.csv")) == "not_in_channel"
+    joined = await client.conversations_join(channel="C5")
+    assert joined["channel"]["is_member"] is True
+    assert [m["text"] for m in (await client.conversations_history(channel="C5"))["messages"]] == ["posted without joining"]
+    assert (await client.chat_postEphemeral(channel="C5", user="U1", text="x"))["ok"]
+
+
+async def test_private_channels_and_dms_between_people_do_not_exist_for_the_bot(emu, client):
+    emu.add_channel("C6SECRET", "secret", private=True, members=["U1", "U2"])
+    dm = emu.people_dm("U1", "U2")
+    assert dm.startswith("D")
+    for channel in ("C6SECRET", dm):
+        assert await _error(client.chat_postMessage(channel=channel, text="x")) == "channel_not_found"
+        assert await _error(client.chat_postEphemeral(channel=channel, user="U1", text="x")) == "channel_not_found"
+        assert await _error(client.conversations_history(channel=channel)) == "channel_not_found"
+    assert await _error(client.conversations_join(channel="C6SECRET")) == "channel_not_found"
+    emu.add_channel("C6INVITED", "invited", private=True, members=["U1"], bot=True)
+    assert await _error(client.conversations_join(channel="C6INVITED")) == "method_not_supported_for_channel_type"
+    await client.chat_postMessage(channel="C6INVITED", text="in")
+    assert await _error(client.chat_postEphemeral(channel="C6INVITED", user="U2", text="x")) == "user_not_in_channel"
+    assert emu.find("x") == []
+
+
+async def test_dm_history_needs_the_d_id(emu, client):
+    await client.chat_postMessage(channel="U1", text="psst")
+    assert await _error(client.conversations_history(channel="U1")) == "channel_not_found"
+    dm = (await client.conversations_open(users="U1"))["channel"]["id"]
+    assert [m["text"] for m in (await client.conversations_history(channel=dm))["messages"]] == ["psst"]
+
+
+async def test_response_url_answers_anywhere_within_its_limits():
+    clock = FakeClock()
+    emu = SlackEmulator(signing_secret=SECRET, users=USERS, clock=clock)
+    await emu.start()
+    try:
+        rec = Recorder()
+        emu.bot_url = await rec.start()
+        dm = emu.people_dm("U1", "U2")
+        await emu.slash("U1", "/baton", "", channel_id=dm)
+        url = rec.requests[-1]["payload"]["response_url"]
+        async with aiohttp.ClientSession() as s:
+            async with s.post(url, json={"text": "only you", "response_type": "ephemeral"}) as r:
+                assert r.status == 200
+            async with s.post(url, json={"text": "everyone", "response_type": "in_channel"}) as r:
+                assert r.status == 200
+            assert [(m["text"], m["ephemeral_user"]) for m in emu.channel_messages(dm)] == [("only you", "U1"), ("everyone", None)]
+            for _ in range(3):
+                async with s.post(url, json={"text": "more"}) as r:
+                    assert r.status == 200
+            async with s.post(url, json={"text": "sixth"}) as r:
+                assert r.status == 404 and (await r.json())["error"] == "used_url"
+            await emu.slash("U1", "/baton", "", channel_id=dm)
+            late = rec.requests[-1]["payload"]["response_url"]
+            clock.t += 30 * 60 + 1
+            async with s.post(late, json={"text": "too late"}) as r:
+                assert r.status == 404 and (await r.json())["error"] == "expired_url"
+        assert emu.find("sixth") == [] and emu.find("too late") == []
+        await rec.stop()
+    finally:
+        await emu.stop()
+
+
+async def test_events_not_answered_200_are_redelivered_and_counted(emu, bot):
+    statuses = iter([404, 500, 200])
+    bot.reply = lambda p: web.Response(status=next(statuses))
+    result = await emu.send_event({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvR")
+    assert result["status"] == 200
+    assert [r["headers"].get("X-Slack-Retry-Num") for r in bot.requests] == [None, "1", "2"]
+    assert [f["status"] for f in emu.failed_events] == [404, 500]

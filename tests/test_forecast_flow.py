@@ -167,6 +167,8 @@ async def test_permissions_and_bad_arguments(harness):
     # The manager may.
     await slash(h, "nakamura", "diff <@U0YOSHI>")
     assert "Deal Y1" in text_of(ephemerals(h, "nakamura")[-1])
+    header = ephemerals(h, "nakamura")[-1]["blocks"][0]["text"]["text"]
+    assert "Yoshida" in header and h.emu.lint == []  # a name, not a <@U…> shown literally
     async with h.baton.ctx.sessions() as s:
         from sqlalchemy import func, select
 

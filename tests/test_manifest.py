@@ -4,10 +4,15 @@ method the code calls (and every method called has its scope)."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from pathlib import Path
 
 import yaml
+
+import handlers.commands
 
 from tests.registrations import registered
 
@@ -24,6 +29,8 @@ METHOD_SCOPES: dict[str, list[str]] = {
     "chat.delete": ["chat:write"],
     "chat.postEphemeral": ["chat:write"],
     "conversations.open": ["im:write"],
+    "conversations.join": ["channels:join"],
+    "conversations.info": ["channels:read", "groups:read", "im:read", "mpim:read"],
     "conversations.history": ["channels:history", "groups:history", "im:history"],
     "conversations.replies": ["channels:history", "groups:history", "im:history"],
     "users.info": ["users:read"],
@@ -104,3 +111,34 @@ def test_interactivity_and_socket_mode_are_on():
     settings = MANIFEST["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
+
+
+def _command_sources() -> dict[str, str]:
+    """Each registered slash command → the source of the module whose COMMANDS table answers it."""
+    out = {}
+    for info in pkgutil.iter_modules(handlers.commands.__path__, "handlers.commands."):
+        module = importlib.import_module(info.name)
+        for command in getattr(module, "COMMANDS", {}):
+            out[str(command)] = inspect.getsource(module)
+    return out
+
+
+def test_every_usage_hint_is_implemented_and_mentions_are_escaped_where_parsed():
+    sources = _command_sources()
+    for c in MANIFEST["features"]["slash_commands"]:
+        src = sources[c["command"]]
+        for word in re.findall(r"[a-z]+", c.get("usage_hint", "")):
+            assert f'"{word}"' in src, f"{c['command']}: the usage hint offers {word!r} but the handler never reads it"
+        reads_text = 'body.get("text")' in src
+        assert reads_text or not c.get("usage_hint"), f"{c['command']} ignores its arguments: drop the usage hint"
+        parses_mentions = "<@" in src
+        assert bool(c.get("should_escape")) == parses_mentions, (
+            f"{c['command']}: should_escape must be {parses_mentions} (Slack sends <@U…> only when it is true)"
+        )
+
+
+def test_the_messages_tab_is_read_only_unless_messages_are_handled():
+    home = MANIFEST["features"]["app_home"]
+    if home.get("messages_tab_enabled") and not home.get("messages_tab_read_only_enabled"):
+        assert "message" in _registered("event"), "the messages tab takes messages nothing listens to: make it read-only"
+        assert "message.im" in MANIFEST["settings"]["event_subscriptions"]["bot_events"]

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.messages import LOCALES, TEMPLATES, Messages
+from bot.slack.blockkit import lint_markup
 
 NAMES = sorted(p.name.removesuffix(".json.j2") for p in TEMPLATES.glob("*.json.j2"))
 
@@ -57,6 +58,7 @@ def test_template_renders_in_both_locales(name: str, locale: str) -> None:
     for values in samples.SAMPLES:
         render = msgs.view if samples.KIND == "view" else msgs.message
         out = render(name, locale, "Asia/Tokyo", **values)  # raises on a Slack limit or invalid JSON
+        assert lint_markup(out) == [], f"{name} ({locale}): markup in plain_text"
         assert out.get("blocks"), f"{name} ({locale}) rendered no blocks"
         if samples.KIND == "message":
             assert out.get("text"), f"{name} ({locale}) has no top-level text"

@@ -30,6 +30,12 @@ def who(uow: UnitOfWork, person_id: str | None) -> str:
     return f"<@{sid}>" if sid else (person_id or "?")
 
 
+def name_of(uow: UnitOfWork, person_id: str | None) -> str:
+    """A person's name for plain text (a header), where a `<@U…>` mention would show as markup."""
+    p = uow.config.person(person_id) if person_id else None
+    return p.name if p else (person_id or "?")
+
+
 def _t(uow: UnitOfWork, locale: str, name: str, **kw: Any) -> str:
     return uow.ctx.messages.text(locale, name, **kw)
 
@@ -230,7 +236,7 @@ async def diff_reply(
     uow: UnitOfWork, locale: str, scope: fc.Scope, kind: str, since: date | None, *, offset: int = 0, limit: int | None = None
 ) -> dict[str, Any]:
     """The diff for a rep or a team (a scope the domain allowed) since a day, or since the last submission."""
-    label = uow.config.team(scope.team_id).name if scope.team_id else who(uow, scope.rep)
+    label = uow.config.team(scope.team_id).name if scope.team_id else name_of(uow, scope.rep)
     before = datetime.combine(since + timedelta(days=1), time(0), tzinfo=fc.tz(uow)) if since else None
     res = await fc.diff_for(uow, list(scope.owners), kind, since=before)
     more = ShownDiffMore(f"team={scope.team_id}" if scope.team_id else scope.rep, kind, since).encode()
@@ -265,7 +271,7 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
     when = formatting.format_datetime(occurrence, locale, tz) + " " + formatting.tz_label(tz, occurrence, locale)
     value = Explain(occurrence_id, rep).encode()
     msg = diff_message(
-        uow, locale, res, who(uow, rep), title=_t(uow, locale, "forecast.prompt.title", when=when),
+        uow, locale, res, name_of(uow, rep), title=_t(uow, locale, "forecast.prompt.title", when=when),
         intro=_t(uow, locale, "forecast.prompt.intro"),
         more_value=PromptDiffMore(occurrence_id, rep).encode(),
         buttons=[

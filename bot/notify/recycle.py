@@ -4,6 +4,7 @@ outcome of each button in the nudge's thread, and the history on a re-engaged le
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -68,8 +69,10 @@ async def post_nudge(uow: UnitOfWork, channel: str, team_ids: list[str], today: 
     return await enqueue(uow, "chat.postMessage", {"channel": channel, **msg}, key=key, dedupe_key=key) is not None
 
 
-async def show_rest(uow: UnitOfWork, team_id: str, today: date, channel: str, user: str) -> int:
-    """The items past the cap, privately to whoever asked (in chunks that fit a message)."""
+async def show_rest(
+    uow: UnitOfWork, team_id: str, today: date, channel: str, tell: Callable[[UnitOfWork, dict], Awaitable[None]]
+) -> int:
+    """The items past the cap, privately to whoever asked through `tell` (in chunks that fit a message)."""
     config = uow.config
     team_ids = [t.id for t in config.teams if t.channel == channel] or [team_id]
     rows = await loop.due_for_team(uow, team_ids, today)
@@ -82,7 +85,7 @@ async def show_rest(uow: UnitOfWork, team_id: str, today: date, channel: str, us
             "recycle_items", locale, tz, header=False, groups=groups, more=0, total=len(rows), count=len(rest),
             today=today, snooze_days=config.relay.snooze_days, show_more_value="",
         )  # fmt: skip
-        await enqueue(uow, "chat.postEphemeral", {"channel": channel, "user": user, **msg})
+        await tell(uow, msg)
     return len(rest)
 
 

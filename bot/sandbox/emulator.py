@@ -30,11 +30,14 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.blockkit import LIMITS, validate_message, validate_view
+from bot.slack.blockkit import LIMITS, lint_markup, validate_message, validate_view
 
 __all__ = ["SlackEmulator"]
 
 TRIGGER_TTL_SECONDS = 3.0
+# A command's or a button's response_url: Slack accepts up to 5 answers within 30 minutes.
+RESPONSE_URL_TTL_SECONDS = 30 * 60
+RESPONSE_URL_MAX_USES = 5
 MAX_VIEW_STACK = 3
 DEFAULT_TZ = "Asia/Tokyo"
 # Form-encoded API calls carry these as JSON strings.
@@ -85,6 +88,23 @@ class _Trigger:
     issued_at: float
     view_id: str | None = None
     used: bool = False
+
+
+@dataclass
+class _Channel:
+    """A conversation as Slack's permission checks see it. ``members`` are user ids (the bot's
+    own user id when it was invited or joined); a public channel is readable by everyone but
+    its history, files and ephemerals need the bot to be a member."""
+
+    id: str
+    name: str
+    private: bool = False
+    members: set[str] | None = None
+    is_im: bool = False
+    is_mpim: bool = False
+
+    def has(self, user: str) -> bool:
+        return self.members is not None and user in self.members
 
 
 @dataclass
@@ -165,6 +185,12 @@ class SlackEmulator:
         self.files: dict[str, dict] = {}
         self.sent: list[dict] = []  # interactions/events delivered to the bot
         self.missing_channels: set[str] = set()
+        self.lint: list[str] = []  # markup in plain_text Slack would show literally (bot.slack.blockkit.lint_markup)
+        self.failed_events: list[dict] = []  # Events API deliveries the bot did not answer 200
+        self.redeliver_events = True
+        # Conversations by id; a C… id never declared is a public channel every person is in and
+        # the bot is not (chat:write.public lets it post there, nothing more).
+        self.channels: dict[str, _Channel] = {}
 
         # Fault knobs.
         self.timeout_seconds: float = 5.0
@@ -192,6 +218,8 @@ class SlackEmulator:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "conversations.join": self._conversations_join,
+            "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
@@ -281,19 +309,62 @@ class SlackEmulator:
     def dm_channel(self, user_id: str) -> str:
         """The stable D-channel id of the bot's DM with ``user_id``."""
         if user_id not in self._dm_ids:
-            self._dm_ids[user_id] = "D" + hashlib.sha1(user_id.encode()).hexdigest()[:10].upper()
+            dm = "D" + hashlib.sha1(user_id.encode()).hexdigest()[:10].upper()
+            self._dm_ids[user_id] = dm
+            self.channels[dm] = _Channel(dm, "directmessage", private=True, members={user_id, self.bot_user_id}, is_im=True)
         return self._dm_ids[user_id]
 
-    def _resolve_channel(self, channel: str | None) -> str:
+    def _resolve_channel(self, channel: str | None, *, need: str = "post") -> str:
+        """The conversation id a call names, checked as Slack checks it. ``need``: "post"
+        (chat.postMessage/update/delete: public channels need no membership thanks to
+        chat:write.public), "member" (history, replies, files, ephemerals: the bot must be in it)."""
         if not channel:
             raise _ApiError("channel_not_found")
         if channel in self.missing_channels:
             raise _ApiError("channel_not_found")
         if channel.startswith(("U", "W")):
-            if self.users and channel not in self.users:
+            # Posting to a user id lands in the app's DM; reading history needs the D… id.
+            if (self.users and channel not in self.users) or need == "member":
                 raise _ApiError("channel_not_found")
             return self.dm_channel(channel)
+        conv = self.conversation(channel)
+        if conv is None:
+            raise _ApiError("channel_not_found")
+        bot_in = conv.has(self.bot_user_id)
+        if (conv.private or conv.is_im or conv.is_mpim) and not bot_in:
+            raise _ApiError("channel_not_found")  # Slack does not even admit it exists
+        if need == "member" and not bot_in:
+            raise _ApiError("not_in_channel")
         return channel
+
+    def conversation(self, channel: str) -> _Channel | None:
+        """The conversation ``channel`` names; an undeclared C… id is a public channel."""
+        conv = self.channels.get(channel)
+        if conv is None and channel.startswith("C"):
+            members = set(self.users) if self.users else None
+            conv = self.channels[channel] = _Channel(channel, self.channel_names.get(channel, channel.lower()), members=members)
+        return conv
+
+    def add_channel(
+        self, channel: str, name: str | None = None, *, private: bool = False,
+        members: Iterable[str] | None = None, bot: bool = False,
+    ) -> str:  # fmt: skip
+        """Declare a channel: private ones are invisible to the bot unless ``bot`` (invited)."""
+        people = set(members) if members is not None else set(self.users)
+        if bot:
+            people.add(self.bot_user_id)
+        self.channels[channel] = _Channel(channel, name or channel.lower(), private=private, members=people)
+        if name:
+            self.channel_names[channel] = name
+        return channel
+
+    def people_dm(self, *users: str) -> str:
+        """A DM (two people) or group DM (more) between people, without the bot: its D…/G… id."""
+        key = ",".join(sorted(users))
+        prefix = "D" if len(users) == 2 else "G"
+        cid = prefix + "P" + hashlib.sha1(key.encode()).hexdigest()[:9].upper()
+        self.channels[cid] = _Channel(cid, key, private=True, members=set(users), is_im=len(users) == 2, is_mpim=len(users) > 2)
+        return cid
 
     def _channel_key(self, channel: str) -> str:
         return self.dm_channel(channel) if channel.startswith(("U", "W")) else channel
@@ -584,6 +655,7 @@ class SlackEmulator:
         errors = validate_message(text, blocks)
         if errors:
             raise _ApiError("invalid_blocks", errors=errors)
+        self.lint += lint_markup({"blocks": blocks})
 
     def _find_live(self, channel: str, ts: str | None, *, ephemeral: bool = False) -> dict:
         for m in self.messages:
@@ -640,11 +712,14 @@ class SlackEmulator:
         return {"ok": True, "channel": channel, "ts": m["ts"], "text": m["text"], "message": self._api_message(m)}
 
     def _chat_post_ephemeral(self, params: dict) -> dict:
-        channel = self._resolve_channel(params.get("channel"))
+        # Unlike chat.postMessage, chat:write.public does not cover ephemerals: the bot must be in
+        # the conversation (a DM between people or a private channel it is not in: channel_not_found).
+        channel = self._resolve_channel(params.get("channel"), need="member")
         user = params.get("user")
         if not user:
             raise _ApiError("user_not_found")
-        if self.users and user not in self.users:
+        conv = self.channels.get(channel)
+        if (self.users and user not in self.users) or (conv is not None and conv.members is not None and not conv.has(user)):
             raise _ApiError("user_not_in_channel")
         text, blocks = params.get("text"), params.get("blocks")
         self._validate_message(text, blocks)
@@ -674,10 +749,43 @@ class SlackEmulator:
         if len(users) == 1:
             return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
         key = ",".join(sorted(users))
-        return {"ok": True, "channel": {"id": "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()}}
+        gid = "G" + hashlib.sha1(key.encode()).hexdigest()[:10].upper()
+        self.channels[gid] = _Channel(gid, key, private=True, members={*users, self.bot_user_id}, is_mpim=True)
+        return {"ok": True, "channel": {"id": gid}}
+
+    def _conversations_join(self, params: dict) -> dict:
+        channel = str(params.get("channel") or "")
+        conv = self.conversation(channel) if channel not in self.missing_channels else None
+        if conv is None or ((conv.private or conv.is_im or conv.is_mpim) and not conv.has(self.bot_user_id)):
+            raise _ApiError("channel_not_found")
+        if conv.private or conv.is_im or conv.is_mpim:
+            raise _ApiError("method_not_supported_for_channel_type")
+        already = conv.has(self.bot_user_id)
+        conv.members = (conv.members or set()) | {self.bot_user_id}
+        out: dict[str, Any] = {"ok": True, "channel": self._conversation_info(conv)}
+        if already:
+            out["warning"] = "already_in_channel"
+        return out
+
+    def _conversations_info(self, params: dict) -> dict:
+        channel = self._resolve_channel(params.get("channel"))
+        conv = self.channels.get(channel)
+        return {"ok": True, "channel": self._conversation_info(conv) if conv else {"id": channel}}
+
+    def _conversation_info(self, conv: _Channel) -> dict:
+        return {
+            "id": conv.id,
+            "name": conv.name,
+            "is_channel": not (conv.private or conv.is_im or conv.is_mpim),
+            "is_group": conv.private and not (conv.is_im or conv.is_mpim),
+            "is_im": conv.is_im,
+            "is_mpim": conv.is_mpim,
+            "is_private": conv.private,
+            "is_member": conv.has(self.bot_user_id),
+        }
 
     def _conversations_history(self, params: dict) -> dict:
-        channel = self._resolve_channel(params.get("channel"))
+        channel = self._resolve_channel(params.get("channel"), need="member")
         inclusive = _truthy(params.get("inclusive", False))
         oldest, latest = params.get("oldest"), params.get("latest")
         include_meta = _truthy(params.get("include_all_metadata", False))
@@ -703,7 +811,7 @@ class SlackEmulator:
         }
 
     def _conversations_replies(self, params: dict) -> dict:
-        channel = self._resolve_channel(params.get("channel"))
+        channel = self._resolve_channel(params.get("channel"), need="member")
         ts = params.get("ts")
         msgs = [m for m in self.thread(channel, ts) if not m["ephemeral_user"]] if ts else []
         if not msgs:
@@ -765,6 +873,7 @@ class SlackEmulator:
             messages = ["[ERROR] missing required field: view"]
             raise _ApiError("invalid_arguments", response_metadata={"messages": messages})
         errors = validate_view(view)
+        self.lint += lint_markup(view)
         if expected is not None and view.get("type") != expected:
             errors.append(f"type: must be {expected!r}")
         if errors:
@@ -926,8 +1035,8 @@ class SlackEmulator:
                 raise _ApiError("file_not_found")
             records.append((f, item))
         channel = params.get("channel_id") or params.get("channel")
-        if channel:
-            channel = self._resolve_channel(channel)
+        if channel:  # sharing a file is not covered by chat:write.public: the bot must be in the channel
+            channel = self._resolve_channel(channel, need="member")
         for f, item in records:
             f["title"] = item.get("title") or f["name"]
             f["completed"] = True
@@ -957,22 +1066,32 @@ class SlackEmulator:
 
     def _issue_response_url(self, user: str, channel: str | None, message: dict | None = None) -> str:
         rid = secrets.token_hex(8)
-        self._response_urls[rid] = {"user": user, "channel": channel, "message": message}
+        self._response_urls[rid] = {"user": user, "channel": channel, "message": message, "issued_at": self._now(), "uses": 0}
         return f"{self._require_base()}/response_url/{rid}"
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        ctx = self._response_urls.get(request.match_info["rid"])
-        if ctx is None:
-            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
+        rid = request.match_info["rid"]
+        ctx = self._response_urls.get(rid)
+        call: dict[str, Any] = {"method": "response_url", "params": None, "status": None, "error": None, "at": self._now()}
+        self.calls.append(call)
+        fault = self._take_fault("response_url")
+        if fault is not None:
+            return await self._apply_fault(fault, call, request)
+        if ctx is None or self._now() - ctx["issued_at"] > RESPONSE_URL_TTL_SECONDS:
+            return self._reply(call, {"ok": False, "error": "expired_url"}, status=404)
+        if ctx["uses"] >= RESPONSE_URL_MAX_USES:
+            return self._reply(call, {"ok": False, "error": "used_url"}, status=404)
         try:
             body = await request.json()
         except (json.JSONDecodeError, aiohttp.ContentTypeError):
-            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+            return self._reply(call, {"ok": False, "error": "invalid_payload"}, status=400)
+        call["params"] = body
         try:
             self._apply_response(ctx, body if isinstance(body, dict) else {})
         except _ApiError as e:
-            return web.json_response({"ok": False, "error": e.error, **e.extra}, status=400)
-        return web.json_response({"ok": True})
+            return self._reply(call, {"ok": False, "error": e.error, **e.extra}, status=400)
+        ctx["uses"] += 1
+        return self._reply(call, {"ok": True})
 
     def _apply_response(self, ctx: dict, body: dict) -> None:
         """Slack's handling of a response_url / slash-command response payload."""
@@ -1326,12 +1445,26 @@ class SlackEmulator:
             ],
             "is_ext_shared_channel": False,
         }
-        headers: dict[str, str] = {}
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-        if retry_reason is not None:
-            headers["X-Slack-Retry-Reason"] = retry_reason
-        return await self._post_to_bot("event_callback", json.dumps(envelope), "application/json", headers, envelope)
+        # Slack wants HTTP 200 within 3 s; anything else is a failure it counts against the app and
+        # redelivers (up to 3 times, X-Slack-Retry-Num 1..3) — as here.
+        attempt = retry_num
+        while True:
+            headers: dict[str, str] = {}
+            if attempt is not None:
+                headers["X-Slack-Retry-Num"] = str(attempt)
+                headers["X-Slack-Retry-Reason"] = retry_reason or "http_error"
+            try:
+                result = await self._post_to_bot("event_callback", json.dumps(envelope), "application/json", headers, envelope)
+            except asyncio.TimeoutError:
+                result, retry_reason = {"status": None, "body": "timeout"}, "http_timeout"
+            else:
+                retry_reason = "http_error"
+            if result["status"] == 200:
+                return result
+            self.failed_events.append({"event_id": envelope["event_id"], "retry_num": attempt, **result})
+            attempt = (attempt or 0) + 1
+            if not self.redeliver_events or attempt > 3:
+                return result
 
     async def open_home(self, user_id: str) -> dict:
         event: dict[str, Any] = {
@@ -1374,7 +1507,8 @@ class SlackEmulator:
 
     def _mrkdwn(self, text: str) -> str:
         def mention(m: re.Match[str]) -> str:
-            return f'<b class="mention">@{html.escape(self.user(m[1])["name"])}</b>'
+            u = self.user(m[1])  # Slack shows the display name (else the full name), never the id
+            return f'<b class="mention">@{html.escape(self.users.get(m[1], {}).get("display_name") or u["real_name"])}</b>'
 
         def channel(m: re.Match[str]) -> str:
             return f"<b>#{m[2] or html.escape(self._channel_ref(m[1])['name'])}</b>"

@@ -11,6 +11,8 @@ The rules are declared as data: ``LIMITS`` holds the numbers, ``BLOCKS`` and
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
@@ -137,6 +139,12 @@ class UniqueId(Str):
         if value in seen:
             ctx.err(path, f"duplicate {self.kind} {value!r}")
         seen.add(value)
+
+
+# Mentions, channel/special links, URLs with labels and mrkdwn emphasis: meaningful only in mrkdwn.
+_MARKUP = re.compile(
+    r"<[@#!][A-Za-z0-9^|]+[^>]*>|<https?://[^>]+>|(?<![\w*])\*[^*\n]+\*(?![\w*])|(?<![\w~])~[^~\n]+~(?![\w~])|`[^`\n]+`"
+)
 
 
 @dataclass(frozen=True)
@@ -457,6 +465,24 @@ def validate_view(view: dict) -> list[str]:
             ctx.err("view.submit", "required when the modal has input blocks")
     # Paths are reported relative to the view ("title.text", "blocks[0]...").
     return [e.removeprefix("view.") if e.startswith("view.") else e for e in ctx.errors]
+
+
+def lint_markup(obj: Any, path: str = "") -> list[str]:
+    """plain_text objects whose text carries mrkdwn or mention syntax, which Slack shows literally
+    (`<@U123>`, `*bold*`). A template must not put markup there (tests fail on it); a person's own
+    text (a lead's name) may contain anything and is rightly shown as typed, so this is a lint for
+    templates and the emulator, not a refusal."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        text = obj.get("text")
+        if obj.get("type") == "plain_text" and isinstance(text, str) and (markup := _MARKUP.search(text)):
+            out.append(f"{path}.text: plain_text shows markup literally: {markup.group(0)!r} (use names, or mrkdwn)")
+        for k, v in obj.items():
+            out += lint_markup(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += lint_markup(v, f"{path}[{i}]")
+    return out
 
 
 def check_message(text: str | None, blocks: list[dict] | None) -> None:

@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
+import json
 import logging
 import random
 import time
@@ -30,6 +32,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,11 +51,24 @@ PERMANENT_ERRORS = frozenset({
     "not_authed", "account_inactive", "token_revoked", "missing_scope", "user_not_found",
     "invalid_arguments", "expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id",
     "view_too_large", "not_found", "unknown_method", "restricted_action", "invalid_metadata_format",
+    "invalid_payload", "expired_url", "used_url",
 })  # fmt: skip
 RATE_LIMITED_METHODS = frozenset({"chat.postMessage"})
 WEBHOOK = "webhook"
+# Not a Web API method: a reply POSTed to an interaction's response_url (ephemeral by default).
+RESPOND = "response_url"
+# The response_url no longer takes answers (30 minutes, 5 uses): the reply goes to the person's DM.
+RESPONSE_URL_GONE = frozenset({"expired_url", "used_url"})
 IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
+
+
+def respond_payload(url: str, user: str, message: dict[str, Any], thread_ts: str | None = None) -> dict[str, Any]:
+    """An outbox payload for a private reply through `url` (`user` gets it as a DM if the url is gone)."""
+    payload = {"url": url, "user": user, "response_type": "ephemeral", "replace_original": False, **message}
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return payload
 
 
 @dataclass(frozen=True)
@@ -253,6 +269,7 @@ class Delivery:
         self._posted: list[tuple[_Claimed, dict[str, Any], dict[str, Any], Any]] = []  # accepted, to record
         self._recorder: asyncio.Task[None] | None = None
         self._stopping = False
+        self._joined: set[str] = set()  # public channels this process joined (or found it cannot)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def kick(self) -> None:
@@ -336,7 +353,7 @@ class Delivery:
                 self._spawn(p.lane, self._channel_lane(p.channel or ""))
             elif p.method == WEBHOOK:
                 self._spawn(p.lane, self._webhook(p))
-            elif isinstance(go, tuple):
+            elif isinstance(go, tuple) and not self._paused(p, go, now):
                 self._spawn(p.lane, self._one(p, *go))
 
     def _spawn(self, lane: str, coro: Any) -> None:
@@ -516,7 +533,7 @@ class Delivery:
             if p.paced and (self._next_slot.get(p.channel or "", 0) - self.tolerance > mono or self._paused_until.get(p.channel or "", now) > now):
                 continue
             checked = await self._check(p, known, waiting)
-            if isinstance(checked, tuple):
+            if isinstance(checked, tuple) and not self._paused(p, checked, now):
                 go.append(self._attempt(p, *checked))
         return sum(await asyncio.gather(*go))
 
@@ -603,6 +620,8 @@ class Delivery:
                 found = await self._find_posted(payload, row.id)
                 if found:
                     return "sent", ({"channel": payload["channel"], "ts": found}, payload)
+            if row.method == RESPOND:
+                return await self._respond(payload)
             if row.method == "files.upload_v2":
                 response = await self._upload(payload)
             else:
@@ -610,9 +629,8 @@ class Delivery:
             return "sent", (response.data if isinstance(response.data, dict) else {}, payload)
         except SlackApiError as e:
             status, error = e.response.status_code, e.response.get("error")
-            if (status == 429 or error == "ratelimited") and row.channel:
-                # The whole channel waits, not just this message.
-                self._paused_until[row.channel] = self.clock.now() + timedelta(seconds=_retry_after(e.response.headers))
+            if status == 429 or error == "ratelimited":
+                self._pause(_pause_key(row.method, payload.get("channel") or row.channel), e.response.headers)
             return "refused", (status, e.response.headers, error)
         except (aiohttp.ClientError, TimeoutError, ConnectionError, OSError) as e:
             # No answer: Slack may or may not have posted it. The next attempt looks before it posts.
@@ -632,10 +650,54 @@ class Delivery:
         else:
             await self._retry(row, detail, self._backoff(row.attempts))
 
-    async def _upload(self, payload: dict[str, Any]) -> Any:
-        """`files.upload_v2`: the payload carries the bytes as base64 (the outbox row is JSON)."""
-        import base64
+    async def _respond(self, payload: dict[str, Any]) -> tuple[str, Any]:
+        """POST a reply to a response_url. Once it takes no more answers, the reply is a DM instead."""
+        url, user = payload["url"], payload.get("user")
+        body = {k: v for k, v in payload.items() if k not in ("url", "user")}
+        answer = await AsyncWebhookClient(url, timeout=10).send_dict(body)
+        if answer.status_code == 200:
+            return "sent", ({}, payload)
+        error = _webhook_error(answer.body)
+        if answer.status_code == 429:
+            self._pause(_pause_key(RESPOND, None), answer.headers)
+        if error in RESPONSE_URL_GONE and user:
+            message = {k: v for k, v in body.items() if k in ("text", "blocks")}
+            response = await self.client.api_call("chat.postMessage", json={"channel": user, **message})
+            return "sent", (response.data if isinstance(response.data, dict) else {}, payload)
+        return "refused", (answer.status_code, answer.headers, error)
 
+    def _pause(self, key: str, headers: Any) -> None:
+        """Slack's Retry-After: everything to that channel (every method: posts, updates, files) —
+        or, for a call without one, every call of that method — waits it out."""
+        self._paused_until[key] = self.clock.now() + timedelta(seconds=_retry_after(headers))
+
+    def _paused(self, p: _Pick, go: tuple[SlackMessage | None, SlackMessage | None], now: datetime) -> bool:
+        target, parent = go
+        channel = (target.channel if target else None) or (parent.channel if parent else None) or p.channel
+        return self._paused_until.get(_pause_key(p.method, channel), now) > now
+
+    async def _readable(self, channel: str) -> str:
+        """The id Slack's history methods accept for `channel`: a user id means the app's DM, D…."""
+        if channel.startswith(("U", "W")):
+            opened = await self.client.api_call("conversations.open", json={"users": channel})
+            return opened["channel"]["id"]
+        return channel
+
+    async def _join(self, channel: str) -> None:
+        """Join a public channel (once per process): files and history need the bot in it."""
+        if channel in self._joined or not channel.startswith("C"):
+            return
+        try:
+            await self.client.api_call("conversations.join", json={"channel": channel})
+        except SlackApiError as e:  # private: only an invitation helps; the call itself then says so
+            log.warning("cannot join %s (%s): invite the bot to it", channel, e.response.get("error"))
+        self._joined.add(channel)
+
+    async def _upload(self, payload: dict[str, Any]) -> Any:
+        """`files.upload_v2`: the payload carries the bytes as base64 (the outbox row is JSON).
+        Sharing a file needs the bot in the channel (chat:write.public covers only text posts)."""
+        if payload.get("channel"):
+            await self._join(payload["channel"])
         return await self.client.files_upload_v2(
             content=base64.b64decode(payload["content_b64"]),
             filename=payload.get("filename") or "file",
@@ -647,19 +709,30 @@ class Delivery:
         )
 
     async def _find_posted(self, payload: dict[str, Any], outbox_id: int) -> str | None:
-        """Did an earlier attempt of this post reach Slack? Look for our outbox id in the metadata."""
+        """Did an earlier attempt of this post reach Slack? Look for our outbox id in the metadata.
+
+        Slack reads history only by a conversation id the bot is in: a DM posted to a user id is
+        read by its D… id (conversations.open), a public channel reached through chat:write.public
+        after joining it. A channel that cannot be read (a private channel the bot was removed
+        from) is posted to again, with a warning: `check-config` says which channels those are."""
         try:
+            channel = await self._readable(payload["channel"])
             if payload.get("thread_ts"):
-                resp = await self.client.api_call(
-                    "conversations.replies",
-                    params={"channel": payload["channel"], "ts": payload["thread_ts"], "include_all_metadata": "true", "limit": 200},
-                )
+                method, params = "conversations.replies", {"channel": channel, "ts": payload["thread_ts"]}
             else:
-                resp = await self.client.api_call(
-                    "conversations.history",
-                    params={"channel": payload["channel"], "include_all_metadata": "true", "limit": 200},
-                )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
+                method, params = "conversations.history", {"channel": channel}
+            params |= {"include_all_metadata": "true", "limit": 200}
+            try:
+                resp = await self.client.api_call(method, params=params)
+            except SlackApiError as e:
+                if e.response.get("error") != "not_in_channel":
+                    raise
+                await self._join(channel)
+                resp = await self.client.api_call(method, params=params)
+        except SlackApiError as e:
+            log.warning("cannot look for outbox %s in its channel (%s); it is posted again", outbox_id, e.response.get("error"))
+            return None
+        except (aiohttp.ClientError, TimeoutError, OSError):
             return None
         for m in resp.get("messages", []):
             meta = m.get("metadata") or {}
@@ -804,6 +877,17 @@ async def _settled(tasks: list[asyncio.Task[None]]) -> None:
 def _thread_of(result: dict[str, Any]) -> str | None:
     message = result.get("message") or {}
     return message.get("thread_ts")
+
+
+def _pause_key(method: str, channel: str | None) -> str:
+    return channel or f"method:{method}"
+
+
+def _webhook_error(body: str) -> str:
+    """A response_url's refusal: `{"ok": false, "error": …}` or the bare error word."""
+    with contextlib.suppress(ValueError, AttributeError):
+        return str(json.loads(body).get("error") or "")
+    return (body or "").strip()
 
 
 def _retry_after(headers: Any) -> float:

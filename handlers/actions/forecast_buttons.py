@@ -46,7 +46,7 @@ async def show_all(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> N
         res = await fm.prompt_diff(uow, prompt.occurrence_id, prompt.rep) if scope.ok else None
         if res is None:
             return fc.Scope(Outcome.NOT_ALLOWED)
-        await it.tell(uow, nf.diff_message(uow, locale, res, nf.who(uow, prompt.rep), offset=cap, limit=REST))
+        await it.tell(uow, nf.diff_message(uow, locale, res, nf.name_of(uow, prompt.rep), offset=cap, limit=REST))
         return None
 
     await it.report(ack, decide)

@@ -61,7 +61,7 @@ async def show_more(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> 
 
     async def decide(uow: UnitOfWork) -> None:
         if which and channel:
-            await show_rest(uow, which.team_id, which.day, channel, it.user)
+            await show_rest(uow, which.team_id, which.day, channel, it.tell)
 
     await it.decide(ack, decide)
 

@@ -27,7 +27,7 @@ async def _help(uow: UnitOfWork, it: Interaction) -> str:
     return it.text("home.cmd_help", mqls=d.waiting_mqls.total, sals=d.sals.total, deals=d.deals.total, away=d.away)
 
 
-WORDS = {"away": _away, "back": _back}
+WORDS = {"help": _help, "away": _away, "back": _back}
 
 
 async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -36,7 +36,7 @@ async def handle(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> Non
 
     async def decide(uow: UnitOfWork) -> None:
         await it.tell(uow, await WORDS.get(word, _help)(uow, it))
-        if word in WORDS and await has_opened_home(uow, it.person.id):
+        if word in ("away", "back") and await has_opened_home(uow, it.person.id):
             await publish_home(uow, it.person.id)
 
     await it.decide(ack, decide)

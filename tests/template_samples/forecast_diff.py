@@ -5,7 +5,7 @@ _WATERFALL = "Start ¥120M → +new ¥12M → +pulled in ¥0 → +increased ¥3M
 
 SAMPLES = [
     # a rep's diff, more changes than the cap: the "show all" button
-    {"title": "What changed — <@U0TANAKA> · Quarter FY2026-Q3", "intro": None, "since": "since Tue, Nov 17 10:00 JST", "waterfall": _WATERFALL,
+    {"title": "What changed — 田中 · Quarter FY2026-Q3", "intro": None, "since": "since Tue, Nov 17 10:00 JST", "waterfall": _WATERFALL,
      "sections": ["• *Big <deal> & co*: amount up ¥10M → ¥12M", "• *Other*: slipped out of the period (Dec 20 → Jan 15)"], "empty": None,
      "capped": "Showing 2 of 9 changed deals.", "more_value": "d|tanaka|quarter|2", "more_label": "Show all 9", "buttons": []},
     # the meeting prompt: an intro and two buttons, nothing changed
