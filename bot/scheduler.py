@@ -86,22 +86,44 @@ def registered_jobs() -> list[str]:
 
 
 class Scheduler:
-    def __init__(self, ctx: Context, *, sweep_seconds: float = 30.0):
+    def __init__(self, ctx: Context, *, sweep_seconds: float = 30.0, stop_grace: float = 3.0):
         self.ctx = ctx
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.sweep_seconds = sweep_seconds
+        self.stop_grace = stop_grace  # how long a run under way at shutdown may take to finish
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()  # re-arm tasks, awaited on shutdown
+        self._running: set[asyncio.Task[Any]] = set()  # scheduled runs under way
+        self._stopping = False
+
+    async def _run(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Every APScheduler job runs through here. APScheduler cancels a run still going at its
+        shutdown and logs the CancelledError as "Error running job" with a traceback: a run
+        stopped by our own shutdown ends quietly instead (its transaction rolled back, so a timer
+        it was firing stays due and fires on the next start)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await fn(*args)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            log.info("a scheduled run was stopped by the shutdown; it runs again on the next start")
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def start(self) -> None:
         self.aps = AsyncIOScheduler(timezone=UTC)  # fresh: leadership may stop and start it again
+        self._stopping = False
         self.aps.start()
-        self.aps.add_job(self.run_due, "interval", seconds=self.sweep_seconds, id="timers-sweep", coalesce=True, max_instances=1)
+        self.aps.add_job(self._run, "interval", args=[self.run_due], seconds=self.sweep_seconds, id="timers-sweep", coalesce=True, max_instances=1)
         for spec in _jobs.values():
             for i, cron in enumerate(spec.schedule(self.ctx.config)):
                 trigger = CronTrigger(hour=cron.hour, minute=cron.minute, day_of_week=cron.day_of_week, timezone=cron.timezone)
                 self.aps.add_job(
-                    self._cron_fired, trigger, args=[spec.name, cron], id=f"job:{spec.name}:{i}",
+                    self._run, trigger, args=[self._cron_fired, spec.name, cron], id=f"job:{spec.name}:{i}",
                     coalesce=True, max_instances=1, misfire_grace_time=3600,
                 )  # fmt: skip
         self.request_arm()
@@ -125,8 +147,15 @@ class Scheduler:
         return await spec.fn(self.ctx, now or self.ctx.now(), **args)
 
     async def shutdown(self) -> None:
+        self._stopping = True
         if self.aps.running:
-            self.aps.shutdown(wait=False)
+            self.aps.pause()  # no new run starts; those under way get stop_grace to finish
+            running = [t for t in self._running if not t.done()]
+            if running:
+                await asyncio.wait(running, timeout=self.stop_grace)
+            self.aps.shutdown(wait=False)  # cancels what is still running (quietly, see _run)
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
         # Let in-flight re-arms and a running pass finish before the engine is disposed.
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -150,7 +179,7 @@ class Scheduler:
         # The injectable clock may differ from wall time (sandbox time travel): convert the delay.
         delay = max(0.0, (nxt - self.ctx.now()).total_seconds())
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
-        self.aps.add_job(self.run_due, "date", run_date=run_at, id="timers-next", replace_existing=True, misfire_grace_time=None)
+        self.aps.add_job(self._run, "date", args=[self.run_due], run_date=run_at, id="timers-next", replace_existing=True, misfire_grace_time=None)
 
     async def run_due(self) -> int:
         """Fire every timer that is due now; returns how many fired. Safe to call any time."""

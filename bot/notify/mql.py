@@ -1,5 +1,5 @@
 """The MQL card: posted when a lead becomes an MQL (in a burst roll-up's thread when a channel is
-flooded), updated in place when IS accepts or rejects it, and redacted when the lead is erased."""
+flooded), updated in place when IS accepts or rejects it (an erasure redacts it: bot/notify/erasure.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from bot.clock import as_utc
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
-from bot.domain.privacy import LeadErased
 from bot.models import Lead, Rollup, Stage
 from bot.notify.common import slack_id, team_locale_tz
 from bot.slack.delivery import Outgoing, enqueue, enqueue_many
@@ -70,14 +69,6 @@ async def on_lead_stage(uow: UnitOfWork, ev: StageChanged) -> None:
 
 
 _POSTED = "mql:cards_posted"
-
-
-@subscribe(LeadErased)
-async def on_lead_erased(uow: UnitOfWork, ev: LeadErased) -> None:
-    lead = await uow.session.get(Lead, ev.lead_id)
-    if lead is not None and lead.mql_at is not None and lead.team_id:
-        # Redact the card in Slack too (buttons stay only while it is still an open MQL).
-        await enqueue(uow, "chat.update", render_card(uow, lead), target_key=card_key(lead))
 
 
 async def post_cards(uow: UnitOfWork, lead_ids: list[int]) -> None:

@@ -24,6 +24,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,7 +139,7 @@ async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMes
                 method=o.method,
                 payload=o.payload,
                 channel=o.payload.get("channel") or o.payload.get("channel_id"),
-                key=o.key,
+                key=o.key or _auto_key(o.method),
                 target_key=o.target_key,
                 thread_key=o.thread_key,
                 dedupe_key=o.dedupe_key,
@@ -151,6 +152,12 @@ async def enqueue_many(uow: UnitOfWork, items: list[Outgoing]) -> list[OutboxMes
     s.add_all([r for r in rows if r is not None])
     await s.flush()
     return rows
+
+
+def _auto_key(method: str) -> str | None:
+    """Every post gets a key, so where it landed is recorded (SlackMessage) and it can be found and
+    edited later — a data-subject erasure redacts whatever Baton posted, keyed by its caller or not."""
+    return f"msg:{uuid.uuid4().hex}" if method == "chat.postMessage" else None
 
 
 # Only what choosing needs: the payload (Block Kit JSON) is loaded by the claim, for rows being sent.

@@ -4,6 +4,7 @@ promptly, leaves nothing lost, and the next process posts every card exactly onc
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sqlite3
 import time
@@ -11,7 +12,9 @@ from collections import Counter
 
 import aiohttp
 
+from bot.domain import timers
 from bot.sandbox import SlackEmulator
+from bot.scheduler import Scheduler, _timer_handlers, on_timer
 from tests.reliability.processes import BotProcess
 
 SECRET, TOKEN, API = "stop-secret", "xoxb-stop", "stop-api-token"
@@ -82,3 +85,30 @@ async def test_sigterm_exits_promptly_while_slack_hangs_and_loses_or_doubles_not
     finally:
         bot.stop()
         await emu.stop()
+
+
+async def test_shutdown_while_a_scheduled_run_is_under_way_logs_no_error(harness, caplog):
+    """APScheduler cancels a run still going at shutdown and logs its CancelledError at ERROR
+    ("Error running job"); a normal shutdown must be quiet, and the run's timer fires again later."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    @on_timer("test_hangs_at_shutdown")
+    async def hangs(uow, timer) -> None:  # noqa: ANN001
+        entered.set()
+        await release.wait()  # never set: the run is under way when the process stops
+
+    async with harness.baton.ctx.uow() as uow:
+        await timers.schedule(uow, "test_hangs_at_shutdown", "shutdown:1", uow.now())
+    sched = Scheduler(harness.baton.ctx, stop_grace=0.2)
+    sched.start()
+    try:
+        await asyncio.wait_for(entered.wait(), 10)
+        with caplog.at_level(logging.INFO):
+            await sched.shutdown()
+            await asyncio.sleep(0.05)  # APScheduler's done-callbacks run on the next loop turns
+    finally:
+        _timer_handlers.pop("test_hangs_at_shutdown", None)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not any("CancelledError" in (r.exc_text or "") for r in caplog.records)
+    async with harness.baton.ctx.uow() as uow:  # not fired: the next start runs it again
+        assert [t.kind for t in await timers.due(uow, uow.now())] == ["test_hangs_at_shutdown"]
