@@ -14,7 +14,6 @@ Only counts are logged, never the values.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import or_, select
 
