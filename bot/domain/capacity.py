@@ -118,7 +118,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     window_from = now - timedelta(days=28)
     ev = StageEvent
     mqls = int(await uow.session.scalar(
-        select(func.count()).where(ev.to_stage == "mql", ev.at >= window_from, ev.at < now, ev.entity_type == "lead",
+        select(func.count()).where(ev.to_stage == "mql", ev.occurred_at >= window_from, ev.occurred_at < now, ev.entity_type == "lead",
                                    (ev.from_stage.is_(None)) | (ev.from_stage != "mql"))
     ) or 0)  # fmt: skip
     days = sum(1 for i in range(28) if cfg.calendar(None).is_working_day((window_from + timedelta(days=i)).astimezone(tz).date())) or 1

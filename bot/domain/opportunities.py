@@ -8,7 +8,7 @@ Forecast-category moves are logged as entity type ``opportunity.category``.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import parse_amount
-from bot.domain.events import record_transition
+from bot.domain.events import check_occurred, occurred_on, record_transition
 from bot.domain.lead_input import FieldError, validation_errors
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
@@ -64,6 +64,9 @@ class OpportunityIn(BaseModel):
     status: Literal["open", "won", "lost"] | None = None
     lost_reason: str | None = Field(None, max_length=100)
     phase_change_reason: str | None = Field(None, max_length=500)
+    # When the change happened in the CRM (the close, the phase move); default: a closing deal's
+    # close_date if it is in the past, else now. Bounded by `check_occurred`.
+    occurred_at: datetime | None = None
 
     @field_validator("external_id", mode="before")
     @classmethod
@@ -148,7 +151,8 @@ def check_changes(uow: UnitOfWork, opp: Opportunity | None, changes: dict[str, A
 
 
 async def create(
-    uow: UnitOfWork, *, name: str, actor: str, phase: int = 1, external_id: str | None = None, **values: Any
+    uow: UnitOfWork, *, name: str, actor: str, phase: int = 1, external_id: str | None = None, occurred_at: datetime | None = None,
+    **values: Any,
 ) -> Opportunity:
     now = uow.now()
     opp = Opportunity(name=name, external_id=external_id, phase=phase, created_at=now, updated_at=now, phase_changed_at=now)
@@ -165,12 +169,13 @@ async def create(
     await record_transition(
         uow, "opportunity", opp.id, None, phase_stage(phase), actor=actor, team_id=opp.team_id,
         data={"amount": str(opp.amount), "owner": opp.owner_id, "source_lead": opp.source_lead_id, "kind": opp.kind},
+        occurred_at=occurred_at,
     )  # fmt: skip
     return opp
 
 
 async def update(
-    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None
+    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None, occurred_at: datetime | None = None
 ) -> list[FieldError]:
     """Apply validated changes; phase and category moves are events, closing is `close()`."""
     errors = check_changes(uow, opp, changes, reason)
@@ -184,37 +189,43 @@ async def update(
     if "forecast_category" in changes:
         opp.category_overridden = changes["forecast_category"] is not None
     if opp.phase != old_phase:
-        opp.phase_changed_at = now
+        opp.phase_changed_at = occurred_at or now
         if not opp.category_overridden:
             opp.forecast_category = default_category(uow, opp.phase)
         await record_transition(
             uow, "opportunity", opp.id, phase_stage(old_phase), phase_stage(opp.phase),
-            actor=actor, team_id=opp.team_id, reason=reason, data={"amount": str(opp.amount)},
+            actor=actor, team_id=opp.team_id, reason=reason, data={"amount": str(opp.amount)}, occurred_at=occurred_at,
         )  # fmt: skip
     if opp.forecast_category != old_category:
         await record_transition(
-            uow, "opportunity.category", opp.id, old_category, opp.forecast_category, actor=actor, team_id=opp.team_id
+            uow, "opportunity.category", opp.id, old_category, opp.forecast_category, actor=actor, team_id=opp.team_id,
+            occurred_at=occurred_at,
         )
     opp.updated_at = now
     await uow.session.flush()
     return []
 
 
-async def close(uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, reason: str | None = None, note: str | None = None) -> list[FieldError]:
-    """Won or lost: the last stage event of a deal (won → customer account, lost → recycle loop)."""
+async def close(
+    uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, reason: str | None = None, note: str | None = None,
+    occurred_at: datetime | None = None,
+) -> list[FieldError]:
+    """Won or lost: the last stage event of a deal (won → customer account, lost → recycle loop).
+    `closed_at` is when it closed in the business (`occurred_at`), which dates bookings and losses."""
     if opp.status != "open":
         return [FieldError("status", f"the deal is already {opp.status}")]
     if outcome == "lost" and not reason:
         return [FieldError("lost_reason", "a lost deal needs a reason")]
     now = uow.now()
     from_stage = phase_stage(opp.phase)
-    opp.status, opp.closed_at, opp.updated_at = outcome, now, now
+    opp.status, opp.closed_at, opp.updated_at = outcome, occurred_at or now, now
     if outcome == "lost":
         opp.lost_reason = reason
     await uow.session.flush()
     await record_transition(
         uow, "opportunity", opp.id, from_stage, outcome, actor=actor, team_id=opp.team_id,
         reason=reason, note=note, data={"amount": str(opp.amount), "currency": opp.currency, "owner": opp.owner_id},
+        occurred_at=occurred_at,
     )  # fmt: skip
     return []
 
@@ -224,7 +235,7 @@ def _changes_from(uow: UnitOfWork, data: OpportunityIn) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     mapping = {"account": "account_name"}
     for name in fields:
-        if name in ("external_id", "owner", "status", "lost_reason", "phase_change_reason"):
+        if name in ("external_id", "owner", "status", "lost_reason", "phase_change_reason", "occurred_at"):
             continue
         changes[mapping.get(name, name)] = getattr(data, name)
     if "owner" in fields:
@@ -244,6 +255,9 @@ async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> Opportunit
     if data.external_id:
         opp = await uow.session.scalar(select(Opportunity).where(Opportunity.external_id == data.external_id))
     changes = _changes_from(uow, data)
+    when, errors = _business_time(uow, data, opp)
+    if errors:
+        return OpportunityResult(False, opp, errors=errors)
     if opp is None:
         if not data.name:
             return OpportunityResult(False, errors=[FieldError("name", "a new opportunity needs a name")])
@@ -256,18 +270,34 @@ async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> Opportunit
         changes.setdefault("team_id", fs.id if fs else None)
         phase = changes.pop("phase", None) or 1
         name = changes.pop("name")
-        opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, **changes)
+        opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, occurred_at=when, **changes)
         created = True
     else:
-        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason)
+        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason, occurred_at=when)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
         created = False
     if data.status in ("won", "lost") and opp.status == "open":
-        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
+        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason, occurred_at=when)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
     return OpportunityResult(True, opp, created)
+
+
+def _business_time(uow: UnitOfWork, data: OpportunityIn, opp: Opportunity | None) -> tuple[datetime | None, list[FieldError]]:
+    """When this sync's changes happened: `occurred_at` if given; for a deal being closed, its
+    close date if that is in the past (a CRM syncing a deal won last quarter); else now (None).
+    A late fact restates the figures of the period it happened in."""
+    if data.occurred_at is not None:
+        problem = check_occurred(uow, data.occurred_at)
+        return (None, [FieldError("occurred_at", problem)]) if problem else (data.occurred_at, [])
+    closing = data.status in ("won", "lost") and (opp is None or opp.status == "open")
+    if not closing or data.close_date is None:
+        return None, []
+    if data.close_date > uow.now().astimezone(uow.config.calendar(None).tz).date():
+        return None, []  # a planned date not reached: it closed now
+    problem = check_occurred(uow, data.close_date)
+    return (None, [FieldError("close_date", problem)]) if problem else (occurred_on(uow, data.close_date), [])
 
 
 def missing_items(opp: Opportunity) -> list[str]:
