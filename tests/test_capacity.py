@@ -67,4 +67,4 @@ async def test_capacity_from_history_and_command(harness):
     await harness.deliver()
     [reply] = [m for m in harness.emu.messages if m.get("ephemeral_user") == harness.person("sato")]
     text = str(reply["blocks"])
-    assert "6,000万円" in text and "6.7人" in text and "4.8億円" in text and "⚠️ 不足" in text
+    assert "6,000万円" in text and "6.7人" in text and "4億8,000万円" in text and "⚠️ 不足" in text

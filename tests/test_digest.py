@@ -120,7 +120,7 @@ async def test_company_digest_content_chart_and_once_per_day(harness):
     assert "SQL 1 · 商談化 0" in text
     assert "SLA遵守 100%" in text
     # Coverage with its inputs.
-    assert "残り目標 8,000万円 ÷ 受注率 25.0% = 必要パイプライン *3.2億円* ／ 実績 *2.4億円*" in text
+    assert "残り目標 8,000万円 ÷ 受注率 25.0% = 必要パイプライン *3億2,000万円* ／ 実績 *2億4,000万円*" in text
     assert "カバレッジ 75%" in text and "目標 1億円 − 受注済 2,000万円" in text
     assert "MQL数: 40　3か月 ↑　6か月 ↑" in text
     assert "SQL数: 20　3か月 →　6か月 ↓" in text
