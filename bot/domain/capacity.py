@@ -127,7 +127,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     nq = shift(period_of("quarter", today, start_month), 1, start_month)
     next_target = pl.team_target(uow, nq, fs_id)
     rates = await pl.win_rates(uow, team_id=fs_id, now=now)
-    required = (next_target / Decimal(str(rates.overall))).quantize(Decimal(1)) if next_target is not None else None
+    required = pl.required_pipeline(next_target, rates.overall)
     created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(o.amount), 0)).where(o.created_at >= now - timedelta(days=90), o.created_at < now)) or 0)
     return CapacityPlan(
         year=year, target=target, average_deal=avg, average_from_history=has_avg, won_deals=won_deals, fs_reps=len(fs_reps),
