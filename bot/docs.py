@@ -29,6 +29,8 @@ NOTES: dict[str, str] = {
     "company.currency": "ISO currency of amounts (JPY shows as 1億5,620万円 in ja — exact to the 万円, under 1万円 in yen — and ¥156,200,000 in en).",
     "company.fiscal_year_start_month": "First month of the fiscal year (4 = April, common in Japan).",
     "company.earliest_date": "Business times (a close date, `occurred_at`) before this day are refused by the API and the import (none: no bound).",
+    "pipeline.capacity.min_history_months": "Below this many months of deal history, /capacity uses the configured rates and says so.",
+    "pipeline.capacity.min_closed_deals": "Below this many deals closed (won + lost) in that history, /capacity uses the configured rates and says so.",
     "company.clock_skew_minutes": "How far in the future a business time given by the API or an import may be (the sender's clock may run ahead).",
     "calendars": "Named business calendars (working days, hours, holidays); SLAs count business time in them.",
     "calendars.<name>.mode": "business (working hours only) or 24x7.",

@@ -63,6 +63,8 @@ class CapacityPlan:
     required_next: Decimal | None = None
     created_pace: Decimal = Decimal(0)  # pipeline created in the last 90 days
     pace_ratio: float | None = None
+    history_months: float = 0.0  # the history actually available (≤ capacity.history_months)
+    closed_deals: int = 0  # won + lost in it
 
 
 async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
@@ -77,11 +79,25 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     fs_reps = [m for m in (fs.members if fs else []) if cfg.person(m) and "fs_rep" in cfg.person(m).roles]
     o = Opportunity
     since = now - relativedelta(months=cap.history_months)
-    won_deals = int(await uow.session.scalar(select(func.count()).where(o.status == "won", o.closed_at >= since)) or 0)
-    has_avg = won_deals > 0
-    avg = await average_deal(uow, now, cap.history_months) if has_avg else (cap.average_deal_size or await average_deal(uow, now, cap.history_months))
-    if won_deals and fs_reps:
-        per_rep, from_history = won_deals / len(fs_reps) * 12 / cap.history_months, True
+    # The span of history actually there: from the first deal event (by when it happened), at most the window.
+    firsts = [
+        await uow.session.scalar(select(func.min(StageEvent.occurred_at)).where(StageEvent.entity_type == "opportunity")),
+        await uow.session.scalar(select(func.min(o.closed_at)).where(o.status.in_(("won", "lost")))),
+    ]
+    first = min((f for f in firsts if f is not None), default=None)
+    span_start = max(since, first) if first is not None else now
+    months = max(0.0, (now - span_start).days / (365.25 / 12))
+    closed = dict((await uow.session.execute(
+        select(o.status, func.count()).where(o.status.in_(("won", "lost")), o.closed_at >= span_start, o.closed_at <= now).group_by(o.status)
+    )).all())  # fmt: skip
+    won_deals, closed_deals = int(closed.get("won", 0)), int(closed.get("won", 0)) + int(closed.get("lost", 0))
+    enough = months >= cap.min_history_months and closed_deals >= cap.min_closed_deals and won_deals > 0
+    if enough:
+        avg, has_avg = await average_deal(uow, now, cap.history_months), True
+    else:
+        avg, has_avg = cap.average_deal_size or await average_deal(uow, now, cap.history_months), False
+    if enough and fs_reps:
+        per_rep, from_history = won_deals / len(fs_reps) * 12 / months, True
     else:
         per_rep, from_history = cap.deals_won_per_rep_per_year, False
     revenue_per_rep = (avg * Decimal(str(per_rep))).quantize(Decimal(1))
@@ -135,5 +151,5 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
         effective_reps=effective, hires=hires, hires_needed=hires_needed, is_reps=len(working), is_capacity_per_day=is_capacity,
         mqls_per_day=mqls_per_day, is_load=(mqls_per_day / is_capacity) if is_capacity else None, next_quarter=nq,
         next_target=next_target, win_rate=rates.overall, required_next=required, created_pace=created,
-        pace_ratio=float(created / required) if required else None,
+        pace_ratio=float(created / required) if required else None, history_months=months, closed_deals=closed_deals,
     )  # fmt: skip
