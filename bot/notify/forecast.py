@@ -146,7 +146,7 @@ def numbers_fields(uow: UnitOfWork, locale: str, n: fc.Numbers) -> list[tuple[st
         (t("commit"), money(locale, n.commit)),
         (t("best_case"), money(locale, n.best_case)),
         (t("pipeline"), money(locale, n.pipeline)),
-        (t("required", rate=formatting.format_percent(n.win_rate, locale)), money(locale, n.required_pipeline) if n.required_pipeline is not None else none),
+        (t("required", rate=formatting.format_percent(n.win_rate, locale, 1)), money(locale, n.required_pipeline) if n.required_pipeline is not None else none),
         (t("coverage"), formatting.format_percent(n.coverage, locale) if n.coverage is not None else none),
     ]
 
