@@ -47,6 +47,7 @@ class Measure(Section):
     thresholds: list[Threshold] = []
     weight: float = Field(1.0, gt=0)
     missing: Missing | None = None  # overrides health.missing for this measure
+    unit: Literal["number", "percent"] = "number"  # how its value reads in alerts: 8, or 0.76 as 76%
 
     @model_validator(mode="after")
     def _one_mapping(self) -> Measure:
