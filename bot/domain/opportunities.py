@@ -175,10 +175,14 @@ async def create(
 
 
 async def update(
-    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None, occurred_at: datetime | None = None
+    uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None, occurred_at: datetime | None = None,
+    closing: str | None = None,
 ) -> list[FieldError]:
-    """Apply validated changes; phase and category moves are events, closing is `close()`."""
-    errors = check_changes(uow, opp, changes, reason)
+    """Apply validated changes; phase and category moves are events, closing is `close()`
+    (`closing`: the status the same sync closes it with — its past close date is then allowed)."""
+    errors = check_changes(uow, opp, changes | ({"status": closing} if closing else {}), reason)
+    if closing:
+        errors = [e for e in errors if e.field != "lost_reason"]  # `close()` checks the reason it is given
     if errors:
         return errors
     now = uow.now()
@@ -273,7 +277,8 @@ async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> Opportunit
         opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, occurred_at=when, **changes)
         created = True
     else:
-        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason, occurred_at=when)
+        closing = data.status if data.status in ("won", "lost") and opp.status == "open" else None
+        errors = await update(uow, opp, changes, actor=actor, reason=data.phase_change_reason, occurred_at=when, closing=closing)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
         created = False
