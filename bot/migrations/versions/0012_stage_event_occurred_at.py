@@ -3,8 +3,8 @@ time) as well as when Baton recorded it (`at`). Every event so far was recorded 
 the backfill is occurred_at = at. The stage roll-up (a cache keyed by the day a fact happened)
 is emptied so the next fold rebuilds it on the new time basis.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 10:00:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
