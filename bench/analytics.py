@@ -193,7 +193,7 @@ async def _fold_one_more_day(ctx: Any, engine: Any, events: int, now: datetime) 
     from jobs.stage_rollup import fold_all
 
     per_day = max(1, events // 274)
-    cols = "entity_type, entity_id, from_stage, to_stage, at, actor, team_id, reason, note, data"
+    cols = "entity_type, entity_id, from_stage, to_stage, at, occurred_at, actor, team_id, reason, note, data"
     async with engine.begin() as conn:
         await conn.exec_driver_sql(
             f"INSERT INTO stage_events ({cols}) SELECT {cols} FROM stage_events ORDER BY id DESC LIMIT {per_day}"

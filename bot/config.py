@@ -65,6 +65,10 @@ class Company(_Model):
     timezone: str = "Asia/Tokyo"
     currency: str = "JPY"
     fiscal_year_start_month: int = Field(4, ge=1, le=12)
+    # Facts given with a business time (a close date, `occurred_at`) before this day are refused.
+    earliest_date: date | None = None
+    # How far ahead of Baton's clock a sender's business time may be (its clock may run fast).
+    clock_skew_minutes: int = Field(10, ge=0, le=1440)
 
 
 class CalendarConfig(_Model):

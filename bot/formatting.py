@@ -8,15 +8,21 @@ upgrades.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import numbers as babel_numbers
 
 __all__ = [
+    "apportion",
+    "format_money_parts",
+    "format_waterfall",
+    "money_unit",
+    "to_unit",
     "format_date",
     "format_datetime",
     "format_duration",
@@ -61,32 +67,6 @@ def _aware(dt: datetime) -> datetime:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Tier:
-    threshold: Decimal  # smallest (rounded) amount shown in this tier
-    divisor: Decimal
-    suffix: str
-    decimals: int
-
-
-_ONE = Decimal(1)
-# Ascending.  en shows "¥9,800" in full but "¥12.5K" from 10,000 up, mirroring
-# where ja switches to 万.
-_JPY_TIERS: dict[str, tuple[_Tier, ...]] = {
-    "ja": (
-        _Tier(Decimal(0), _ONE, "", 0),
-        _Tier(Decimal(10**4), Decimal(10**4), "万", 1),
-        _Tier(Decimal(10**8), Decimal(10**8), "億", 1),
-    ),
-    "en": (
-        _Tier(Decimal(0), _ONE, "", 0),
-        _Tier(Decimal(10**4), Decimal(10**3), "K", 1),
-        _Tier(Decimal(10**6), Decimal(10**6), "M", 1),
-        _Tier(Decimal(10**9), Decimal(10**9), "B", 1),
-    ),
-}
-
-
 def _to_decimal(amount: int | float | Decimal) -> Decimal:
     if isinstance(amount, bool):
         raise TypeError("amount must be a number, not bool")
@@ -110,17 +90,54 @@ def _group(value: Decimal) -> str:
     return f"{value:,}"
 
 
-def _compact_jpy(magnitude: Decimal, lang: str) -> str:
-    tiers = _JPY_TIERS[lang]
-    idx = max(i for i, t in enumerate(tiers) if magnitude >= t.threshold)
-    while True:
-        tier = tiers[idx]
-        scaled = _round(magnitude / tier.divisor, tier.decimals)
-        # Rounding can reach the next tier (99,999,999 -> "10,000万"): promote it.
-        if idx + 1 < len(tiers) and scaled * tier.divisor >= tiers[idx + 1].threshold:
-            idx += 1
-            continue
-        return _group(scaled) + tier.suffix
+_ONE = Decimal(1)
+MAN = Decimal(10**4)
+OKU = Decimal(10**8)
+
+
+def _ja_jpy(magnitude: Decimal) -> str:
+    """Exact to the 万円 ("1億5,620万円", "3,400万円"), in yen under 1万円 ("9,800円")."""
+    yen = _round(magnitude, 0)
+    if yen < MAN:
+        return _group(yen)
+    man = int(_round(yen / MAN, 0))
+    oku, rest = divmod(man, 10**4)
+    if not oku:
+        return f"{rest:,}万"
+    return f"{oku:,}億" + (f"{rest:,}万" if rest else "")
+
+
+def money_unit(locale: str, values: Iterable[int | float | Decimal] = ()) -> Decimal:
+    """The unit amounts are shown to: ja 1万円 once any of `values` reaches it (else 1円), en 1円."""
+    if _lang(locale) == "ja" and any(_round(abs(_to_decimal(v)), 0) >= MAN for v in values):
+        return MAN
+    return _ONE
+
+
+def to_unit(amount: int | float | Decimal, unit: Decimal) -> Decimal:
+    """`amount` rounded half-up (away from zero) to a multiple of `unit`: what `format_money` shows."""
+    v = _to_decimal(amount)
+    q = _round(abs(v) / unit, 0) * unit
+    return -q if v < 0 else q
+
+
+def apportion(parts: Sequence[int | float | Decimal], total: int | float | Decimal, unit: Decimal) -> list[Decimal]:
+    """Parts rounded to multiples of `unit` that add up exactly to `total` rounded to `unit`
+    (largest remainder: every part is its floor or its floor + one unit, the ones with the largest
+    remainders go up). Parts may be negative (a waterfall's steps); `total` should be their sum
+    give or take the rounding of the figures around them (a waterfall's now − start)."""
+    vals = [_to_decimal(p) / unit for p in parts]
+    target = to_unit(total, unit) / unit
+    floors = [v.to_integral_value(rounding=ROUND_FLOOR) for v in vals]
+    extra = int(target - sum(floors, Decimal(0)))
+    order = sorted(range(len(vals)), key=lambda i: (-(vals[i] - floors[i]), i))
+    out = list(floors)
+    if 0 <= extra <= len(vals):
+        for i in order[:extra]:
+            out[i] += 1
+    else:  # `total` far from the parts' sum: nothing to reconcile, round each
+        out = [_round(v, 0) for v in vals]
+    return [o * unit for o in out]
 
 
 def format_money(
@@ -130,10 +147,12 @@ def format_money(
     *,
     compact: bool = True,
 ) -> str:
-    """ja: "1.2億円", "3,400万円", "9,800円"; en: "¥1.2B", "¥34M"; other currencies via babel.
+    """ja: "1億5,620万円", "3,400万円", "9,800円" (exact to the 万円, in yen under 1万円); en:
+    "¥156,200,000" (every yen, as docs/configuration.md documents); other currencies via babel.
 
-    ``compact`` only affects JPY: other currencies are always shown in full
-    (e.g. "$1,234.50"), since 万/億 scaling of dollars confuses readers.
+    ``compact`` only affects ja JPY (``False``: every yen, "156,200,000円"). Other currencies are
+    always shown in full (e.g. "$1,234.50"), since 万/億 scaling of dollars confuses readers.
+    Parts of a total shown together are first made to add up with `apportion`.
     """
     lang = _lang(locale)
     code = str(currency).strip().upper()
@@ -144,10 +163,29 @@ def format_money(
         return babel_numbers.format_currency(value, code, locale=_BABEL_LOCALES[lang])
 
     magnitude = abs(value)
-    body = _compact_jpy(magnitude, lang) if compact else _group(_round(magnitude, 0))
+    body = _ja_jpy(magnitude) if compact and lang == "ja" else _group(_round(magnitude, 0))
     # Sign from the rounded figure, so -0.4 yen is "0円" not "-0円".
     sign = "-" if value < 0 and body.strip("0") else ""
     return f"{sign}{body}円" if lang == "ja" else f"{sign}¥{body}"
+
+
+def format_money_parts(
+    parts: Sequence[int | float | Decimal], locale: str, total: int | float | Decimal | None = None
+) -> tuple[list[str], str]:
+    """Parts of a total and the total, shown so that the shown parts add up to the shown total
+    (JPY). `total` defaults to the parts' sum."""
+    exact = sum((_to_decimal(p) for p in parts), Decimal(0)) if total is None else _to_decimal(total)
+    unit = money_unit(locale, [*parts, exact])
+    shown = apportion(parts, exact, unit)
+    return [format_money(v, "JPY", locale) for v in shown], format_money(to_unit(exact, unit), "JPY", locale)
+
+
+def format_waterfall(start: Decimal, steps: Sequence[Decimal], now: Decimal, locale: str) -> tuple[str, list[str], str]:
+    """A waterfall's start, steps and end shown so that start + Σ steps = end on screen (JPY)."""
+    unit = money_unit(locale, [start, *steps, now])
+    s, n = to_unit(start, unit), to_unit(now, unit)
+    shown = apportion(steps, n - s, unit)
+    return format_money(s, "JPY", locale), [format_money(v, "JPY", locale) for v in shown], format_money(n, "JPY", locale)
 
 
 @lru_cache(maxsize=4096)  # babel re-reads the locale's pattern per call; a card shows several numbers

@@ -65,6 +65,8 @@ class Messages:
         return {
             "locale": locale,
             "money": lambda v, cur="JPY": formatting.format_money(v, cur, locale),
+            # parts of a total: (shown parts, shown total), the parts adding up to the total on screen
+            "money_parts": lambda parts, total=None: formatting.format_money_parts(list(parts), locale, total),
             "num": lambda v: formatting.format_number(v, locale),
             "pct": lambda v, d=0: formatting.format_percent(v, locale, d),
             "dt": lambda v, today=None: formatting.format_datetime(v, locale, tz, today=today),

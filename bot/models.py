@@ -123,14 +123,26 @@ class Activity(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
+def _occurred_default(context: Any) -> Any:
+    # A writer that does not say when it happened (a bulk insert, the demo generator) means "now":
+    # business time = record time. Per row, also in an executemany.
+    return context.get_current_parameters().get("at")
+
+
 class StageEvent(SQLModel, table=True):
-    """Every transition anywhere in the product: who, when, from, to, why. Metrics read only this."""
+    """Every transition anywhere in the product: who, when, from, to, why. Metrics read only this.
+
+    Two times: `occurred_at` is when it happened in the business (a close date, an activity time,
+    given by the API or an import, validated by `bot.domain.events.check_occurred`); `at` is when
+    Baton recorded it. Period figures (bookings, win rates, trends, forecast actuals, funnel) use
+    `occurred_at`; SLA response times use `at` (they measure Baton's own hand-offs)."""
 
     __tablename__ = "stage_events"
     __table_args__ = (
         Index("ix_stage_events_entity", "entity_type", "entity_id", "id"),
         Index("ix_stage_events_to_at", "to_stage", "at"),
         Index("ix_stage_events_team_at", "team_id", "at"),
+        Index("ix_stage_events_to_occurred", "to_stage", "occurred_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
@@ -138,7 +150,8 @@ class StageEvent(SQLModel, table=True):
     entity_id: int
     from_stage: str | None = Field(default=None, max_length=30)
     to_stage: str = Field(max_length=30)
-    at: datetime = _ts(nullable=False)
+    at: datetime = _ts(nullable=False)  # recorded by Baton
+    occurred_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=False, default=_occurred_default))
     actor: str = Field(max_length=100)  # a person id, or system / api / import
     team_id: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=100)

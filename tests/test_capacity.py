@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.capacity import plan, ramp_fte
 from bot.models import Opportunity, StageEvent
 from tests.conftest import T0
+from tests.oracle_format import yen
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -51,14 +52,38 @@ async def test_capacity_from_config_fallbacks(harness):
     assert abs(c.pace_ratio - 1 / 3) < 1e-9
 
 
-async def test_capacity_from_history_and_command(harness):
+async def test_thin_history_is_not_annualised(harness):
+    # Three deals won 40–42 days ago: not 3 × 12/12 a year (nor the 12-month window): the
+    # configured rates, and the plan says why.
     await _seed(harness, won=(10_000_000, 20_000_000, 30_000_000))
     async with harness.baton.ctx.uow() as uow:
         c = await plan(uow)
+    assert not c.average_from_history and not c.deals_from_history
+    assert c.deals_per_rep_year == 10 and c.won_deals == 3 and c.closed_deals == 3
+    assert abs(c.history_months - 42 / (365.25 / 12)) < 1e-9
+    await harness.emu.slash(harness.person("sato"), "/capacity", "", "C0FS")
+    await harness.deliver()
+    [reply] = [m for m in harness.emu.messages if m.get("ephemeral_user") == harness.person("sato")]
+    assert "実績が最低基準に満たないため設定値で計算（実績 1.4か月・完了 3件 ／ 最低 3か月・10件）" in str(reply["blocks"])
+
+
+async def test_capacity_from_history_and_command(harness):
+    # 12 deals of ¥10M won every 15 days over the last 180 days: the span is 180 days, not the 12-month window.
+    won = [10_000_000] * 12
+    async with harness.baton.ctx.uow() as uow:
+        for i, amount in enumerate(won):
+            uow.session.add(Opportunity(name=f"受注{i}", owner_id="kato", team_id="fs", amount=Decimal(amount), status="won",
+                                        closed_at=T0 - timedelta(days=15 * i + 15), created_at=T0 - timedelta(days=300), updated_at=T0))  # fmt: skip
+    await _seed(harness)
+    async with harness.baton.ctx.uow() as uow:
+        c = await plan(uow)
+    months = 180 / (365.25 / 12)
+    per_rep = 12 / 1 * 12 / months  # one FS rep (kato)
     assert c.average_from_history and c.deals_from_history
-    assert c.average_deal == Decimal(20_000_000) and c.deals_per_rep_year == 3.0
-    assert c.revenue_per_rep == Decimal(60_000_000)
-    assert abs(c.reps_needed - 400 / 60) < 1e-9
+    assert c.average_deal == Decimal(10_000_000) and abs(c.deals_per_rep_year - per_rep) < 1e-9
+    revenue = (Decimal(10_000_000) * Decimal(str(c.deals_per_rep_year))).quantize(Decimal(1))
+    assert c.revenue_per_rep == revenue
+    assert abs(c.reps_needed - float(Decimal(400_000_000) / revenue)) < 1e-9
 
     await harness.emu.slash(harness.person("kato"), "/capacity", "", "C0FS")
     await harness.deliver()
@@ -67,4 +92,5 @@ async def test_capacity_from_history_and_command(harness):
     await harness.deliver()
     [reply] = [m for m in harness.emu.messages if m.get("ephemeral_user") == harness.person("sato")]
     text = str(reply["blocks"])
-    assert "6,000万円" in text and "6.7人" in text and "4.8億円" in text and "⚠️ 不足" in text
+    shown = f"{round(c.reps_needed, 1)}人"
+    assert yen(revenue) in text and shown in text and "4億8,000万円" in text and "⚠️ 不足" in text

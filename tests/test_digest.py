@@ -117,14 +117,17 @@ async def test_company_digest_content_chart_and_once_per_day(harness):
     text = _texts(msg["blocks"])
     # Yesterday's flow (Friday + the weekend), with the top reject reason.
     assert "リード 3 · MQL 2 · SAL 1 · 却下 1（対象外（ターゲット外） 1）" in text
-    assert "SQL 1 · 商談化 0" in text
+    assert "SQL 1 · 商談化 0 · 新規商談 0" in text
     assert "SLA遵守 100%" in text
     # Coverage with its inputs.
-    assert "残り目標 8,000万円 ÷ 受注率 25.0% = 必要パイプライン *3.2億円* ／ 実績 *2.4億円*" in text
+    assert "残り目標 8,000万円 ÷ 受注率 25.0% = 必要パイプライン *3億2,000万円* ／ 実績 *2億4,000万円*" in text
     assert "カバレッジ 75%" in text and "目標 1億円 − 受注済 2,000万円" in text
     assert "MQL数: 40　3か月 ↑　6か月 ↑" in text
     assert "SQL数: 20　3か月 →　6か月 ↓" in text
-    assert "MQL 42" in text  # funnel, Q3 to date: 40 in October + 2 in November
+    # Funnel: the cohort of new leads since the quarter began (leads 1–3; the monthly MQL/SQL events
+    # above belong to no new lead of the quarter) and the furthest stage each reached: 1 → SQL, 2 → MQL
+    # then recycled, 3 → still a lead. Later stages never exceed earlier ones.
+    assert "リード 3 → MQL 2 (67%) → SAL 1 (50%) → SQL 1 (100%) → 商談化 0 (0%) → 受注 0" in text
     # Deals needing attention, by owner with a mention, each with an Update button.
     assert "<@U0KATO>" in text
     for line in ("完了予定日超過", "ネクストアクション期限切れ", "40日フェーズ停滞", "未入力: ネクストアクション・キーパーソン・競合・リスク"):

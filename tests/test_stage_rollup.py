@@ -54,15 +54,31 @@ async def _fold(c: Context, max_events: int | None = None) -> None:
 
 
 def _event(t: tuple) -> StageEvent:
-    entity, eid, frm, to, team, reason, seconds = t
+    """`seconds`: when it happened; `late`: how long after that Baton heard of it (a late sync, a
+    back-dated close or an import), None: a writer that gives no business time (it happened as recorded)."""
+    entity, eid, frm, to, team, reason, seconds, late = t
+    occurred = BASE + timedelta(seconds=seconds)
+    if late is None:
+        return StageEvent(entity_type=entity, entity_id=eid, from_stage=frm, to_stage=to, team_id=team, reason=reason,
+                          actor="test", at=occurred)  # fmt: skip
     return StageEvent(entity_type=entity, entity_id=eid, from_stage=frm, to_stage=to, team_id=team, reason=reason,
-                      actor="test", at=BASE + timedelta(seconds=seconds))  # fmt: skip
+                      actor="test", at=occurred + timedelta(seconds=late), occurred_at=occurred)  # fmt: skip
+
+
+def _expected(inserted: list[tuple], a: datetime, b: datetime, stages: set[str]) -> dict:
+    """The count by key, from the generated facts themselves (by when they happened)."""
+    out: dict = {}
+    for entity, _eid, frm, to, team, reason, seconds, _late in inserted:
+        if to in stages and a <= BASE + timedelta(seconds=seconds) < b:
+            out[(entity, frm, to, team, reason)] = out.get((entity, frm, to, team, reason), 0) + 1
+    return out
 
 
 events = st.tuples(
     st.sampled_from(["lead", "opportunity"]), st.integers(1, 5), st.sampled_from([None, "mql", "sal", "phase_1", "phase_2"]),
     st.sampled_from(STAGES), st.sampled_from([None, "is_ent", "fs"]), st.sampled_from([None, "no_budget", "timing"]),
     st.floats(0, DAYS * 86400, allow_nan=False).map(lambda s: round(s, 6)),
+    st.one_of(st.none(), st.just(0), st.integers(1, DAYS * 86400)),
 )  # fmt: skip
 ops = st.lists(
     st.one_of(st.tuples(st.just("insert"), st.lists(events, min_size=1, max_size=8)), st.tuples(st.just("fold"), st.sampled_from([None, 1, 3]))),
@@ -82,19 +98,24 @@ async def test_readers_equal_the_raw_group_by_over_random_histories(ctx, ops, ta
     async with ctx.uow() as uow:
         for model in (StageEvent, StageDayCount, StageExit, StageFold):
             await uow.session.execute(delete(model))
+    inserted: list[tuple] = []
     for op, arg in ops:
         if op == "insert":  # events arrive in any time order: later inserts are often back-dated
             async with ctx.uow() as uow:
                 uow.session.add_all([_event(t) for t in arg])
+            inserted += arg
         else:
             await _fold(ctx, arg)
     await _fold(ctx, 2)
     async with ctx.uow() as uow:  # not folded yet
         uow.session.add_all([_event(t) for t in tail])
+    inserted += tail
     windows = [*windows, (BASE - timedelta(hours=1), BASE + timedelta(days=DAYS + 1))]
     async with ctx.uow() as uow:
         for stages in (to_stages, STAGES):
-            assert await rollup.event_counts(uow, windows, stages) == await rollup.event_counts(uow, windows, stages, raw=True)
+            folded = await rollup.event_counts(uow, windows, stages)
+            assert folded == await rollup.event_counts(uow, windows, stages, raw=True)
+            assert [dict(c) for c in folded] == [_expected(inserted, a, b, set(stages)) for a, b in windows]
         for entity, stage, fwd in (("lead", "mql", "sal"), ("lead", "sal", "sql"), ("opportunity", "phase_1", "phase_2"), ("opportunity", "phase_2", "won")):
             for a, b in windows:
                 folded = await rollup.exit_days(uow, entity, stage, fwd, a, b)

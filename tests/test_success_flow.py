@@ -158,6 +158,26 @@ async def test_signals_are_idempotent_per_account_day_and_signal(harness):
 # -- drop alerts -----------------------------------------------------------------------------------
 
 
+async def test_a_young_account_alerts_against_its_best_day_so_far(harness):
+    # Two days of history, not the drop_days (7) the old rule needed. Day 1: logins 5/seat, 8
+    # features, NPS 40 → 100. Day 3: NPS -10 (20 points) → (100×2 + 100 + 20) ÷ 4 = 80: 20 points down.
+    acc = await new_account(harness)
+    assert (await signals(harness, acc, T0.date(), logins=50, features_used=8, nps=40))["health_score"] == 100
+    await to_day(harness, T0.date() + timedelta(days=2))
+    assert (await signals(harness, acc, T0.date() + timedelta(days=2), nps=-10))["health_score"] == 80
+    (alert,) = cs_posts(harness)
+    text = str(alert["blocks"])
+    assert "NPS 40 → -10（100.0→20.0点、-80.0）" in text and "20 点低下" in text
+
+
+async def test_back_dated_signals_build_their_days_history(harness):
+    acc = await new_account(harness)
+    past = T0.date() - timedelta(days=3)
+    await signals(harness, acc, past, logins=50, features_used=8)  # an import of last week's usage
+    _, body = await harness.get(f"/api/accounts/{acc}")
+    assert ("2026-11-21", 100) in [(h["day"], h["score"]) for h in body["health_history"]]
+
+
 async def test_drop_alert_content_buttons_and_posted_once_while_low(harness):
     acc = await healthy_then_drop(harness)  # 20/10 = 2 per seat → 40 ×2, features 100 → 60, yellow
     (alert,) = cs_posts(harness)
@@ -166,7 +186,7 @@ async def test_drop_alert_content_buttons_and_posted_once_while_low(harness):
     assert "<@U0CSM>" in alert["text"] + text
     assert "60" in text and "100 → 60" in text  # score and trend
     assert "40 点低下" in text and "ログイン/席" in text and "-60%" in text  # which drops, which measure moved
-    assert "100.0→40.0（-60.0）" in text  # per-measure points
+    assert "ログイン/席 5 → 2（100.0→40.0点、-60.0）" in text  # each measure in its own unit, points second
     assert "1,200万円" in text and "あと 120 日" in text  # ARR, days to renewal (2027-03-31)
     assert actions(alert) == ["health_ack", "health_snooze", "health_escalate", "upsell_handoff"]
     (row,) = await alerts(harness)

@@ -80,6 +80,10 @@ class Capacity(Section):
     hires: list[Hire] = []
     is_mqls_per_rep_per_day: float = Field(20, gt=0)
     history_months: int = Field(12, ge=1, le=36)
+    # Below either minimum the plan uses the configured rates (and says so): a few months or a
+    # handful of closed deals annualise into nonsense.
+    min_history_months: int = Field(3, ge=1, le=36)
+    min_closed_deals: int = Field(10, ge=1)
 
 
 class PipelineConfig(Section):

@@ -49,6 +49,7 @@ class Measure(Section):
     missing: Missing | None = None  # overrides health.missing for this measure
     min_value: float = Field(0, description="the smallest value the API and import accept for the signal (counts are never negative; NPS: -100)")
     max_value: float = Field(1e9, description="the largest value the API and import accept for the signal (NPS: 100)")
+    unit: Literal["number", "percent"] = "number"  # how its value reads in alerts: 8, or 0.76 as 76%
 
     @model_validator(mode="after")
     def _one_mapping(self) -> Measure:

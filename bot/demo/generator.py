@@ -132,7 +132,7 @@ async def generate(
         return out, rng.random() < p
 
     def ev(frm: str | None, to: str, at: datetime, actor: str, team: str | None, **kw: Any) -> dict[str, Any]:
-        return {"from_stage": frm, "to_stage": to, "at": at, "actor": actor, "team_id": team,
+        return {"from_stage": frm, "to_stage": to, "at": at, "occurred_at": at, "actor": actor, "team_id": team,
                 "reason": kw.pop("reason", None), "note": None, "data": kw}  # fmt: skip
 
     day = start.astimezone(tz).date()

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.config import Person
 from bot.context import UnitOfWork, subscribe
-from bot.domain import cs_handoff, opportunities, permissions, relay
+from bot.domain import cs_handoff, health, opportunities, permissions, relay
 from bot.domain.amounts import parse_amount
 from bot.domain.events import StageChanged, record_transition
 from bot.domain.health_alerts import refresh
@@ -414,6 +414,11 @@ async def add_signals(uow: UnitOfWork, acc: Account, raw: Any) -> SignalsResult:
         return SignalsResult(False, errors=errors)
     for day, signal, value in rows:
         await _upsert_signal(uow, acc.id, day, signal, value)
+    # Back-dated signals build their days' history (snapshots), oldest first, so drops and the
+    # maturity curve can be measured against them; today's score is the caller's refresh.
+    now_day = today(uow)
+    for day in sorted({d for d, _, _ in rows if d < now_day}):
+        await health.recompute(uow, acc, day, current=False)
     return SignalsResult(True, len(rows))
 
 

@@ -63,6 +63,8 @@ class CapacityPlan:
     required_next: Decimal | None = None
     created_pace: Decimal = Decimal(0)  # pipeline created in the last 90 days
     pace_ratio: float | None = None
+    history_months: float = 0.0  # the history actually available (≤ capacity.history_months)
+    closed_deals: int = 0  # won + lost in it
 
 
 async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
@@ -77,11 +79,25 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     fs_reps = [m for m in (fs.members if fs else []) if cfg.person(m) and "fs_rep" in cfg.person(m).roles]
     o = Opportunity
     since = now - relativedelta(months=cap.history_months)
-    won_deals = int(await uow.session.scalar(select(func.count()).where(o.status == "won", o.closed_at >= since)) or 0)
-    has_avg = won_deals > 0
-    avg = await average_deal(uow, now, cap.history_months) if has_avg else (cap.average_deal_size or await average_deal(uow, now, cap.history_months))
-    if won_deals and fs_reps:
-        per_rep, from_history = won_deals / len(fs_reps) * 12 / cap.history_months, True
+    # The span of history actually there: from the first deal event (by when it happened), at most the window.
+    firsts = [
+        await uow.session.scalar(select(func.min(StageEvent.occurred_at)).where(StageEvent.entity_type == "opportunity")),
+        await uow.session.scalar(select(func.min(o.closed_at)).where(o.status.in_(("won", "lost")))),
+    ]
+    first = min((f for f in firsts if f is not None), default=None)
+    span_start = max(since, first) if first is not None else now
+    months = max(0.0, (now - span_start).days / (365.25 / 12))
+    closed = dict((await uow.session.execute(
+        select(o.status, func.count()).where(o.status.in_(("won", "lost")), o.closed_at >= span_start, o.closed_at <= now).group_by(o.status)
+    )).all())  # fmt: skip
+    won_deals, closed_deals = int(closed.get("won", 0)), int(closed.get("won", 0)) + int(closed.get("lost", 0))
+    enough = months >= cap.min_history_months and closed_deals >= cap.min_closed_deals and won_deals > 0
+    if enough:
+        avg, has_avg = await average_deal(uow, now, cap.history_months), True
+    else:
+        avg, has_avg = cap.average_deal_size or await average_deal(uow, now, cap.history_months), False
+    if enough and fs_reps:
+        per_rep, from_history = won_deals / len(fs_reps) * 12 / months, True
     else:
         per_rep, from_history = cap.deals_won_per_rep_per_year, False
     revenue_per_rep = (avg * Decimal(str(per_rep))).quantize(Decimal(1))
@@ -118,7 +134,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     window_from = now - timedelta(days=28)
     ev = StageEvent
     mqls = int(await uow.session.scalar(
-        select(func.count()).where(ev.to_stage == "mql", ev.at >= window_from, ev.at < now, ev.entity_type == "lead",
+        select(func.count()).where(ev.to_stage == "mql", ev.occurred_at >= window_from, ev.occurred_at < now, ev.entity_type == "lead",
                                    (ev.from_stage.is_(None)) | (ev.from_stage != "mql"))
     ) or 0)  # fmt: skip
     days = sum(1 for i in range(28) if cfg.calendar(None).is_working_day((window_from + timedelta(days=i)).astimezone(tz).date())) or 1
@@ -127,7 +143,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     nq = shift(period_of("quarter", today, start_month), 1, start_month)
     next_target = pl.team_target(uow, nq, fs_id)
     rates = await pl.win_rates(uow, team_id=fs_id, now=now)
-    required = (next_target / Decimal(str(rates.overall))).quantize(Decimal(1)) if next_target is not None else None
+    required = pl.required_pipeline(next_target, rates.overall)
     created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(o.amount), 0)).where(o.created_at >= now - timedelta(days=90), o.created_at < now)) or 0)
     return CapacityPlan(
         year=year, target=target, average_deal=avg, average_from_history=has_avg, won_deals=won_deals, fs_reps=len(fs_reps),
@@ -135,5 +151,5 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
         effective_reps=effective, hires=hires, hires_needed=hires_needed, is_reps=len(working), is_capacity_per_day=is_capacity,
         mqls_per_day=mqls_per_day, is_load=(mqls_per_day / is_capacity) if is_capacity else None, next_quarter=nq,
         next_target=next_target, win_rate=rates.overall, required_next=required, created_pace=created,
-        pace_ratio=float(created / required) if required else None,
+        pace_ratio=float(created / required) if required else None, history_months=months, closed_deals=closed_deals,
     )  # fmt: skip

@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy import case, func, literal, literal_column, or_, select, union_all
 
 from bot.context import UnitOfWork
 from bot.domain import pipeline as pl
 from bot.domain import stage_rollup as rollup
 from bot.domain.sla_metrics import compliance
 from bot.domain.stage_rollup import Key
-from bot.models import Opportunity
+from bot.models import Lead, Opportunity, StageEvent
 from bot.periods import month_of, period_of
 
 FUNNEL = ("lead", "mql", "sal", "sql", "opportunity", "won")
@@ -43,6 +43,15 @@ class Scope:
     lead_team: str | None  # filter on lead events (IS / marketing teams)
     opp_team: str | None  # filter on deals (FS team)
     function: str | None  # None: company
+    sourced_by: str | None = None  # IS / marketing team: the deals made from its leads
+
+    def deals(self, stmt: Any) -> Any:
+        """`stmt` narrowed to this scope's deals: an FS team's own, the ones an IS team sourced, or all."""
+        if self.opp_team:
+            return stmt.where(Opportunity.team_id == self.opp_team)
+        if self.sourced_by:
+            return stmt.where(pl.sourced_by(self.sourced_by))
+        return stmt
 
 
 def scope_of(uow: UnitOfWork, scope: str, team_id: str | None) -> Scope:
@@ -51,7 +60,7 @@ def scope_of(uow: UnitOfWork, scope: str, team_id: str | None) -> Scope:
         return Scope(team_id, None, None, None)
     lead_team = team.id if team.function in ("inside_sales", "marketing") else None
     opp_team = team.id if team.function == "field_sales" else None
-    return Scope(team.id, lead_team, opp_team, team.function)
+    return Scope(team.id, lead_team, opp_team, team.function, lead_team)
 
 
 def _local(uow: UnitOfWork, d: date, team_id: str | None) -> datetime:
@@ -70,19 +79,31 @@ def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> d
 
 LEAD_STAGES = ("lead", "mql", "sal", "sql", "opportunity")
 DEAL_STAGES = ("phase_1", "won", "lost")
+# A lead record created to carry a lost deal / churned customer round the recycle loop (its creation
+# event's reason): not a new lead.
+RECYCLE_ORIGINS = ("lost", "churned")
+
+
+def is_new_lead(frm: str | None, to: str, reason: str | None) -> bool:
+    """新規リード: a lead record created by intake (API, webhook, CSV) — not a recycle carrier."""
+    return frm is None and to == "lead" and reason not in RECYCLE_ORIGINS
 
 
 def _stage_entries(counts: Counter[Key], scope: Scope) -> dict[str, int]:
     """Entries per stage from grouped events: leads, MQLs (not re-assignments), SALs, SQLs,
     opportunities (SQL → deal); deals created (None → phase 1), won, lost."""
     out: dict[str, int] = {}
-    for (et, frm, to, team, _), n in counts.items():
+    for (et, frm, to, team, reason), n in counts.items():
+        if et == "lead" and to == "lead" and not is_new_lead(frm, to, reason):
+            continue
         if et == "lead" and to in LEAD_STAGES and (frm is None or frm != to):
             # A new lead is routed only when it becomes an MQL: new leads are counted company-wide.
             if scope.lead_team and not (team == scope.lead_team or to == "lead"):
                 continue
             out[to] = out.get(to, 0) + n
         elif et == "opportunity" and to in DEAL_STAGES and (to != "phase_1" or frm is None):
+            if scope.sourced_by:
+                continue  # deal events carry the FS team: an IS team's deals are counted from its leads below
             if scope.opp_team and team != scope.opp_team:
                 continue
             key = "created" if to == "phase_1" else to
@@ -110,13 +131,13 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
     stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
         rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
     )  # a scan beats the status index plus a row lookup per closed deal (no index on closed_at)
-    if scope.opp_team:
-        stmt = stmt.where(o.team_id == scope.opp_team)
+    stmt = scope.deals(stmt)
     closed = {s: (n, Decimal(a)) for s, n, a in (await uow.session.execute(stmt.group_by(o.status))).all()}
     return {
         "leads": counts.get("lead", 0), "mqls": counts.get("mql", 0), "sals": counts.get("sal", 0),
         "rejects": sum(n for _, n in reasons), "top_reasons": reasons[:3], "sqls": counts.get("sql", 0),
-        "created": counts.get("created", 0),
+        "opportunities": counts.get("opportunity", 0),
+        "created": counts.get("opportunity", 0) if scope.sourced_by else counts.get("created", 0),
         "won": closed.get("won", (0, Decimal(0))), "lost": closed.get("lost", (0, Decimal(0))),
     }  # fmt: skip
 
@@ -139,18 +160,36 @@ async def sla_lines(uow: UnitOfWork, since: datetime, until: datetime, scope: Sc
 
 async def pipeline_by_phase(uow: UnitOfWork, scope: Scope) -> list[dict[str, Any]]:
     o = Opportunity
-    stmt = select(o.phase, func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "open")
-    if scope.opp_team:
-        stmt = stmt.where(o.team_id == scope.opp_team)
+    stmt = scope.deals(select(o.phase, func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "open"))
     rows = dict((p, (n, Decimal(a))) for p, n, a in (await uow.session.execute(stmt.group_by(o.phase))).all())
     return [{"phase": p, "n": rows.get(p, (0, 0))[0], "amount": rows.get(p, (0, Decimal(0)))[1]} for p in (1, 2, 3, 4, 5)]
 
 
 async def funnel(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> list[dict[str, Any]]:
-    counts = await stage_counts(uow, since, until, scope)
+    """A cohort funnel: the new leads that came in during [since, until) (by when they happened;
+    recycle carriers are not new leads), and how many of them have reached each later stage by
+    now (a lead that reached a stage passed every stage before it; won = its deal was won). A
+    later stage can never exceed an earlier one. IS / marketing teams: the cohort leads now routed to
+    the team; an FS team: the cohort leads whose deal is the team's."""
+    ev, o = StageEvent, Opportunity
+    cohort = select(ev.entity_id).where(
+        ev.entity_type == "lead", ev.from_stage.is_(None), ev.to_stage == "lead", ev.occurred_at >= since, ev.occurred_at < until,
+        or_(ev.reason.is_(None), ev.reason.not_in(RECYCLE_ORIGINS)),
+    )
+    if scope.lead_team:
+        cohort = cohort.where(ev.entity_id.in_(select(Lead.id).where(Lead.team_id == scope.lead_team)))
+    if scope.opp_team:
+        cohort = cohort.where(ev.entity_id.in_(select(o.source_lead_id).where(o.team_id == scope.opp_team)))
+    rank = case(*[(ev.to_stage == s, i) for i, s in enumerate(FUNNEL[:-1]) if i], else_=0)
+    ranks = union_all(
+        select(ev.entity_id.label("lead"), rank.label("r")).where(ev.entity_type == "lead", ev.entity_id.in_(cohort)),
+        select(o.source_lead_id.label("lead"), literal(len(FUNNEL) - 1).label("r")).where(o.status == "won", o.source_lead_id.in_(cohort)),
+    ).subquery()
+    per_lead = select(ranks.c.lead, func.max(ranks.c.r).label("r")).group_by(ranks.c.lead).subquery()
+    reached_at = dict((await uow.session.execute(select(per_lead.c.r, func.count()).group_by(per_lead.c.r))).all())
     out, prev = [], None
-    for stage in FUNNEL:
-        n = counts.get(stage, 0)
+    for i, stage in enumerate(FUNNEL):
+        n = sum(c for r, c in reached_at.items() if r >= i)
         out.append({"stage": stage, "n": n, "rate": (n / prev) if prev else None})
         prev = n
     return out
@@ -189,17 +228,14 @@ async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]
     stmt = select(o.status, month(o.closed_at), func.count(), func.sum(o.amount)).where(
         rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
     )
-    if scope.opp_team:
-        stmt = stmt.where(o.team_id == scope.opp_team)
+    stmt = scope.deals(stmt)
     won_n, won_amt, lost_n = [0.0] * k, [0.0] * k, [0.0] * k
     for status, i, n, amount in (await uow.session.execute(stmt.group_by(o.status, literal_column("m")))).all():
         if status == "won":
             won_n[i], won_amt[i] = float(n), float(amount or 0)
         else:
             lost_n[i] = float(n)
-    stmt = select(month(o.created_at), func.sum(o.amount)).where(o.created_at >= since, o.created_at < until)
-    if scope.opp_team:
-        stmt = stmt.where(o.team_id == scope.opp_team)
+    stmt = scope.deals(select(month(o.created_at), func.sum(o.amount)).where(o.created_at >= since, o.created_at < until))
     created = [0.0] * k
     for i, amount in (await uow.session.execute(stmt.group_by(literal_column("m")))).all():
         created[i] = float(amount or 0)
@@ -228,7 +264,7 @@ async def trends(uow: UnitOfWork, today: date, scope: Scope) -> tuple[list[dict[
 
 # -- attention ------------------------------------------------------------------------------------
 async def attention(uow: UnitOfWork, scope: Scope, cap: int, today: date) -> tuple[list[dict[str, Any]], int]:
-    flagged = await pl.hygiene(uow, team_id=scope.opp_team, today=today)
+    flagged = await pl.hygiene(uow, team_id=scope.opp_team, today=today, sourced_by_team=scope.sourced_by)
     order = {f: i for i, f in enumerate(pl.FLAG_ORDER)}
     flagged.sort(key=lambda f: (min((order[x] for x in f.flags), default=9), f.opportunity.close_date or date.max))
     shown = flagged[:cap]

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import permissions
+from bot.domain import pipeline as pl
 from bot.domain.amounts import amount_or_none
 from bot.domain.outcomes import Outcome, Result
 from bot.domain.forecast_diff import Diff, PeriodSpan, forecast_diff, in_measure, value_jpy
@@ -206,13 +207,16 @@ class Numbers:
     commit: Decimal  # won + open commit
     best_case: Decimal  # commit + open best case
     pipeline: Decimal  # every open deal closing in the period (not omitted)
-    win_rate: float
-    required_pipeline: Decimal | None  # (target − won) ÷ win rate
+    win_rate: float  # `pipeline.win_rates().overall`: history, or the fallback below the minimum sample
+    required_pipeline: Decimal | None  # (target − won) ÷ win rate (`pipeline.required_pipeline`)
     coverage: float | None  # open pipeline ÷ required pipeline
     deals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def numbers_from(uow: UnitOfWork, deals: list[dict[str, Any]], p: Period, owners: list[str], target: Decimal | None) -> Numbers:
+def numbers_from(
+    uow: UnitOfWork, deals: list[dict[str, Any]], p: Period, owners: list[str], target: Decimal | None, win_rate: float | None = None
+) -> Numbers:
+    """`win_rate`: from `pipeline.win_rates` (what `numbers` passes); None → the configured fallback."""
     won = commit = best = pipe = Decimal(0)
     for d in deals:
         if d.get("owner") not in owners or not in_measure(d, p) or d.get("amount_jpy") is None:
@@ -226,11 +230,10 @@ def numbers_from(uow: UnitOfWork, deals: list[dict[str, Any]], p: Period, owners
             commit += v
         elif d["category"] == "best_case":
             best += v
-    rate = uow.config.pipeline.win_rate_fallback
+    rate = uow.config.pipeline.win_rate_fallback if win_rate is None else win_rate
     required = coverage = None
     if target is not None:
-        remaining = max(Decimal(0), target - won)
-        required = (remaining / Decimal(str(rate))).quantize(Decimal("1"))
+        required = pl.required_pipeline(max(Decimal(0), target - won), rate)
         coverage = float(pipe / required) if required else None
     return Numbers(p, target, won, won + commit, won + commit + best, pipe, rate, required, coverage, deals)
 
@@ -240,7 +243,9 @@ async def numbers(uow: UnitOfWork, kind: str, *, rep: str | None = None, team: s
     owners = [rep] if rep else team_members(uow, team or "")
     deals = await snapshot(uow, owners, p.start)
     tgt = target_for(uow.config.pipeline.targets, p, person=rep, team=None if rep else team, start_month=fiscal_start(uow))
-    return numbers_from(uow, deals, p, owners, tgt)
+    # The same win rate as the digest's coverage and /capacity: the FS team's history (minimum sample, else the fallback).
+    rates = await pl.win_rates(uow, team_id=pl.revenue_team(uow, team_of_rep(uow, rep) if rep else team))
+    return numbers_from(uow, deals, p, owners, tgt, rates.overall)
 
 
 # -- submissions -------------------------------------------------------------------------------------

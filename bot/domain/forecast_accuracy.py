@@ -56,7 +56,7 @@ async def bookings(uow: UnitOfWork, start: date, end: date) -> list[tuple[str | 
     rows = await uow.session.scalars(
         select(StageEvent).where(
             StageEvent.entity_type == "opportunity", StageEvent.to_stage == "won",
-            StageEvent.at >= fc.local_midnight(uow, start), StageEvent.at < fc.local_midnight(uow, end),
+            StageEvent.occurred_at >= fc.local_midnight(uow, start), StageEvent.occurred_at < fc.local_midnight(uow, end),
         )  # fmt: skip
     )
     out = []
@@ -67,7 +67,7 @@ async def bookings(uow: UnitOfWork, start: date, end: date) -> list[tuple[str | 
             amount = value_jpy({"amount": data.get("amount") or 0, "currency": data.get("currency") or "JPY"}, rates)
         except ValueError:
             continue
-        out.append((data.get("owner"), amount, e.at.astimezone(fc.tz(uow)).date()))
+        out.append((data.get("owner"), amount, e.occurred_at.astimezone(fc.tz(uow)).date()))
     return out
 
 

@@ -3,8 +3,19 @@
 A snapshot is a list of plain dicts, one per deal: ``id, name, owner, amount, currency, amount_jpy,
 close_date (ISO), won_on (ISO, for won/lost deals: the day it closed), phase, category, status``.
 The measure is the period's forecast: deals won in the period plus open deals (not ``omitted``)
-closing in it, in JPY. Every change of that measure is attributed to exactly one waterfall step, so
-``start + sum(steps) == now`` always holds.
+closing in it, in JPY. Every change of that measure is attributed to waterfall steps, exhaustive
+and exclusive, so ``start + sum(steps) == now`` always holds (docs/metrics.md):
+
+- ``new``: deals that did not exist at the baseline, open in the measure now;
+- ``pulled_in``: open deals whose close date moved into the period;
+- ``increased`` / ``decreased``: amount changes of deals in the measure both times;
+- ``slipped``: open deals whose close date moved out of the period;
+- ``lost``: deals lost since (their value at the baseline);
+- ``won``: deals won in the period since the baseline (their value now — exactly the deals listed
+  as won), balanced by ``category`` taking their baseline value out of the open forecast;
+- ``category``: moves between categories and owners — open → won (above), into / out of
+  ``omitted``, moved to / from another rep's forecast, reopened, removed from the CRM, won in
+  another period.
 """
 
 from __future__ import annotations
@@ -14,11 +25,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
-STEPS = ("new", "pulled_in", "increased", "decreased", "slipped", "lost", "won")
+STEPS = ("new", "pulled_in", "increased", "decreased", "slipped", "lost", "won", "category")
 # change kinds, in the order they are shown
 KINDS = (
     "new", "moved_in", "pulled_in", "won", "lost", "removed", "moved_out", "slipped", "amount_up", "amount_down",
-    "close_date", "phase", "category", "moved",
+    "close_date", "phase", "category", "moved", "reopened",
 )  # fmt: skip
 
 
@@ -37,11 +48,12 @@ class DealChange:
     name: str
     owner: str | None
     kinds: tuple[str, ...]
-    step: str | None  # the waterfall step this deal's delta belongs to (None: no effect on the measure)
+    step: str | None  # the main waterfall step of this deal's delta (None: no effect on the measure)
     before_value: Decimal  # in the measure (JPY), 0 when outside
     after_value: Decimal
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    parts: dict[str, Decimal] = field(default_factory=dict)  # step → amount; adds up to `delta`
 
     @property
     def delta(self) -> Decimal:
@@ -142,6 +154,8 @@ def forecast_diff(
         # who holds it
         if old is None and new is not None:
             kinds.append("new")
+            if new_status == "won":
+                kinds.append("won")
         elif old is not None and new is None:
             kinds.append("removed")
         elif was_mine and not is_mine:
@@ -155,6 +169,10 @@ def forecast_diff(
                 kinds.append("won")
             if new_status == "lost" and old_status != "lost":
                 kinds.append("lost")
+            if new_status == "open" and old_status != "open":
+                kinds.append("reopened")
+            if new_status == old_status != "open" and (old.get("won_on"), old.get("close_date")) != (new.get("won_on"), new.get("close_date")):
+                kinds.append("close_date")  # a closed deal re-dated (a late correction of its close date)
             if new_status == "open" and old_status == "open":
                 oc, nc = _day(old.get("close_date")), _day(new.get("close_date"))
                 if oc != nc:
@@ -177,25 +195,27 @@ def forecast_diff(
             continue  # nothing to do with this period
         if not kinds:
             continue
-        delta = av - bv
-        step = _step(kinds, old_in, new_in, delta)
-        if step:
-            steps[step] += delta
+        parts = _parts(kinds, old_in, new_in, bv, av)
+        for k, v in parts.items():
+            steps[k] += v
+        step = next(iter(parts), None)
         changes.append(DealChange(key if not str(key).isdecimal() else int(key), (new or old or {}).get("name") or "",
-                                  (new or old or {}).get("owner"), tuple(k for k in KINDS if k in kinds), step, bv, av, old, new))  # fmt: skip
+                                  (new or old or {}).get("owner"), tuple(k for k in KINDS if k in kinds), step, bv, av, old, new, parts))  # fmt: skip
     changes.sort(key=lambda c: (-abs(c.delta), KINDS.index(c.kinds[0]), str(c.id)))
     return Diff(span, start, now, steps, tuple(changes))
 
 
-def _step(kinds: list[str], old_in: bool, new_in: bool, delta: Decimal) -> str | None:
-    if delta == 0:
-        return None
+def _parts(kinds: list[str], old_in: bool, new_in: bool, bv: Decimal, av: Decimal) -> dict[str, Decimal]:
+    """The deal's change of the measure (av − bv) split over the waterfall steps (see the module)."""
     if "won" in kinds:
-        return "won"
-    if not old_in and new_in:
-        return "pulled_in" if "pulled_in" in kinds else "new"
-    if old_in and not new_in:
-        if "slipped" in kinds:
-            return "slipped"
-        return "lost"  # lost, removed, moved to another rep, omitted
-    return "increased" if delta > 0 else "decreased"
+        # Its value moves from the open forecast to won: the won step is what was won.
+        parts = {"won": av if new_in else Decimal(0), "category": -bv}
+    elif "lost" in kinds:
+        parts = {"lost": -bv, "category": av}
+    elif not old_in and new_in:
+        parts = {"pulled_in" if "pulled_in" in kinds else "new" if "new" in kinds else "category": av}
+    elif old_in and not new_in:
+        parts = {"slipped" if "slipped" in kinds else "category": -bv}
+    else:
+        parts = {"increased" if av > bv else "decreased": av - bv}
+    return {k: v for k, v in parts.items() if v}

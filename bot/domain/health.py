@@ -142,9 +142,21 @@ async def latest_before(uow: UnitOfWork, account_id: int, day: date, *, inclusiv
     )
 
 
-async def recompute(uow: UnitOfWork, account: Account, day: date) -> Result:
-    """Score the account on `day`, keep that day's snapshot (one per day, updated) and the
-    account's current score and band."""
+async def highest_since(uow: UnitOfWork, account_id: int, since: date, day: date) -> HealthSnapshot | None:
+    """The highest-scoring snapshot on a day in [since, day) — whatever history exists there (a
+    young account's few days, an imported past); the latest of equal scores."""
+    return await uow.session.scalar(
+        select(HealthSnapshot)
+        .where(HealthSnapshot.account_id == account_id, HealthSnapshot.day >= since, HealthSnapshot.day < day)
+        .order_by(HealthSnapshot.score.desc(), HealthSnapshot.day.desc())
+        .limit(1)
+    )
+
+
+async def recompute(uow: UnitOfWork, account: Account, day: date, *, current: bool = True) -> Result:
+    """Score the account on `day`, keep that day's snapshot (one per day, updated) and, when
+    `current` (day is today), the account's current score and band. A back-dated signal rebuilds
+    its own day's snapshot with `current=False`."""
     config = uow.config.success.health
     values = await measure_values(uow, account, day, config)
     previous = await latest_before(uow, account.id, day)
@@ -160,8 +172,9 @@ async def recompute(uow: UnitOfWork, account: Account, day: date) -> Result:
         uow.session.add(snap)
     else:
         snap.score, snap.band, snap.measures = s, band, per
-    account.health_score, account.health_band = s, band
-    account.updated_at = uow.now()
+    if current:
+        account.health_score, account.health_band = s, band
+        account.updated_at = uow.now()
     await uow.session.flush()
     return Result(s, band, per, snap)
 

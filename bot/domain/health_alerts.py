@@ -57,7 +57,9 @@ async def triggers(uow: UnitOfWork, acc: Account, day: date, result: health.Resu
     """Which drops hold on `day`, and the baseline snapshot they are measured against."""
     cfg = uow.config.success.alerts
     out: list[dict[str, Any]] = []
-    baseline = await health.latest_before(uow, acc.id, day - timedelta(days=cfg.drop_days), inclusive=True)
+    # Against the highest score within the window, whatever history exists (not a snapshot exactly
+    # drop_days old, which a young or imported account does not have).
+    baseline = await health.highest_since(uow, acc.id, day - timedelta(days=cfg.drop_days), day)
     previous = await health.latest_before(uow, acc.id, day)
     if cfg.drop_points and baseline is not None and baseline.score - result.score >= cfg.drop_points:
         out.append({"kind": "score_drop", "from": baseline.score, "to": result.score, "days": (day - baseline.day).days})
@@ -77,14 +79,15 @@ async def triggers(uow: UnitOfWork, acc: Account, day: date, result: health.Resu
 
 
 def moved(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per-measure point changes (largest fall first), for the alert message."""
+    """Per-measure changes (largest fall in points first), for the alert message: each measure
+    that moved, its value in its own unit first (8 → 4 features), its points second."""
     out = []
     for mid, now in after.items():
         then = (before or {}).get(mid) or {}
         if now.get("points") is None or then.get("points") is None:
             continue
         delta = round(now["points"] - then["points"], 1)
-        if abs(delta) >= 1:
+        if abs(delta) >= 1 or (now.get("value") != then.get("value") and now.get("value") is not None and then.get("value") is not None):
             out.append({"measure": mid, "from": then["points"], "to": now["points"], "delta": delta,
                         "value_from": then.get("value"), "value_to": now.get("value")})  # fmt: skip
     return sorted(out, key=lambda m: m["delta"])

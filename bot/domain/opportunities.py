@@ -8,7 +8,7 @@ Forecast-category moves are logged as entity type ``opportunity.category``.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +19,7 @@ from bot.config import AppConfig, Person
 from bot.context import UnitOfWork
 from bot.domain import permissions
 from bot.domain.amounts import parse_amount
-from bot.domain.events import record_transition
+from bot.domain.events import check_occurred, occurred_on, record_transition
 from bot.domain.lead_input import MAX_REF, CleanInput, FieldError, find_by_ref, validation_errors
 from bot.domain.outcomes import Outcome, Result
 from bot.models import Opportunity
@@ -73,6 +73,9 @@ class OpportunityIn(CleanInput):
     status: Literal["open", "won", "lost"] | None = None
     lost_reason: str | None = Field(None, max_length=100)
     phase_change_reason: str | None = Field(None, max_length=500)
+    # When the change happened in the CRM (the close, the phase move); default: a closing deal's
+    # close_date if it is in the past, else now. Bounded by `check_occurred`.
+    occurred_at: datetime | None = None
 
     @field_validator("external_id", mode="before")
     @classmethod
@@ -172,7 +175,8 @@ def check_changes(uow: UnitOfWork, opp: Opportunity | None, changes: dict[str, A
 
 
 async def create(
-    uow: UnitOfWork, *, name: str, actor: str, phase: int = 1, external_id: str | None = None, **values: Any
+    uow: UnitOfWork, *, name: str, actor: str, phase: int = 1, external_id: str | None = None, occurred_at: datetime | None = None,
+    **values: Any,
 ) -> Opportunity:
     now = uow.now()
     opp = Opportunity(name=name, external_id=external_id, phase=phase, created_at=now, updated_at=now, phase_changed_at=now)
@@ -189,17 +193,21 @@ async def create(
     await record_transition(
         uow, "opportunity", opp.id, None, phase_stage(phase), actor=actor, team_id=opp.team_id,
         data={"amount": str(opp.amount), "owner": opp.owner_id, "source_lead": opp.source_lead_id, "kind": opp.kind},
+        occurred_at=occurred_at,
     )  # fmt: skip
     return opp
 
 
 async def update(
     uow: UnitOfWork, opp: Opportunity, changes: dict[str, Any], *, actor: str, reason: str | None = None,
-    status: str | None = None,
+    status: str | None = None, occurred_at: datetime | None = None,
 ) -> list[FieldError]:
     """Apply validated changes; phase and category moves are events, closing (`status`, checked here
-    with the changes) is `close()`."""
+    with the changes: a closing sync may carry a past close date) is `close()`, which checks the lost
+    reason it is given. `occurred_at`: when it happened in the business (None: now)."""
     errors = check_changes(uow, opp, changes | ({"status": status} if status else {}), reason)
+    if status in ("won", "lost"):
+        errors = [e for e in errors if e.field != "lost_reason"]
     if errors:
         return errors
     now = uow.now()
@@ -210,40 +218,46 @@ async def update(
     if "forecast_category" in changes:
         opp.category_overridden = changes["forecast_category"] is not None
     if opp.phase != old_phase:
-        opp.phase_changed_at = now
+        opp.phase_changed_at = occurred_at or now
         if not opp.category_overridden:
             opp.forecast_category = default_category(uow, opp.phase)
         await record_transition(
             uow, "opportunity", opp.id, phase_stage(old_phase), phase_stage(opp.phase),
-            actor=actor, team_id=opp.team_id, reason=reason, data={"amount": str(opp.amount)},
+            actor=actor, team_id=opp.team_id, reason=reason, data={"amount": str(opp.amount)}, occurred_at=occurred_at,
         )  # fmt: skip
     if opp.forecast_category != old_category:
         await record_transition(
-            uow, "opportunity.category", opp.id, old_category, opp.forecast_category, actor=actor, team_id=opp.team_id
+            uow, "opportunity.category", opp.id, old_category, opp.forecast_category, actor=actor, team_id=opp.team_id,
+            occurred_at=occurred_at,
         )
     opp.updated_at = now
     await uow.session.flush()
     return []
 
 
-async def close(uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, reason: str | None = None, note: str | None = None) -> list[FieldError]:
-    """Won or lost: the last stage event of a deal (won → customer account, lost → recycle loop)."""
+async def close(
+    uow: UnitOfWork, opp: Opportunity, outcome: str, *, actor: str, reason: str | None = None, note: str | None = None,
+    occurred_at: datetime | None = None,
+) -> list[FieldError]:
+    """Won or lost: the last stage event of a deal (won → customer account, lost → recycle loop).
+    `closed_at` is when it closed in the business (`occurred_at`), which dates bookings and losses."""
     if opp.status != "open":
         return [FieldError("status", f"the deal is already {opp.status}")]
     if outcome == "lost" and not reason:
         return [FieldError("lost_reason", "a lost deal needs a reason")]
     now = uow.now()
     from_stage = phase_stage(opp.phase)
-    opp.status, opp.closed_at, opp.updated_at = outcome, now, now
+    opp.status, opp.closed_at, opp.updated_at = outcome, occurred_at or now, now
     if outcome == "lost":
         opp.lost_reason = reason
-    today = now.astimezone(uow.config.calendar(None).tz).date()
+    today = (occurred_at or now).astimezone(uow.config.calendar(None).tz).date()
     if outcome == "won" and (opp.close_date is None or opp.close_date > today):
         opp.close_date = today  # the planned date becomes the day it was won
     await uow.session.flush()
     await record_transition(
         uow, "opportunity", opp.id, from_stage, outcome, actor=actor, team_id=opp.team_id,
         reason=reason, note=note, data={"amount": str(opp.amount), "currency": opp.currency, "owner": opp.owner_id},
+        occurred_at=occurred_at,
     )  # fmt: skip
     return []
 
@@ -253,7 +267,7 @@ def _changes_from(uow: UnitOfWork, data: OpportunityIn) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     mapping = {"account": "account_name"}
     for name in fields:
-        if name in ("id", "external_id", "owner", "status", "phase_change_reason"):
+        if name in ("id", "external_id", "owner", "status", "lost_reason", "phase_change_reason", "occurred_at"):
             continue
         changes[mapping.get(name, name)] = getattr(data, name)
     if "owner" in fields:
@@ -318,11 +332,16 @@ async def _apply(uow: UnitOfWork, opp: Opportunity, data: OpportunityIn, actor: 
     errors = await _attach_external_id(uow, opp, data.external_id)
     if errors:
         return OpportunityResult(False, opp, errors=errors, status=409)
-    errors = await update(uow, opp, _changes_from(uow, data), actor=actor, reason=data.phase_change_reason, status=data.status)
+    when, errors = _business_time(uow, data, opp)
+    if errors:
+        return OpportunityResult(False, opp, errors=errors)
+    errors = await update(
+        uow, opp, _changes_from(uow, data), actor=actor, reason=data.phase_change_reason, status=data.status, occurred_at=when
+    )
     if errors:
         return OpportunityResult(False, opp, errors=errors, status=409 if errors[0].field == "status" else 422)
     if data.status in ("won", "lost") and opp.status == "open":
-        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
+        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason, occurred_at=when)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
     uow.emit(DealUpdated(opp.id, actor))
@@ -342,16 +361,19 @@ async def upsert(uow: UnitOfWork, raw: Any, *, actor: str = "api") -> Opportunit
     if not data.name:
         return OpportunityResult(False, errors=[FieldError("name", "a new opportunity needs a name")])
     changes = _changes_from(uow, data)
-    errors = check_changes(uow, None, changes | ({"status": data.status} if data.status else {}), None)
+    when, errors = _business_time(uow, data, None)
+    errors = errors or check_changes(uow, None, changes | ({"status": data.status} if data.status else {}), None)
+    if data.status in ("won", "lost"):
+        errors = [e for e in errors if e.field != "lost_reason"]  # `close()` checks the reason it is given
     if errors:
         return OpportunityResult(False, errors=errors)
     fs = uow.config.fs_team()
     changes.setdefault("team_id", fs.id if fs else None)
     phase = changes.pop("phase", None) or 1
     name = changes.pop("name")
-    opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, **changes)
+    opp = await create(uow, name=name, actor=actor, phase=phase, external_id=data.external_id, occurred_at=when, **changes)
     if data.status in ("won", "lost"):
-        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason)
+        errors = await close(uow, opp, data.status, actor=actor, reason=data.lost_reason, occurred_at=when)
         if errors:
             return OpportunityResult(False, opp, errors=errors)
     return OpportunityResult(True, opp, True)
@@ -381,6 +403,22 @@ async def patch(uow: UnitOfWork, ref: str, raw: Any, *, actor: str = "api") -> O
     except _Rollback:
         result.opportunity = None  # rolled back with its savepoint: nothing stale handed out
     return result
+
+
+def _business_time(uow: UnitOfWork, data: OpportunityIn, opp: Opportunity | None) -> tuple[datetime | None, list[FieldError]]:
+    """When this sync's changes happened: `occurred_at` if given; for a deal being closed, its
+    close date if that is in the past (a CRM syncing a deal won last quarter); else now (None).
+    A late fact restates the figures of the period it happened in."""
+    if data.occurred_at is not None:
+        problem = check_occurred(uow, data.occurred_at)
+        return (None, [FieldError("occurred_at", problem)]) if problem else (data.occurred_at, [])
+    closing = data.status in ("won", "lost") and (opp is None or opp.status == "open")
+    if not closing or data.close_date is None:
+        return None, []
+    if data.close_date > uow.now().astimezone(uow.config.calendar(None).tz).date():
+        return None, []  # a planned date not reached: it closed now
+    problem = check_occurred(uow, data.close_date)
+    return (None, [FieldError("close_date", problem)]) if problem else (occurred_on(uow, data.close_date), [])
 
 
 def missing_items(opp: Opportunity) -> list[str]:

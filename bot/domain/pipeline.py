@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from bot.context import UnitOfWork
 from bot.domain import stage_rollup
 from bot.domain.opportunities import missing_items
-from bot.models import Opportunity
+from bot.models import Lead, Opportunity
 from bot.periods import Period, period_of, target_for
 
 FLAG_ORDER = ("past_close", "overdue_action", "stalled", "missing")
@@ -50,8 +50,14 @@ def _blank(col: Any) -> Any:
     return or_(col.is_(None), col == "")
 
 
+def sourced_by(team_id: str) -> Any:
+    """Deals an IS / marketing team sourced: made from a lead now routed to that team."""
+    return Opportunity.source_lead_id.in_(select(Lead.id).where(Lead.team_id == team_id))
+
+
 async def hygiene(
-    uow: UnitOfWork, *, team_id: str | None = None, owner_id: str | None = None, today: date | None = None, now: datetime | None = None
+    uow: UnitOfWork, *, team_id: str | None = None, owner_id: str | None = None, today: date | None = None, now: datetime | None = None,
+    sourced_by_team: str | None = None,
 ) -> list[DealFlags]:
     """Open deals missing any of the 7 items, past their close date, with an overdue next action, or
     stalled (no phase change for longer than `pipeline.stalled_days[phase]`). Filtered in SQL."""
@@ -64,6 +70,8 @@ async def hygiene(
     stmt = select(o).where(o.status == "open", or_(missing, o.close_date < today, o.next_action_due < today, stalled))
     if team_id:
         stmt = stmt.where(o.team_id == team_id)
+    if sourced_by_team:
+        stmt = stmt.where(sourced_by(sourced_by_team))
     if owner_id:
         stmt = stmt.where(o.owner_id == owner_id)
     out = []
@@ -144,6 +152,14 @@ class Coverage:
     ratio: float | None  # pipeline ÷ required
 
 
+def required_pipeline(remaining: Decimal | None, win_rate: float) -> Decimal | None:
+    """THE MODEL: required pipeline = remaining target ÷ win rate, in whole yen (docs/metrics.md).
+    The one definition: the digest, `/forecast`, `/capacity` all call it with `win_rates().overall`."""
+    if remaining is None or win_rate <= 0:
+        return None
+    return (remaining / Decimal(str(win_rate))).quantize(Decimal(1))
+
+
 def team_target(uow: UnitOfWork, period: Period, team_id: str | None) -> Decimal | None:
     """The team's target, or for the company the sum of every team's target for the period."""
     cfg, start = uow.config, uow.config.company.fiscal_year_start_month
@@ -190,6 +206,6 @@ async def coverage(uow: UnitOfWork, *, team_id: str | None = None, kind: str = "
         stmt = stmt.where(o.team_id == team)
     pipeline = Decimal(await uow.session.scalar(stmt) or 0)
     remaining = max(Decimal(0), target - won) if target is not None else None
-    required = (remaining / Decimal(str(rates.overall))).quantize(Decimal(1)) if remaining is not None and rates.overall > 0 else None
+    required = required_pipeline(remaining, rates.overall)
     ratio = float(pipeline / required) if required else None
     return Coverage(period, target, won, remaining, rates.overall, rates.from_history, required, pipeline, ratio)

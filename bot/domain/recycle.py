@@ -83,7 +83,9 @@ async def _lead_for(uow: UnitOfWork, lead_id: int | None, name: str, actor: str,
         lead = Lead(name=name, company=name, source=via, stage=Stage.lead, created_at=now, updated_at=now)
         uow.session.add(lead)
         await uow.session.flush()
-        await record_transition(uow, "lead", lead.id, None, Stage.lead, actor=actor, data={"source": via})
+        # reason = via ("lost" / "churned"): a record made to carry a deal or customer round the loop,
+        # not a new lead (metrics leave it out of new leads: docs/metrics.md).
+        await record_transition(uow, "lead", lead.id, None, Stage.lead, actor=actor, reason=via, data={"source": via})
     if not _is_team(uow.config, lead.team_id):
         lead.team_id = routing.choose_route(lead_record(lead), uow.config).team_id
     from_stage = lead.stage

@@ -37,7 +37,7 @@ async def reasons_by_source(uow: UnitOfWork, start: datetime, end: datetime) -> 
         select(Lead.source, Lead.campaign, StageEvent.from_stage, StageEvent.to_stage, StageEvent.reason, n)
         .join(Lead, Lead.id == StageEvent.entity_id)
         .where(StageEvent.entity_type == "lead", StageEvent.to_stage.in_((Stage.recycled, Stage.closed)),
-               StageEvent.at >= start, StageEvent.at < end)
+               StageEvent.occurred_at >= start, StageEvent.occurred_at < end)
         .group_by(Lead.source, Lead.campaign, StageEvent.from_stage, StageEvent.to_stage, StageEvent.reason)
         .order_by(n.desc())
     )  # fmt: skip
@@ -60,7 +60,7 @@ async def returns_by_source(uow: UnitOfWork, start: datetime, end: datetime) -> 
         select(Lead.source, Lead.campaign, n)
         .join(Lead, Lead.id == StageEvent.entity_id)
         .where(StageEvent.entity_type == "lead", StageEvent.from_stage == Stage.recycled, StageEvent.to_stage == Stage.mql,
-               StageEvent.at >= start, StageEvent.at < end)
+               StageEvent.occurred_at >= start, StageEvent.occurred_at < end)
         .group_by(Lead.source, Lead.campaign).order_by(n.desc())
     )  # fmt: skip
     return [ReturnRow(s, c, k) for s, c, k in rows]

@@ -43,7 +43,7 @@ async def falling_by(uow: UnitOfWork, acc: Account, today: date) -> int | None:
     cfg = uow.config.success.renewals
     if acc.health_score is None:
         return None
-    then = await health.latest_before(uow, acc.id, today - timedelta(days=cfg.falling_days), inclusive=True)
+    then = await health.highest_since(uow, acc.id, today - timedelta(days=cfg.falling_days), today)  # as the drop alert
     if then is None:
         return None
     lost = then.score - acc.health_score

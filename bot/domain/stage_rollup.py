@@ -14,6 +14,12 @@ two processes folding at once cannot both count a row. On PostgreSQL ids can com
 watermark only advances to a max id seen by an earlier fold once every transaction that was running
 then has ended (`pg_snapshot_xmin`) and `SETTLE` has passed.
 
+Time basis: business time. An event counts on the day it *happened* (`occurred_at`, in the company
+zone), not the day Baton recorded it, and a time in stage is the difference of the two events'
+`occurred_at` (the entry being the latest-happened entry recorded before the exit). A late or
+back-dated fact therefore lands in its old day like any back-dated event, and the readers below
+restate that past day at once.
+
 Readers are exact: for an interval they add the day counts of whole days inside it, raw events of
 the partial days at its edges, and raw events above the watermark (not folded yet) inside the days
 they took from the roll-up. `raw=True` answers the same question from `stage_events` alone.
@@ -169,7 +175,7 @@ async def fold(uow: UnitOfWork, *, now: datetime | None = None, max_events: int 
 async def _fold_range(uow: UnitOfWork, lo: int, hi: int, tz: ZoneInfo) -> int:
     ev, entry = StageEvent, aliased(StageEvent)
     entered = (
-        select(func.max(entry.at))
+        select(func.max(entry.occurred_at))
         .where(
             entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, no_index(uow, entry.to_stage) == ev.from_stage,
             entry.id < ev.id,
@@ -178,7 +184,7 @@ async def _fold_range(uow: UnitOfWork, lo: int, hi: int, tz: ZoneInfo) -> int:
     )
     rows = (
         await uow.session.execute(
-            select(ev.id, ev.entity_type, ev.from_stage, ev.to_stage, ev.team_id, ev.reason, ev.at, entered).where(ev.id > lo, ev.id <= hi)
+            select(ev.id, ev.entity_type, ev.from_stage, ev.to_stage, ev.team_id, ev.reason, ev.occurred_at, entered).where(ev.id > lo, ev.id <= hi)
         )
     ).all()
     counts: Counter[tuple[date, str, str, str, str, str]] = Counter()
@@ -237,7 +243,7 @@ def _keys() -> tuple[Any, ...]:
 
 async def _raw(uow: UnitOfWork, a: datetime, b: datetime, to_stages: list[str], above: int | None = None) -> Counter[Key]:
     ev = StageEvent
-    stmt = select(*_keys(), func.count()).where(ev.to_stage.in_(to_stages), ev.at >= a, ev.at < b)
+    stmt = select(*_keys(), func.count()).where(ev.to_stage.in_(to_stages), ev.occurred_at >= a, ev.occurred_at < b)
     if above is not None:
         stmt = stmt.where(ev.id > above)
     rows = (await uow.session.execute(stmt.group_by(*_keys()))).all()
@@ -293,9 +299,9 @@ async def event_counts(
     ev = StageEvent
     tail = (
         await uow.session.execute(
-            select(ev.at, *_keys()).where(
-                ev.id > w, no_index(uow, ev.to_stage).in_(stages), no_index(uow, ev.at) >= day_start(first, tz),
-                no_index(uow, ev.at) < day_start(last, tz),
+            select(ev.occurred_at, *_keys()).where(
+                ev.id > w, no_index(uow, ev.to_stage).in_(stages), no_index(uow, ev.occurred_at) >= day_start(first, tz),
+                no_index(uow, ev.occurred_at) < day_start(last, tz),
             )
         )
     ).all()
@@ -316,12 +322,12 @@ async def _tail_days(uow: UnitOfWork, w: int | None, entity: str, stage: str, fo
     """Days in stage for the moves not folded yet (all of them when `w` is None), from the events."""
     ev, entry = StageEvent, aliased(StageEvent)
     entered = (
-        select(func.max(entry.at))
+        select(func.max(entry.occurred_at))
         .where(entry.entity_type == ev.entity_type, entry.entity_id == ev.entity_id, no_index(uow, entry.to_stage) == stage, entry.id < ev.id)
         .scalar_subquery()
     )
-    to, at = (ev.to_stage, ev.at) if w is None else (no_index(uow, ev.to_stage), no_index(uow, ev.at))  # not folded: the id range is the narrow part
-    stmt = select(ev.at, entered).where(to == forward, ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
+    to, at = (ev.to_stage, ev.occurred_at) if w is None else (no_index(uow, ev.to_stage), no_index(uow, ev.occurred_at))  # not folded: the id range is the narrow part
+    stmt = select(ev.occurred_at, entered).where(to == forward, ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
     if w is not None:
         stmt = stmt.where(ev.id > w)
     return [(out - inn).total_seconds() / 86400 for out, inn in (await uow.session.execute(stmt)).all() if inn is not None]

@@ -95,8 +95,12 @@ def change_line(uow: UnitOfWork, locale: str, c: DealChange, show_owner: bool) -
 
 
 def waterfall(uow: UnitOfWork, locale: str, diff: Diff) -> str:
-    vals = {s: money(locale, abs(diff.steps[s]) if s in ("decreased", "slipped", "lost") else diff.steps[s]) for s in STEPS}
-    return _t(uow, locale, "forecast.diff.waterfall", start=money(locale, diff.start), now=money(locale, diff.now), **vals)
+    """Start, steps, now — shown to one unit so that the shown steps add up to the shown change."""
+    start, shown, now = formatting.format_waterfall(diff.start, [diff.steps[s] for s in STEPS], diff.now, locale)
+    vals = {s: v.lstrip("-") if s in ("decreased", "slipped", "lost") else v for s, v in zip(STEPS, shown, strict=True)}
+    if not vals["category"].startswith("-") and vals["category"].strip("0円¥, "):
+        vals["category"] = "+" + vals["category"]
+    return _t(uow, locale, "forecast.diff.waterfall", start=start, now=now, **vals)
 
 
 def chunks(lines: list[str], limit: int = 2800) -> list[str]:
@@ -148,7 +152,7 @@ def numbers_fields(uow: UnitOfWork, locale: str, n: fc.Numbers) -> list[tuple[st
         (t("commit"), money(locale, n.commit)),
         (t("best_case"), money(locale, n.best_case)),
         (t("pipeline"), money(locale, n.pipeline)),
-        (t("required", rate=formatting.format_percent(n.win_rate, locale)), money(locale, n.required_pipeline) if n.required_pipeline is not None else none),
+        (t("required", rate=formatting.format_percent(n.win_rate, locale, 1)), money(locale, n.required_pipeline) if n.required_pipeline is not None else none),
         (t("coverage"), formatting.format_percent(n.coverage, locale) if n.coverage is not None else none),
     ]
 
@@ -178,26 +182,30 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
     p = fc.period(uow, kind)
     reps = fc.team_members(uow, team_id)
     records = await acc.history(uow)
-    rows, tot_sub, tot_sys, tot_exp = [], Decimal(0), Decimal(0), Decimal(0)
+    found = []  # (rep, system commit, submission or None, bias, expected)
     for rep in reps:
         n = await fc.numbers(uow, kind, rep=rep)
         sub = await fc.last_submission(uow, rep, kind, p.start)
         bias = acc.bias_of(records, rep)
-        tot_sys += n.commit
+        expect = n.commit if sub is None else bias.adjust(sub.commit_amount, cfg.forecast.bias_min_sample)
+        found.append((rep, n.commit, sub, bias, expect))
+    # Each column's rows and its total are shown so that the rows add up to the total on screen.
+    sys_shown, tot_sys_s = formatting.format_money_parts([f[1] for f in found], locale)
+    subs = [f for f in found if f[2] is not None]
+    sub_shown, tot_sub_s = formatting.format_money_parts([f[2].commit_amount for f in subs], locale)
+    exp_shown, tot_exp_s = formatting.format_money_parts([f[4] for f in found], locale)
+    sub_of = {f[0]: v for f, v in zip(subs, sub_shown, strict=True)}
+    rows = []
+    for (rep, _, sub, bias, _), system, expect in zip(found, sys_shown, exp_shown, strict=True):
         if sub is None:
-            rows.append(_t(uow, locale, "forecast.team.missing", who=who(uow, rep), system=money(locale, n.commit)))
-            tot_exp += n.commit
+            rows.append(_t(uow, locale, "forecast.team.missing", who=who(uow, rep), system=system))
             continue
-        expect = bias.adjust(sub.commit_amount, cfg.forecast.bias_min_sample)
-        tot_sub += sub.commit_amount
-        tot_exp += expect
         blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=f"{bias.ratio:.2f}" if bias.ratio else "", n=bias.sample)
-        rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=money(locale, sub.commit_amount),
-                       system=money(locale, n.commit), bias=blabel, expect=money(locale, expect)))  # fmt: skip
+        rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=sub_of[rep], system=system, bias=blabel, expect=expect))
     call = await fc.last_submission(uow, "", kind, p.start, scope="team", team_id=team_id)
     tz = fc.tz(uow)
     call_text = _t(uow, locale, "forecast.team.team_call", amount=money(locale, call.commit_amount), when=formatting.format_datetime(call.submitted_at, locale, tz)) if call else ""
-    total = _t(uow, locale, "forecast.team.total", submitted=money(locale, tot_sub), system=money(locale, tot_sys), expect=money(locale, tot_exp), call=call_text)
+    total = _t(uow, locale, "forecast.team.total", submitted=tot_sub_s, system=tot_sys_s, expect=tot_exp_s, call=call_text)
     rates = [r for r in await acc.phase_win_rates(uow) if r.differs]
     rate_lines = [
         _t(uow, locale, "forecast.team.phase_rate", phase=r.phase, rate=formatting.format_percent(r.rate, locale), won=r.won, n=r.won + r.lost, default=formatting.format_percent(r.default, locale))

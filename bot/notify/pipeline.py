@@ -137,7 +137,8 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
 def capacity_message(uow: UnitOfWork, c: Any, locale: str) -> dict[str, Any]:
     cap = uow.config.pipeline.capacity
     return uow.ctx.messages.message(
-        "capacity", locale, uow.config.calendar(None).tz, c=c, ramp=cap.ramp_months, per_day=cap.is_mqls_per_rep_per_day
+        "capacity", locale, uow.config.calendar(None).tz, c=c, ramp=cap.ramp_months, per_day=cap.is_mqls_per_rep_per_day,
+        min_months=cap.min_history_months, min_closed=cap.min_closed_deals,
     )
 
 

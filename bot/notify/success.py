@@ -114,7 +114,8 @@ def render_alert(uow: UnitOfWork, alert: Alert, acc: Account, *, for_manager: bo
         locale = person_locale(uow.config, team.manager if team else None, team.id if team else None)
     return uow.ctx.messages.message(
         "health_escalation" if for_manager else "health_alert", locale, tz,
-        **account_values(uow, acc), alert=alert, data=alert.data, labels=_labels(uow), due_at=due_at(alert),
+        **account_values(uow, acc), alert=alert, data=alert.data, labels=_labels(uow),
+        units={m.id: m.unit for m in uow.config.success.health.measures}, due_at=due_at(alert),
         now=uow.now(), by=slack_id(uow.config, alert.acknowledged_by),
         escalated_by=slack_id(uow.config, (alert.data or {}).get("escalated_by")),
         manager=slack_id(uow.config, team.manager if team else None),

@@ -62,6 +62,7 @@ def lead_json(lead: Lead, events: list[Any], config: Any) -> dict[str, Any]:
         "history": [
             {
                 "at": e.at.isoformat(),
+                "occurred_at": e.occurred_at.isoformat(),
                 "from": e.from_stage,
                 "to": e.to_stage,
                 "by": e.actor,

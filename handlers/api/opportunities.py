@@ -22,7 +22,7 @@ async def _body(uow: Any, opp: Any) -> dict[str, Any]:
     events = await history(uow, "opportunity", opp.id)
     body: dict[str, Any] = opps.as_dict(opp)
     body["history"] = [
-        {"at": e.at.isoformat(), "from": e.from_stage, "to": e.to_stage, "by": e.actor, "reason": e.reason, "note": e.note}
+        {"at": e.at.isoformat(), "occurred_at": e.occurred_at.isoformat(), "from": e.from_stage, "to": e.to_stage, "by": e.actor, "reason": e.reason, "note": e.note}
         for e in events
     ]
     return body

@@ -18,7 +18,7 @@ def _coverage(**kw):
 def _digest(**kw):
     base = dict(
         day=date(2026, 11, 24), since=datetime(2026, 11, 22, 15, 0, tzinfo=UTC), team_name="Inside Sales & <Co>",
-        flow={"leads": 1234, "mqls": 56, "sals": 20, "rejects": 9, "sqls": 8, "created": 5,
+        flow={"leads": 1234, "mqls": 56, "sals": 20, "rejects": 9, "sqls": 8, "opportunities": 4, "created": 5,
               "won": (2, Decimal("9000000")), "lost": (1, Decimal("3000000"))},
         sla=[{"team": "IS <East>", "answered": 18, "pct": 88.9, "median": 42.5}, {"team": "IS West", "answered": 0, "pct": None, "median": None}],
         pipeline=[{"phase": p, "n": p * 3, "amount": Decimal(p * 12000000)} for p in (1, 2, 3, 4, 5)],
@@ -45,7 +45,7 @@ SAMPLES = [
     {"d": _digest(), "reasons_shown": [{"label": "Not a fit", "n": 5}, {"label": "Spam", "n": 3}], "stage_names": STAGE_NAMES, "win_window": 12},
     # the company digest: no target, nothing answered, nothing rejected, no deal needing attention
     {"d": _digest(team_name=None, sla=[], coverage=_coverage(target=None, remaining=None, required=None, ratio=None, win_rate_from_history=False),
-                  attention=[], more=0, flow={"leads": 0, "mqls": 0, "sals": 0, "rejects": 0, "sqls": 0, "created": 0,
+                  attention=[], more=0, flow={"leads": 0, "mqls": 0, "sals": 0, "rejects": 0, "sqls": 0, "opportunities": 0, "created": 0,
                                               "won": (0, Decimal(0)), "lost": (0, Decimal(0))}),
      "reasons_shown": [], "stage_names": STAGE_NAMES, "win_window": 12},
     # a target but the configured win rate, no required pipeline yet (coverage unknown)

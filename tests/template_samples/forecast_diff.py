@@ -1,7 +1,7 @@
 KIND = "message"
 
 # Lines come pre-rendered from the catalogue (bot/notify/forecast.py); fixed here, any locale.
-_WATERFALL = "Start ¥120M → +new ¥12M → +pulled in ¥0 → +increased ¥3M → −decreased ¥1M → −slipped ¥8M → −lost ¥5M → +won ¥4M → now ¥125M"
+_WATERFALL = "Start ¥120M → +new ¥12M → +pulled in ¥0 → +increased ¥3M → −decreased ¥1M → −slipped ¥8M → −lost ¥5M → +won ¥4M → ±category/owner moves ¥0 → now ¥125M"
 
 SAMPLES = [
     # a rep's diff, more changes than the cap: the "show all" button

@@ -14,7 +14,9 @@ _DATA = {
         {"kind": "band_down", "from": "yellow", "to": "red"},
         {"kind": "collapse", "measure": "logins", "from": 120.0, "to": 33.333, "pct": -72, "days": 14},
     ],
-    "moved": [{"measure": "logins", "from": 30, "to": 8, "delta": -22.0}, {"measure": "nps", "from": 10, "to": 12.5, "delta": 2.5}],
+    "moved": [{"measure": "logins", "from": 30, "to": 8, "delta": -22.0, "value_from": 120.0, "value_to": 33.333},
+              {"measure": "active", "from": 76, "to": 40, "delta": -36.0, "value_from": 0.76, "value_to": 0.4},
+              {"measure": "nps", "from": 10, "to": 12.5, "delta": 2.5, "value_from": None, "value_to": 5}],
     "resolved_score": 75,
 }
 _LABELS = {"logins": "Weekly logins <all users>"}
@@ -26,7 +28,7 @@ def _alert(state, **kw):
 
 
 def _values(alert, **kw):
-    values = dict(account=_ACC, alert=alert, data=_DATA, labels=_LABELS, due_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+    values = dict(account=_ACC, alert=alert, data=_DATA, labels=_LABELS, units={"active": "percent"}, due_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
                   now=NOW, by=None, escalated_by=None, manager="U0CSMGR", csm="U0CSM", ae="U0AE", days_to_renewal=127)
     return {**values, **kw}
 

@@ -1,0 +1,30 @@
+"""How figures read on screen, written out independently of bot.formatting (for tests that compare
+a message with figures computed from raw facts): ja yen exact to the 万円 (in yen under 1万円), en
+every yen; percentages with a given number of decimals, half-up."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def _half_up(v: Decimal, q: Decimal = Decimal(1)) -> Decimal:
+    return v.quantize(q, rounding=ROUND_HALF_UP)
+
+
+def yen(v: int | Decimal, locale: str = "ja") -> str:
+    v = Decimal(v)
+    sign = "-" if v < 0 else ""
+    y = _half_up(abs(v))
+    if locale == "en":
+        return f"{sign if y else ''}¥{int(y):,}"
+    if y < 10_000:
+        return f"{sign if y else ''}{int(y):,}円"
+    man = int(_half_up(y / 10_000))
+    oku, rest = divmod(man, 10_000)
+    body = (f"{oku:,}億" if oku else "") + (f"{rest:,}万" if rest or not oku else "")
+    return f"{sign}{body}円"
+
+
+def percent(ratio: float, digits: int = 0) -> str:
+    q = Decimal(1).scaleb(-digits)
+    return f"{_half_up(Decimal(str(ratio)) * 100, q)}%"
