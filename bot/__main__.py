@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.app import Baton
 from bot.config import ConfigError, Settings, load_config
 from bot.db import migrate
-from bot.docs import CONFIG_DOC, write_config_reference
+from bot.docs import CONFIG_DOC, write_config_reference, write_runbook_kinds
 from bot.domain.privacy import erase_person, export_person
 from bot.importer import import_csv
 from bot.integrations import webhooks
@@ -195,6 +195,8 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 def cmd_docs_config(args: argparse.Namespace) -> int:
     print(write_config_reference(Path(args.out) if args.out else CONFIG_DOC))
+    if not args.out:
+        print(write_runbook_kinds())
     return 0
 
 

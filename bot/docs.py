@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from bot.config import RENAMED, AppConfig
+from bot.config_sections.notifications import KIND_TABLE
+from bot.messages import Messages
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
@@ -204,4 +206,31 @@ def config_reference() -> str:
 
 def write_config_reference(path: Path = CONFIG_DOC) -> Path:
     path.write_text(config_reference(), encoding="utf-8")
+    return path
+
+
+# -- the notification kinds, as people see them in App Home (docs/runbook.md) -----------------------------
+RUNBOOK = CONFIG_DOC.parent / "runbook.md"
+KINDS_BEGIN, KINDS_END = "<!-- kinds:begin (python -m bot docs-config) -->", "<!-- kinds:end -->"
+
+
+def kinds_table() -> str:
+    """One row per kind of DM: its App Home label (ja / en), who is offered it, the choices (default
+    first), whether it waits for working hours and whether a digest can hold it."""
+    messages = Messages()
+    rows = ["| kind | App Home (ja / en) | offered to | choices (first = default) | waits for working hours | can be in the digest |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
+    for kind, k in KIND_TABLE.items():
+        label = " / ".join(messages.text(loc, f"home.kinds.{kind}") for loc in ("ja", "en"))
+        who = ", ".join(sorted(k.receivers)) or "everyone"
+        fixed = " (fixed)" if k.fixed else ""
+        rows.append(f"| `{kind}` | {label} | {who} | {' · '.join(k.modes)}{fixed} | {'no' if k.timely else 'yes'} | {'yes' if 'digest' in k.modes else 'no'} |")
+    return "\n".join(rows)
+
+
+def write_runbook_kinds(path: Path = RUNBOOK) -> Path:
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(KINDS_BEGIN, 1)
+    _, tail = rest.split(KINDS_END, 1)
+    path.write_text(f"{head}{KINDS_BEGIN}\n{kinds_table()}\n{KINDS_END}{tail}", encoding="utf-8")
     return path

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from bot.config import AppConfig
-from bot.docs import CONFIG_DOC, ROOT, config_reference
+from bot.docs import CONFIG_DOC, KINDS_BEGIN, KINDS_END, ROOT, RUNBOOK, config_reference, kinds_table
 
 
 def test_committed_configuration_reference_matches_the_models():
@@ -31,3 +31,8 @@ def test_docs_config_command_writes_the_file(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == config_reference()
+
+
+def test_runbook_shows_the_notification_kinds_table_as_it_is():
+    text = RUNBOOK.read_text(encoding="utf-8")
+    assert f"{KINDS_BEGIN}\n{kinds_table()}\n{KINDS_END}" in text, "docs/runbook.md's kinds table is stale: run `python -m bot docs-config`"
