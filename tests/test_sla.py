@@ -240,3 +240,17 @@ async def test_compliance_figures(harness):
     }  # fmt: skip
     assert table(by_source) == {"event": (1, 0, 0.0, 40.0, 40.0), "web": (3, 3, 100.0, 20.0, 52.0)}
     assert table(early) == {"is_ent": (2, 2, 100.0, 15.0, 19.0)}
+
+
+@pytest.mark.parametrize("config_path", ["reassign"], indirect=True)
+async def test_each_breach_of_the_same_mql_reaches_the_manager_by_its_own_dm(harness):
+    lead_id = await new_lead(harness, ENTERPRISE)  # tanaka, due 10:30
+    await harness.advance(minutes=31)  # the first breach: escalated to sato
+    await harness.advance(minutes=30)  # 11:01: moved on to suzuki, a fresh clock due 11:31
+    assert (await harness.lead(lead_id))["assignee"] == "suzuki"
+    await harness.advance(minutes=31)  # the second breach of the same MQL: escalated again, not swallowed
+    escalations = [m for m in dms(harness, "sato") if actions(m)]
+    assert len(escalations) == 2 and all("SLA" in m["text"] for m in escalations)
+    await harness.click("sato", escalations[-1], "mql_accept")
+    await harness.deliver()
+    assert [actions(harness.emu.get_message(m["channel"], m["ts"])) for m in escalations] == [[], []]  # both decided
