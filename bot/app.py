@@ -162,6 +162,8 @@ class Baton:
 
     async def _slack(self, request: web.Request) -> web.Response:
         if not _well_formed_signature(request.headers):
+            # Logged like Bolt's own rejection, never with what was sent.
+            log.info("Invalid request signature detected (malformed headers); the request is refused")
             return web.Response(status=401, text="invalid request")  # never a 500 for a bad header
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)

@@ -15,8 +15,13 @@ from handlers.common import Interaction
 log = logging.getLogger("baton.listeners")
 
 
+_LETTERS, _CHARS = "abcdefghjkmnpqrstuvwxyz", "abcdefghjkmnpqrstuvwxyz23456789"
+
+
 def new_reference() -> str:
-    return secrets.token_hex(4)  # short enough to read out over the phone, unique enough for a log search
+    """Short enough to read out, unique enough for a log search; starts with a letter so it never
+    looks like a phone number the log filter would mask."""
+    return secrets.choice(_LETTERS) + "".join(secrets.choice(_CHARS) for _ in range(7))
 
 
 async def on_error(error: Exception, body: dict[str, Any], context: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:

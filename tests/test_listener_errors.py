@@ -22,7 +22,7 @@ async def test_an_unexpected_error_is_apologised_for_with_the_reference_in_the_l
         result = await harness.click("tanaka", await harness.card(body["id"]), "mql_accept")
     assert result["status"] == 200  # acked: Slack shows nothing generic and does not retry
     [told] = [t for t in harness.ephemerals("tanaka") if "参照番号" in t]
-    ref = re.search(r"参照番号 ([0-9a-f]{8})", told).group(1)
+    ref = re.search(r"参照番号 ([a-z0-9]{8})", told).group(1)
     [record] = [r for r in caplog.records if ref in r.getMessage()]
     assert record.exc_info and "a bug, not a decision" in str(record.exc_info[1])
     assert "Yamada" not in record.getMessage() and "yamada" not in caplog.text.lower()  # no request body, no PII
