@@ -110,6 +110,16 @@ async def test_a_redelivered_event_has_no_second_effect(harness):
         assert [e["retry_attempt"] for e in harness.emu.envelopes] == [0, 1]
 
 
+async def test_after_a_restart_the_new_process_answers(harness):
+    lead_id = await _new_lead(harness)
+    await harness.restart()  # Socket Mode: the old WebSocket closes, the new process opens its own
+    n = len(harness.emu.envelopes)
+    assert (await harness.click("suzuki", await harness.card(lead_id), "mql_accept"))["status"] == 200
+    assert (await harness.lead(lead_id))["stage"] == "sal"
+    _went_through_the_socket(harness, n)
+    assert harness.emu.socket_connected == harness.socket_mode
+
+
 async def _wait_for_publishes(harness, *, at_least: int, rounds: int = 300) -> int:
     """views.publish calls seen once `at_least` are there, or after `rounds` polls (the event
     listener runs after the ack: real I/O, not clock time)."""
