@@ -61,9 +61,7 @@ async def _serve(baton, host: str, port: int, socket_mode: bool) -> None:  # noq
     await web.TCPSite(runner, host, port).start()
     handler = None
     if socket_mode:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(baton.bolt, baton.settings.slack_app_token)
+        handler = baton.socket_mode()
         await handler.connect_async()
         log.info("Baton running in Socket Mode; REST API and /healthz on http://%s:%s", host, port)
     else:

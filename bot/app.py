@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -150,6 +151,12 @@ class Baton:
         await self.delivery.stop()
         await self.engine.dispose()
         self._process_lock.release()
+
+    # -- Socket Mode --------------------------------------------------------------------------------
+    def socket_mode(self) -> AsyncSocketModeHandler:
+        """The same Bolt app fed by Slack's WebSocket: `apps.connections.open` goes through the
+        bot's client, so SLACK_API_URL (Slack's, or the emulator's) decides where it connects."""
+        return AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token, web_client=self.client)
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def web_app(self) -> web.Application:

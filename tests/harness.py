@@ -1,5 +1,6 @@
 """The bot as Slack sees it: served on a real port, driven through the Slack emulator with signed
-requests, its REST API called with the bearer token, time moved by a ManualClock."""
+requests (or, with `socket_mode`, Socket Mode envelopes over the WebSocket the bot opens), its REST
+API called with the bearer token, time moved by a ManualClock."""
 
 from __future__ import annotations
 
@@ -17,24 +18,31 @@ from bot.sandbox import SlackEmulator
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-test"
 API_TOKEN = "test-api-token"
 
 
 class Harness:
-    def __init__(self, *, database_url: str, config_path: Path, start: datetime, channel_rate: float = 1000.0):
+    def __init__(
+        self, *, database_url: str, config_path: Path, start: datetime, channel_rate: float = 1000.0,
+        socket_mode: bool = False,
+    ):
         self.database_url = database_url
+        self.socket_mode = socket_mode
         self.config = load_config(config_path)
         self.clock = ManualClock(start)
         self.channel_rate = channel_rate
         self.emu = SlackEmulator(
             signing_secret=SECRET,
             bot_token=TOKEN,
+            app_token=APP_TOKEN,
             users={p.slack_id: {"name": p.id, "real_name": p.name, "tz": "Asia/Tokyo"} for p in self.config.people},
         )
         # Slack's 3 s trigger lifetime is wall time; a CI machine under load must not turn it into flakiness.
         self.emu.trigger_ttl = 30.0
         self.baton: Baton | None = None
         self._runner: web.AppRunner | None = None
+        self._socket = None  # the bot's AsyncSocketModeHandler in Socket Mode
         self.http: aiohttp.ClientSession | None = None
         self.url = ""
 
@@ -43,6 +51,7 @@ class Harness:
         settings = Settings(
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
+            slack_app_token=APP_TOKEN if self.socket_mode else None,
             slack_api_url=api_url,
             database_url=self.database_url,
             api_token=API_TOKEN,
@@ -58,6 +67,7 @@ class Harness:
         port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
         self.url = f"http://127.0.0.1:{port}"
         self.emu.bot_url = f"{self.url}/slack/events"
+        await self._connect_socket()
         self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_TOKEN}"})
 
     async def restart(self) -> None:
@@ -73,8 +83,20 @@ class Harness:
         await self._runner.setup()
         port = int(self.url.rsplit(":", 1)[1])
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        await self._connect_socket()
+
+    async def _connect_socket(self) -> None:
+        """Socket Mode: the bot opens its WebSocket to the emulator; every interaction goes through it."""
+        if not self.socket_mode:
+            return
+        self._socket = self.baton.socket_mode()
+        await self._socket.connect_async()
+        self.emu.socket_mode = True
 
     async def _stop_bot(self) -> None:
+        if self._socket:
+            await self._socket.close_async()
+            self._socket = None
         if self._runner:
             await self._runner.cleanup()
         if self.baton:

@@ -2,7 +2,9 @@
 
 Baton talks to it through an ordinary ``AsyncWebClient(base_url=emu.api_url)``; the
 emulator sends interactions back to ``bot_url`` signed exactly like Slack does, so the
-whole bolt stack (signature check, routing, ack) is exercised.  All state is plain
+whole bolt stack (signature check, routing, ack) is exercised.  With ``socket_mode`` on,
+the same interactions go as Socket Mode envelopes over the WebSocket the bot opened with
+``apps.connections.open`` (an app-level ``xapp-`` token), acked within 3 s like Slack wants.  All state is plain
 Python so tests can inspect it directly.
 """
 
@@ -19,6 +21,7 @@ import random
 import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,9 +166,11 @@ class SlackEmulator:
         team_id: str = "T0BATON",
         bot_user_id: str = "UBATONBOT",
         clock: Callable[[], Any] | Any | None = None,
+        app_token: str = "xapp-1-sandbox",
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
+        self.app_token = app_token  # app-level token: the only one apps.connections.open accepts
         self.bot_url = bot_url
         self.users: dict[str, dict] = dict(users or {})
         self.team_id = team_id
@@ -188,6 +193,10 @@ class SlackEmulator:
         self.lint: list[str] = []  # markup in plain_text Slack would show literally (bot.slack.blockkit.lint_markup)
         self.failed_events: list[dict] = []  # Events API deliveries the bot did not answer 200
         self.redeliver_events = True
+        # Socket Mode: deliver through the bot's WebSocket instead of POSTing to bot_url.
+        self.socket_mode = False
+        self.envelopes: list[dict] = []  # every envelope sent over a socket (retries included)
+        self.unacked: list[dict] = []  # envelopes the bot did not ack in time (Slack counts them as failed)
         # Conversations by id; a C… id never declared is a public channel every person is in and
         # the bot is not (chat:write.public lets it post there, nothing more).
         self.channels: dict[str, _Channel] = {}
@@ -211,6 +220,10 @@ class SlackEmulator:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._base = ""
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_open = asyncio.Event()
+        self._tickets: set[str] = set()
+        self._acks: dict[str, asyncio.Future] = {}
         self._methods: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -240,6 +253,7 @@ class SlackEmulator:
                 web.route("*", "/api/{method}", self._handle_api),
                 web.post("/upload/{file_id}", self._handle_upload),
                 web.post("/response_url/{rid}", self._handle_response_url),
+                web.get("/link/", self._handle_socket),
                 web.get("/", self._ui_page),
                 web.get("/_ui/fragment", self._ui_fragment),
                 web.post("/_ui/{action}", self._ui_post),
@@ -257,6 +271,8 @@ class SlackEmulator:
         return self.api_url
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -534,6 +550,8 @@ class SlackEmulator:
         fault = self._take_fault(method)
         if fault is not None:
             return await self._apply_fault(fault, call, request)
+        if method == "apps.connections.open":  # the one method that wants the app-level token
+            return self._reply(call, self._apps_connections_open(token))
         handler = self._methods.get(method)
         if handler is None:
             return self._reply(call, {"ok": False, "error": "unknown_method"})
@@ -1116,6 +1134,90 @@ class SlackEmulator:
             ephemeral_user=None if in_channel else ctx["user"],
         )
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    def _apps_connections_open(self, token: str | None) -> dict:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}  # a bot token is refused, as by Slack
+        if token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        ticket = secrets.token_hex(16)
+        self._tickets.add(ticket)
+        host = self._require_base().split("://", 1)[1]
+        return {"ok": True, "url": f"ws://{host}/link/?ticket={ticket}&app_id={self.app_id}"}
+
+    @property
+    def socket_connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self._tickets:  # a URL from apps.connections.open is good for one connection
+            return web.Response(status=401, text="invalid ticket")
+        self._tickets.discard(ticket)
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "debug_info": {"host": "applink-sandbox", "build_number": 1, "approximate_connection_time": 18060},
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        self._sockets.append(ws)
+        self._socket_open.set()
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                try:
+                    ack = json.loads(msg.data)
+                except json.JSONDecodeError:
+                    continue
+                waiter = self._acks.get(ack.get("envelope_id")) if isinstance(ack, dict) else None
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(ack)
+        finally:
+            self._sockets.remove(ws)
+            if not self.socket_connected:
+                self._socket_open.clear()
+        return ws
+
+    async def _send_envelope(self, kind: str, payload: Any, headers: dict[str, str]) -> dict:
+        """One Socket Mode envelope; the ack's payload plays the part of the HTTP response body.
+        No ack within bot_timeout_seconds raises asyncio.TimeoutError, as an HTTP timeout does."""
+        if not self.socket_connected:  # the bot may still be finishing its handshake
+            await asyncio.wait_for(self._socket_open.wait(), timeout=5.0)
+        ws = next(ws for ws in reversed(self._sockets) if not ws.closed)
+        etype = {"slash_command": "slash_commands", "event_callback": "events_api"}.get(kind, "interactive")
+        envelope: dict[str, Any] = {
+            "envelope_id": str(uuid.uuid4()),
+            "type": etype,
+            "payload": payload,
+            "accepts_response_payload": kind in ("slash_command", "view_submission", "block_suggestion"),
+        }
+        if etype == "events_api":  # Slack sends these on every events envelope, 0 the first time
+            envelope["retry_attempt"] = int(headers.get("X-Slack-Retry-Num", 0))
+            envelope["retry_reason"] = headers.get("X-Slack-Retry-Reason", "")
+        waiter = asyncio.get_running_loop().create_future()
+        self._acks[envelope["envelope_id"]] = waiter
+        self.envelopes.append(envelope)
+        try:
+            await ws.send_str(json.dumps(envelope))
+            ack = await asyncio.wait_for(waiter, timeout=self.bot_timeout_seconds)
+        except asyncio.TimeoutError:
+            self.unacked.append(envelope)
+            raise
+        finally:
+            self._acks.pop(envelope["envelope_id"], None)
+        body = ack.get("payload") if envelope["accepts_response_payload"] else None
+        result = {"status": 200, "body": body if body is not None else ""}
+        self.sent.append({"kind": kind, "payload": payload, "envelope_id": envelope["envelope_id"], **result})
+        return result
+
     # ------------------------------------------------------------------ acting as a user
 
     async def _post_to_bot(
@@ -1126,6 +1228,8 @@ class SlackEmulator:
         extra_headers: dict[str, str] | None = None,
         payload: Any = None,
     ) -> dict:
+        if self.socket_mode:
+            return await self._send_envelope(kind, payload, extra_headers or {})
         if not self.bot_url:
             raise RuntimeError("SlackEmulator.bot_url is not set")
         if self._session is None:
