@@ -49,7 +49,7 @@ class Baton:
         self.engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(self.engine)
         self.ctx = Context(
-            config=config, settings=settings, sessions=sessions, clock=clock or SystemClock(), messages=Messages()
+            config=config, settings=settings, sessions=sessions, clock=clock or SystemClock(), messages=Messages(links=config.links)
         )
         # Our own durable outbox retries; the SDK's retry handlers would retry behind its back.
         self.client = AsyncWebClient(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.calendar import BusinessCalendar, Duration, parse_duration
 from bot.config_sections import forecast, integrations, notifications, pipeline, relay, success
 from bot.config_sections.forecast import ForecastConfig
-from bot.config_sections.integrations import InboundSource, Webhook
+from bot.config_sections.integrations import InboundSource, RecordLinks, Webhook
 from bot.config_sections.notifications import NotificationsConfig
 from bot.config_sections.pipeline import PipelineConfig
 from bot.config_sections.relay import RelayConfig
@@ -250,6 +250,7 @@ class AppConfig(_Model):
     api_keys: list[ApiKey] = []
     webhooks: list[Webhook] = []
     inbound: dict[str, InboundSource] = {}
+    links: RecordLinks = Field(RecordLinks(), description="Where each record lives in the CRM: with a URL pattern for a record type, cards, DMs and App Home entries showing such a record link to it (replies in a card's thread do not repeat it); none, no link.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

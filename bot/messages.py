@@ -20,6 +20,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import formatting
+from bot.config_sections.integrations import RecordLinks
 from bot.slack.blockkit import check_message, check_view
 from bot.slack import payloads
 from bot.slack.ids import Action, View
@@ -41,8 +42,9 @@ def truncate(value: Any, limit: int) -> str:
 
 
 class Messages:
-    def __init__(self, templates: Path = TEMPLATES):
+    def __init__(self, templates: Path = TEMPLATES, links: RecordLinks | None = None):
         self.templates = templates
+        self.links = links or RecordLinks()  # app.yaml `links`: each record's URL in the CRM
         self.env = Environment(
             loader=FileSystemLoader(str(templates)),
             undefined=StrictUndefined,
@@ -78,6 +80,7 @@ class Messages:
             "A": Action,  # action ids: "action_id": A.MQL_ACCEPT (a typo fails the template test)
             "V": View,  # modal callback ids
             "P": payloads,  # button values / private_metadata: "value": P.Ref(lead.id)|string
+            "links": self.links,  # links.url("lead", lead) → the CRM page, or None when not configured
         }
 
     def _strings_for(self, locale: str) -> dict[str, Any]:
@@ -118,7 +121,7 @@ class Messages:
     def _render(self, name: str, locale: str, tz: Any, values: dict[str, Any]) -> dict[str, Any]:
         locale = _locale(locale)
         path = f"{name}.json.j2"
-        raw = self.env.get_template(path).render(**self._globals(locale, tz), **values)
+        raw = self.env.get_template(path).render({**self._globals(locale, tz), **values})  # a sample may pass its own links
         try:
             return json.loads(raw)
         except json.JSONDecodeError as e:  # a template bug, not user input: fail loudly in tests

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bot.config_sections.base import Section
 
@@ -83,3 +84,44 @@ def problems(section: list[Webhook], config: Any) -> list[str]:
     ids = [w.id for w in section]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     return [f"duplicate webhook id {dupes}"] if dupes else []
+
+
+# -- links: each record's page in the CRM, on every card, DM and App Home entry -------------------------------
+LINK_FIELDS = {"lead": ("id", "external_id"), "opportunity": ("id", "external_id"), "account": ("id", "external_id")}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class RecordLinks(Section):
+    lead: str | None = Field(None, max_length=1000, description="URL of a lead in the CRM, e.g. https://crm.example.com/leads/{external_id} (placeholders {id}, {external_id}; http or https).")
+    opportunity: str | None = Field(None, max_length=1000, description="URL of a deal in the CRM (placeholders {id}, {external_id}).")
+    account: str | None = Field(None, max_length=1000, description="URL of a customer account in the CRM (placeholders {id}, {external_id}).")
+
+    @field_validator("lead", "opportunity", "account")
+    @classmethod
+    def _pattern(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        if pattern is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s<>|\"`]+", pattern):
+            raise ValueError(f"a link is an http:// or https:// URL without spaces or <>|\"` ({pattern!r})")
+        names = _PLACEHOLDER.findall(pattern)
+        unknown = [n for n in names if n not in LINK_FIELDS[info.field_name]]
+        rest = _PLACEHOLDER.sub("", pattern)
+        if unknown or "{" in rest or "}" in rest:
+            raise ValueError(f"unknown placeholder {unknown or pattern!r} (known: {{id}}, {{external_id}})")
+        if not names:
+            raise ValueError("the link names no record (use {id} or {external_id})")
+        return pattern
+
+    def url(self, kind: str, record: Any) -> str | None:
+        """The record's URL, or None (no pattern for its kind, or the record lacks the value named).
+        Values are percent-encoded, so an external id cannot break out of the path or a Slack link."""
+        pattern = getattr(self, kind, None) if kind in LINK_FIELDS else None
+        if not pattern or record is None:
+            return None
+        values = {}
+        for name in _PLACEHOLDER.findall(pattern):
+            value = record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+            if value is None or value == "":
+                return None
+            values[name] = quote(str(value), safe="")
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)

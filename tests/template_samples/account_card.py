@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from tests.template_samples import LINKS
 
 KIND = "message"
 
@@ -27,3 +28,5 @@ SAMPLES = [
     # no owners yet, no dates, a foreign currency
     {"account": _account(contract_start=None, renewal_date=None, currency="USD", arr=Decimal("1234.5"), cs_stage="adoption"), "csm": None, "ae": None, "handoff": None},
 ]
+# With app.yaml `links`: the account links to the CRM.
+SAMPLES += [{**SAMPLES[1], "links": LINKS}]

@@ -4,6 +4,7 @@ measured / unmeasured customer), then accepted or sent back."""
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from tests.template_samples import LINKS, with_external_id
 
 KIND = "message"
 
@@ -39,3 +40,5 @@ SAMPLES = [
     {**UPSELL, "fs_owner": None},  # an upsell may find no FS rep (owner: the account AE, or nobody)
     {**UPSELL, "account": None, "decision": {"outcome": "sent_back", "by": "U0FS1", "reason": "no_budget", "note": "来期予算"}},
 ]
+# With app.yaml `links`: the deal links to the CRM (an upsell too).
+SAMPLES += [{**BASE, "links": LINKS, "opp": with_external_id(OPP)}, {**UPSELL, "links": LINKS, "opp": with_external_id(UPSELL["opp"])}]

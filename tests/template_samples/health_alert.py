@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from tests.template_samples import LINKS
 
 KIND = "message"
 
@@ -43,3 +44,5 @@ SAMPLES = [
             data={**_DATA, "baseline": None, "moved": [], "triggers": [{"kind": "band_down", "from": "green", "to": "yellow"}], "band": "yellow"}),
     _values(_alert("resolved")),
 ]
+# With app.yaml `links`: the account links to the CRM.
+SAMPLES += [{**SAMPLES[0], "links": LINKS}]

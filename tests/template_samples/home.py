@@ -6,6 +6,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from bot.config_sections.notifications import KINDS
+from tests.template_samples import LINKS, with_external_id
 
 KIND = "view"
 
@@ -53,4 +54,12 @@ SAMPLES = [
     values(data(roles=["manager"], team_overdue=listing([LATE, LEAD], total=9)),
            team=[MEMBER, SimpleNamespace(**{**vars(MEMBER), "slack_id": None, "away": False})], team_more=3),
     values(data(roles=[])),
+]
+# With app.yaml `links`: every lead, deal and account entry links to the CRM (the account by Baton id).
+SAMPLES += [
+    values(data(
+        waiting_mqls=listing([with_external_id(LEAD), LATE]), sals=listing([with_external_id(NO_SLA, "SF-2")]),
+        deals=listing([(with_external_id(DEAL, "006-9"), [])]), accounts=listing([SimpleNamespace(**{**vars(ACCOUNT), "id": 5})]),
+        team_overdue=listing([with_external_id(LATE, "SF-3")]),
+    ), links=LINKS, team=[MEMBER]),
 ]

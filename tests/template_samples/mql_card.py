@@ -3,6 +3,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from tests.template_samples import LINKS, with_external_id
 
 KIND = "message"
 
@@ -40,3 +41,5 @@ SAMPLES = [
     {**BASE, "lead": BARE, "decision": _decision("rejected", "other", by=None, within_sla=None)},
     {**BASE, "decision": _decision("closed", "spam")},
 ]
+# With app.yaml `links`: the lead links to the CRM, undecided and decided.
+SAMPLES += [{**BASE, "links": LINKS, "lead": with_external_id(LEAD)}, {**SAMPLES[4], "links": LINKS, "lead": with_external_id(SAMPLES[4]["lead"])}]

@@ -1,6 +1,7 @@
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
+from tests.template_samples import LINKS
 
 KIND = "message"
 
@@ -20,3 +21,5 @@ SAMPLES = [
     _values(_due(at_risk=True, falling=9, offset=30, days_left=30), health_score=None, health_band=None),  # falling, never scored
     {**_values(_due(at_risk=True), health_band="yellow", health_score=55), "csm": None, "ae": None},
 ]
+# With app.yaml `links`: the account links to the CRM.
+SAMPLES += [{**SAMPLES[1], "links": LINKS}]

@@ -3,6 +3,7 @@ once the lead is decided (by someone known, or by no one the config names)."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from tests.template_samples import LINKS, with_external_id
 
 KIND = "message"
 
@@ -22,3 +23,5 @@ SAMPLES = [
     {**BASE, "purpose": "handover", "from_person": None, "reason": "away", "lead": BARE},
     {**BASE, "purpose": "handover", "from_person": "U0IS2", "reason": "reassigned", "decided": {"by": "U0IS1", "stage": "closed"}},
 ]
+# With app.yaml `links`: the lead links to the CRM.
+SAMPLES += [{**BASE, "links": LINKS, "lead": with_external_id(LEAD)}]
