@@ -199,7 +199,12 @@ def format_percent(ratio: float, locale: str, digits: int = 0) -> str:
     if digits < 0:
         raise ValueError(f"digits must be >= 0, got {digits}")
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return babel_numbers.format_percent(ratio, format=pattern, locale=_BABEL_LOCALES[_lang(locale)])
+    # Half up, as docs/metrics.md says (babel would round half to even: 62.5% → 62%); rounded here
+    # first so babel has nothing left to round.
+    shown = Decimal(str(ratio))
+    if shown.is_finite():
+        shown = (shown * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) / 100
+    return babel_numbers.format_percent(shown, format=pattern, locale=_BABEL_LOCALES[_lang(locale)])
 
 
 # --------------------------------------------------------------------------
