@@ -194,6 +194,15 @@ def format_number(n: int | float | Decimal, locale: str) -> str:
     return babel_numbers.format_decimal(n, locale=_BABEL_LOCALES[_lang(locale)])
 
 
+def format_average(v: int | float | Decimal, locale: str) -> str:
+    """An average or a rate of a count (MQLs per day, deals per rep per year, people, months): at most
+    one decimal, half up, no trailing ".0" — 20, 0.6, 1.7, 1,234.5 (docs/metrics.md, display rules)."""
+    d = Decimal(str(v))
+    if d.is_finite():
+        d = d.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return babel_numbers.format_decimal(d, format="#,##0.#", locale=_BABEL_LOCALES[_lang(locale)])
+
+
 def format_percent(ratio: float, locale: str, digits: int = 0) -> str:
     """0.253 -> "25%"; digits=1 -> "25.3%"."""
     if digits < 0:

@@ -8,17 +8,20 @@ funnel, coverage. ja and en, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import math
 import random
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from tests.conftest import FIXTURES
-from tests.oracle_format import percent, yen
+from tests.oracle_format import avg1, percent, yen
 from tests.test_metrics_oracle import TODAY, _texts, expected, history
 
-TOMORROW = TODAY + timedelta(days=1)
+JST = ZoneInfo("Asia/Tokyo")
 TEAM_NAMES = {"is_ent": "IS Enterprise", "is_smb": "IS SMB"}
 
 
@@ -176,3 +179,100 @@ async def test_digests_with_leads_equal_the_oracle(harness, config_path, seed):
             assert line in text, f"{name}: {line!r} not in\n{text}"
     # an IS team's digest names no other team's SLA
     assert TEAM_NAMES["is_ent"] + ":" not in smb
+
+
+# -- /capacity --------------------------------------------------------------------------------------
+NOW = datetime(2026, 11, 25, 8, tzinfo=JST)  # when the manager asks, the morning after
+T0 = datetime(2026, 11, 24, 10, tzinfo=JST)
+HOLIDAYS = {date(2026, 11, 3), date(2026, 11, 23)}  # JP holidays in the 28 days before NOW
+EFFECTIVE = 1 + 8.5 / 12  # kato, plus 新人FS from 2027-01-01 (10 of the next 12 months, 3 months ramp-up)
+PER_NEW = 10.5 / 12  # a hire starting now: 1.5 months lost to ramp-up
+
+
+def _close_time(day: date, recorded: datetime) -> datetime:
+    """A close date in the past: the start of that day; today: when it was recorded."""
+    return recorded if day == TODAY else datetime.combine(day, datetime.min.time(), JST)
+
+
+def deal_facts(ls: list[dict], deals: list[dict]) -> list[dict]:
+    """Every deal as (created, closed, status, amount) by business time."""
+    out = []
+    for d in deals:
+        first_closed = "status" in d["syncs"][0]
+        closed = _close_time(d["close"], T0) if d["status"] != "open" else None
+        out.append({"created": closed if first_closed else T0, "closed": closed, "status": d["status"], "amount": Decimal(d["amount"])})
+    for x in ls:
+        if not reached(x, "sql"):
+            continue
+        at = T0 + timedelta(hours=5) if x["late"] else T0
+        d = x["deal"]
+        if d is None:  # a hand-off pending at the SQL: no amount yet
+            out.append({"created": at, "closed": None, "status": "open", "amount": Decimal(0)})
+            continue
+        closed = _close_time(d["close"], at) if d["status"] != "open" else None
+        out.append({"created": at, "closed": closed, "status": d["status"], "amount": Decimal(d["amount"])})
+    return out
+
+
+def capacity_lines(ls: list[dict], deals: list[dict], locale: str) -> list[str]:
+    facts = deal_facts(ls, deals)
+    first = min([f["created"] for f in facts] + [f["closed"] for f in facts if f["closed"]])
+    months = (NOW - first).days / (365.25 / 12)  # within the 12-month window by construction
+    closed = [f for f in facts if f["closed"]]
+    won = [f for f in closed if f["status"] == "won"]
+    enough = months >= 3 and len(closed) >= 10 and won
+    if enough:
+        avg = (sum((f["amount"] for f in won), Decimal(0)) / len(won)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        per_rep = len(won) / 1 * 12 / months
+    else:
+        avg, per_rep = Decimal(5_000_000), 10
+    revenue = (avg * Decimal(str(per_rep))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    needed = float(Decimal(400_000_000) / revenue)
+    hires = max(0, math.ceil(round((needed - EFFECTIVE) / PER_NEW, 6)))
+    mqls = sum(1 for x in ls if reached(x, "mql"))
+    days = sum(1 for i in range(28) if (d := (NOW - timedelta(days=28 - i)).date()).weekday() < 5 and d not in HOLIDAYS)
+    per_day = mqls / days
+    window_closed = [f for f in closed if f["closed"] >= NOW - relativedelta(months=6)]
+    rate = sum(1 for f in window_closed if f["status"] == "won") / len(window_closed) if len(window_closed) >= 4 else 0.25
+    required = (Decimal(120_000_000) / Decimal(str(rate))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    created = sum((f["amount"] for f in facts if NOW - timedelta(days=90) <= f["created"] < NOW), Decimal(0))
+    ratio = float(created / required)
+    y = (lambda v: yen(v)) if locale == "ja" else (lambda v: yen(v, "en"))  # noqa: E731
+    if locale == "ja":
+        out = [
+            f"平均受注単価 {y(avg)}{'（実績）' if enough else '（設定値）'} × 年間受注件数/人 {avg1(per_rep)}"
+            f"{f'（実績 {len(won)}件 ÷ 1人）' if enough else '（設定値）'} = *{y(revenue)}*",
+            f"目標 4億円 ÷ {y(revenue)} = *{avg1(needed)}人* ／ 現有戦力 {avg1(EFFECTIVE)}人（立ち上がり期間 3か月を考慮）",
+            f"→ 今採用が必要: *{hires}人*", "（今後12か月で 0.7人分）",
+            f"3人 × 20件/日 = 60件/日 ／ MQL 流入 {avg1(per_day)}件/営業日 （負荷 {percent(per_day / 60)}）",
+            f"*FY2026-Q4 の必要パイプライン* = 目標 1億2,000万円 ÷ 受注率 {percent(rate, 1)} = *{y(required)}* ／ 直近90日の創出 {y(created)}"
+            f"（{percent(ratio)}）{' ✅ 到達ペース' if ratio >= 1 else ' ⚠️ 不足'}",
+        ]
+        if not enough:
+            out.append(f"_実績が最低基準に満たないため設定値で計算（実績 {avg1(months)}か月・完了 {len(closed)}件 ／ 最低 3か月・10件）_")
+        return out
+    out = [
+        f"average deal {y(avg)}{' (history)' if enough else ' (configured)'} × deals won per rep per year {avg1(per_rep)}"
+        f"{f' ({len(won)} won ÷ 1 reps)' if enough else ' (configured)'} = *{y(revenue)}*",
+        f"target ¥400,000,000 ÷ {y(revenue)} = *{avg1(needed)}* / effective reps {avg1(EFFECTIVE)} (ramp-up 3 months)",
+        f"→ hire now: *{hires}*", "(0.7 rep over the next 12 months)",
+        f"3 reps × 20/day = 60/day vs {avg1(per_day)} MQLs per working day (load {percent(per_day / 60)})",
+        f"*Pipeline needed for FY2026-Q4* = target ¥120,000,000 ÷ win rate {percent(rate, 1)} = *{y(required)}* / created in the last 90 days {y(created)}"
+        f" ({percent(ratio)}){' ✅ on pace' if ratio >= 1 else ' ⚠️ short'}",
+    ]
+    if not enough:
+        out.append(f"_Too little history to trust: configured rates used ({avg1(months)} months, {len(closed)} closed deals; minimum 3 months, 10 deals)_")
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 5])
+async def test_capacity_equals_the_oracle(harness, config_path, seed):
+    locale = config_path.stem.removeprefix("app-")
+    ls, deals = await feed(harness, seed)
+    harness.clock.advance(timedelta(hours=17))  # NOW
+    await harness.emu.slash(harness.person("sato"), "/capacity", "", "C0FS")
+    await harness.deliver()
+    [reply] = [m for m in harness.emu.messages if m.get("ephemeral_user") == harness.person("sato")]
+    text = _texts(reply["blocks"])
+    for line in capacity_lines(ls, deals, locale):
+        assert line in text, f"{line!r} not in\n{text}"
