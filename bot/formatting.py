@@ -194,12 +194,26 @@ def format_number(n: int | float | Decimal, locale: str) -> str:
     return babel_numbers.format_decimal(n, locale=_BABEL_LOCALES[_lang(locale)])
 
 
+def format_average(v: int | float | Decimal, locale: str) -> str:
+    """An average or a rate of a count (MQLs per day, deals per rep per year, people, months): at most
+    one decimal, half up, no trailing ".0" — 20, 0.6, 1.7, 1,234.5 (docs/metrics.md, display rules)."""
+    d = Decimal(str(v))
+    if d.is_finite():
+        d = d.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return babel_numbers.format_decimal(d, format="#,##0.#", locale=_BABEL_LOCALES[_lang(locale)])
+
+
 def format_percent(ratio: float, locale: str, digits: int = 0) -> str:
     """0.253 -> "25%"; digits=1 -> "25.3%"."""
     if digits < 0:
         raise ValueError(f"digits must be >= 0, got {digits}")
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return babel_numbers.format_percent(ratio, format=pattern, locale=_BABEL_LOCALES[_lang(locale)])
+    # Half up, as docs/metrics.md says (babel would round half to even: 62.5% → 62%); rounded here
+    # first so babel has nothing left to round.
+    shown = Decimal(str(ratio))
+    if shown.is_finite():
+        shown = (shown * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) / 100
+    return babel_numbers.format_percent(shown, format=pattern, locale=_BABEL_LOCALES[_lang(locale)])
 
 
 # --------------------------------------------------------------------------

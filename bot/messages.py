@@ -70,6 +70,7 @@ class Messages:
             # parts of a total: (shown parts, shown total), the parts adding up to the total on screen
             "money_parts": lambda parts, total=None: formatting.format_money_parts(list(parts), locale, total),
             "num": lambda v: formatting.format_number(v, locale),
+            "avg": lambda v: formatting.format_average(v, locale),  # an average or a per-period rate
             "pct": lambda v, d=0: formatting.format_percent(v, locale, d),
             "dt": lambda v, today=None: formatting.format_datetime(v, locale, tz, today=today),
             "hm": lambda v: formatting.format_time(v, locale, tz),

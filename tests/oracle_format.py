@@ -28,3 +28,9 @@ def yen(v: int | Decimal, locale: str = "ja") -> str:
 def percent(ratio: float, digits: int = 0) -> str:
     q = Decimal(1).scaleb(-digits)
     return f"{_half_up(Decimal(str(ratio)) * 100, q)}%"
+
+
+def avg1(v: float) -> str:
+    """An average or a per-period count: at most one decimal, half up, no trailing ".0"."""
+    d = _half_up(Decimal(str(v)), Decimal("0.1"))
+    return f"{int(d):,}" if d == d.to_integral_value() else f"{d:,}"

@@ -21,8 +21,11 @@ async def _seed(harness, won=()):
         for i in range(36):
             s.add(StageEvent(entity_type="lead", entity_id=i + 1, from_stage="lead", to_stage="mql",
                              at=T0 - timedelta(days=1 + i % 20, hours=1), actor="system", team_id="is_ent"))  # fmt: skip
-        for amount in (100_000_000, 60_000_000):  # pipeline created in the last 90 days
-            s.add(Opportunity(name="新規", owner_id="kato", team_id="fs", amount=Decimal(amount), created_at=T0 - timedelta(days=30), updated_at=T0))
+        for amount in (100_000_000, 60_000_000):  # pipeline created in the last 90 days (its creation event dates it)
+            opp = Opportunity(name="新規", owner_id="kato", team_id="fs", amount=Decimal(amount), created_at=T0 - timedelta(days=30), updated_at=T0)
+            s.add(opp)
+            await s.flush()
+            s.add(StageEvent(entity_type="opportunity", entity_id=opp.id, from_stage=None, to_stage="phase_1", at=T0, occurred_at=T0 - timedelta(days=30), actor="api"))
         for i, amount in enumerate(won):
             s.add(Opportunity(name=f"受注{i}", owner_id="kato", team_id="fs", amount=Decimal(amount), status="won",
                               closed_at=T0 - timedelta(days=40 + i), created_at=T0 - timedelta(days=100), updated_at=T0))  # fmt: skip

@@ -121,7 +121,9 @@ def test_format_number(n: float, locale: str, expected: str) -> None:
         (0.253, "ja", 1, "25.3%"),
         (0.253, "en", 2, "25.30%"),
         (1.5, "en", 0, "150%"),
-        (12.345, "ja", 0, "1,234%"),
+        (12.345, "ja", 0, "1,235%"),  # half up, as docs/metrics.md says (not half to even)
+        (0.625, "ja", 0, "63%"),
+        (0.0625, "en", 1, "6.3%"),
         (-0.1, "en", 0, "-10%"),
         (0, "ja", 1, "0.0%"),
     ],

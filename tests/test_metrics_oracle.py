@@ -59,9 +59,9 @@ def apportion(parts: list[Decimal], total: Decimal, unit: Decimal) -> list[Decim
     return [f * unit for f in floors]
 
 
-def expected(deals: list[dict], locale: str) -> list[str]:
+def expected(deals: list[dict], locale: str, win_since: date = WIN_SINCE) -> list[str]:
     won_q = sum((Decimal(d["amount"]) for d in deals if d["status"] == "won" and Q3[0] <= d["close"] < Q3[1]), Decimal(0))
-    closed = [d for d in deals if d["status"] != "open" and d["close"] >= WIN_SINCE]
+    closed = [d for d in deals if d["status"] != "open" and d["close"] >= win_since]
     won_n = sum(1 for d in closed if d["status"] == "won")
     from_history = len(closed) >= MIN_CLOSED
     rate = won_n / len(closed) if from_history else FALLBACK

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -115,7 +115,7 @@ async def average_deal(uow: UnitOfWork, now: datetime, months: int = 12) -> Deci
     o = Opportunity
     avg = await uow.session.scalar(select(func.avg(o.amount)).where(o.status == "won", o.closed_at >= now - relativedelta(months=months)))
     if avg:
-        return Decimal(avg).quantize(Decimal(1))
+        return Decimal(str(avg)).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # money: half up (docs/metrics.md)
     fallback = uow.config.pipeline.capacity.average_deal_size
     if fallback:
         return fallback

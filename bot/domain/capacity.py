@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
@@ -100,7 +100,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
         per_rep, from_history = won_deals / len(fs_reps) * 12 / months, True
     else:
         per_rep, from_history = cap.deals_won_per_rep_per_year, False
-    revenue_per_rep = (avg * Decimal(str(per_rep))).quantize(Decimal(1))
+    revenue_per_rep = (avg * Decimal(str(per_rep))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
     year = period_of("year", today, start_month)
     target = pl.team_target(uow, year, fs_id)
@@ -144,7 +144,11 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
     next_target = pl.team_target(uow, nq, fs_id)
     rates = await pl.win_rates(uow, team_id=fs_id, now=now)
     required = pl.required_pipeline(next_target, rates.overall)
-    created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(o.amount), 0)).where(o.created_at >= now - timedelta(days=90), o.created_at < now)) or 0)
+    # Pipeline created by business time: a deal first synced already closed last quarter was not created lately.
+    born = select(ev.entity_id).where(
+        ev.entity_type == "opportunity", ev.from_stage.is_(None), ev.occurred_at >= now - timedelta(days=90), ev.occurred_at < now
+    )
+    created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(o.amount), 0)).where(o.id.in_(born))) or 0)
     return CapacityPlan(
         year=year, target=target, average_deal=avg, average_from_history=has_avg, won_deals=won_deals, fs_reps=len(fs_reps),
         deals_per_rep_year=per_rep, deals_from_history=from_history, revenue_per_rep=revenue_per_rep, reps_needed=reps_needed,

@@ -78,7 +78,10 @@ def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> d
 
 
 LEAD_STAGES = ("lead", "mql", "sal", "sql", "opportunity")
-DEAL_STAGES = ("phase_1", "won", "lost")
+# A deal is created at whatever phase it is first seen in (a CRM deal synced at phase 3 is a new deal
+# too): every None → phase_k counts as created; a phase change between phases is not an entry here.
+CREATED_AT = ("phase_1", "phase_2", "phase_3", "phase_4", "phase_5")
+DEAL_STAGES = (*CREATED_AT, "won", "lost")
 # A lead record created to carry a lost deal / churned customer round the recycle loop (its creation
 # event's reason): not a new lead.
 RECYCLE_ORIGINS = ("lost", "churned")
@@ -101,12 +104,12 @@ def _stage_entries(counts: Counter[Key], scope: Scope) -> dict[str, int]:
             if scope.lead_team and not (team == scope.lead_team or to == "lead"):
                 continue
             out[to] = out.get(to, 0) + n
-        elif et == "opportunity" and to in DEAL_STAGES and (to != "phase_1" or frm is None):
+        elif et == "opportunity" and to in DEAL_STAGES and (to not in CREATED_AT or frm is None):
             if scope.sourced_by:
                 continue  # deal events carry the FS team: an IS team's deals are counted from its leads below
             if scope.opp_team and team != scope.opp_team:
                 continue
-            key = "created" if to == "phase_1" else to
+            key = "created" if to in CREATED_AT else to
             out[key] = out.get(key, 0) + n
     return out
 
