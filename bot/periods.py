@@ -27,8 +27,8 @@ class Period:
     kind: Kind
     key: str
 
-    def contains(self, d: date) -> bool:
-        return self.start <= d < self.end
+    def contains(self, d: date | None) -> bool:
+        return d is not None and self.start <= d < self.end  # no date (a deal not yet dated): in no period
 
     @property
     def days(self) -> int:

@@ -248,3 +248,15 @@ async def test_meeting_prompts_and_summary_exactly_once_also_after_restart(harne
     assert len([m for m in h.emu.channel_messages(MGR_CH) if "summary" in (m.get("text") or "")]) == 1
     await h.advance(hours=1)  # 09:41
     assert len([m for m in h.emu.channel_messages(MGR_CH) if "summary" in (m.get("text") or "")]) == 2
+
+
+async def test_an_open_deal_without_a_close_date_does_not_break_the_forecast(harness):
+    """A hand-off deal has no close date until the AE sets one: /forecast still answers, counting
+    the deal in no period (it was an apology with a reference before)."""
+    h = harness
+    await make_deal(h, "A", "kato", 8_000_000, "2026-12-10", phase=4)
+    async with h.baton.ctx.uow() as uow:
+        assert (await opps.upsert(uow, {"external_id": "N", "name": "Deal N", "owner": "kato", "amount": 3_000_000, "phase": 1})).ok
+    await slash(h, "kato", "")
+    [reply] = ephemerals(h, "kato")
+    assert "8,000,000" in text_of(reply) and "3,000,000" not in text_of(reply) and "参照番号" not in text_of(reply)
