@@ -3,7 +3,7 @@
 Every hand-off clock (an MQL: ``lead:12``, an FS hand-off: ``opportunity:7``, a health alert:
 ``alert:3`` …) is planned by bot/domain/sla.py and fires the same timer kinds; the flow that owns
 the subject registers what happens with ``@for_subject(prefix, kind)`` (jobs/mql_sla.py,
-jobs/relay_sla.py, jobs/health_alerts.py). Each handler runs inside the claiming transaction of
+jobs/handoff_sla.py, jobs/health_alerts.py). Each handler runs inside the claiming transaction of
 bot/scheduler.py, so a timer fires exactly once across processes and restarts.
 """
 
