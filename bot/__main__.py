@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import json
 import logging
@@ -10,6 +11,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.app import Baton
 from bot.config import ConfigError, Settings, load_config
@@ -143,10 +145,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(import_csv(config, settings, args.kind, Path(args.file), encoding=args.encoding))
 
 
-def cmd_privacy(args: argparse.Namespace) -> int:
-    """Data-subject request: export (JSON on stdout) or erase one person's data, by e-mail."""
-
+def _in_a_unit_of_work(args: argparse.Namespace, work: Any) -> int:
+    """Run `work(uow, config)` against the configured database (no Slack delivery, no scheduler):
+    what it queues for Slack is sent by the running bot, so no Slack token is needed here."""
     settings = Settings.from_env()
+    settings = dataclasses.replace(settings, slack_bot_token=settings.slack_bot_token or "xoxb-offline-cli")
     config = _config_or_exit(args.config or settings.config_path)
 
     async def go() -> int:
@@ -154,41 +157,42 @@ def cmd_privacy(args: argparse.Namespace) -> int:
         await baton.start(background=False)
         try:
             async with baton.ctx.uow() as uow:
-                if args.action == "export":
-                    print(json.dumps(await export_person(uow, args.email), ensure_ascii=False, indent=2, default=str))
-                    return 0
-                n = await erase_person(uow, args.email)
-            say("erased", config, n=n)
-            return 0
+                return await work(uow, config)
         finally:
             await baton.stop()
 
     return asyncio.run(go())
+
+
+def _json(out: Any) -> int:
+    print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """Data-subject request: export (JSON on stdout) or erase one person's data, by e-mail."""
+
+    async def work(uow: Any, config: Any) -> int:
+        if args.action == "export":
+            return _json(await export_person(uow, args.email))
+        say("erased", config, n=await erase_person(uow, args.email))
+        return 0
+
+    return _in_a_unit_of_work(args, work)
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
     """Outbound webhooks set aside as failed: list them, or queue them again (JSON on stdout)."""
-    settings = Settings.from_env()
-    config = _config_or_exit(args.config or settings.config_path)
 
-    async def go() -> int:
-        baton = Baton(config, settings)
-        await baton.start(background=False)
-        try:
-            async with baton.ctx.uow() as uow:
-                if args.action == "failed":
-                    out: dict = await webhooks.failed(uow, endpoint=args.endpoint)
-                elif not (args.all or args.endpoint or args.id):
-                    print("replay: give --all, --endpoint or --id", file=sys.stderr)
-                    return 2
-                else:
-                    out = {"replayed": await webhooks.replay(uow, ids=args.id or None, endpoint=args.endpoint)}
-            print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
-            return 0
-        finally:
-            await baton.stop()
+    async def work(uow: Any, config: Any) -> int:
+        if args.action == "failed":
+            return _json(await webhooks.failed(uow, endpoint=args.endpoint))
+        if not (args.all or args.endpoint or args.id):
+            say("webhooks_replay_usage", config, err=True)
+            return 2
+        return _json({"replayed": await webhooks.replay(uow, ids=args.id or None, endpoint=args.endpoint)})
 
-    return asyncio.run(go())
+    return _in_a_unit_of_work(args, work)
 
 
 def cmd_docs_config(args: argparse.Namespace) -> int:

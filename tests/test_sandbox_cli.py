@@ -207,3 +207,14 @@ def test_the_cli_speaks_the_terminals_language_before_app_yaml_is_read(tmp_path:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == expected
+
+
+def test_offline_commands_need_no_slack_token(tmp_path: Path) -> None:
+    """privacy / webhooks work on the database only (what they queue, the running bot sends): no
+    Slack token, no traceback; a replay without a target is refused with the usage line."""
+    env = _env(tmp_path)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "bot", *a], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # noqa: E731
+    failed, replay, export = run("webhooks", "failed"), run("webhooks", "replay"), run("privacy", "export", "--email", "nobody@example.com")
+    assert failed.returncode == 0 and '"total": 0' in failed.stdout, failed.stderr
+    assert replay.returncode == 2 and "--all" in replay.stderr and "Traceback" not in replay.stderr, replay.stderr
+    assert export.returncode == 0 and "Traceback" not in export.stderr, export.stderr
