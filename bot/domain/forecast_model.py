@@ -265,14 +265,14 @@ def _periods(kind: str, first: date, cutoff: date, ctx: Context) -> list[Period]
         out.append(p)
 
 
-def _new_business(log: Log, owners: set[str], periods: list[Period], kind: str, ctx: Context) -> dict[Period, float]:
-    """Per period: JPY won inside it from deals created on or after its lock point."""
+def _new_business(log: Log, owners: set[str] | None, periods: list[Period], kind: str, ctx: Context) -> dict[Period, float]:
+    """Per period: JPY won inside it from deals of `owners` (None: everyone's) created on or after its lock point."""
     out = {p: 0.0 for p in periods}
     if not periods:
         return out
     lo, hi = ctx.at(periods[0].start), ctx.at(periods[-1].end)
     for d in log.deals.values():
-        if d.outcome != "won" or d.owner not in owners or not d.created or not (lo <= d.closed < hi):  # type: ignore[operator]
+        if d.outcome != "won" or (owners is not None and d.owner not in owners) or not d.created or not (lo <= d.closed < hi):  # type: ignore[operator]
             continue
         p = period_of(kind, ctx.day(d.closed), ctx.fiscal_start)  # type: ignore[arg-type,arg-type]
         if p in out and ctx.day(d.created) >= ctx.lock(kind, p):
@@ -280,9 +280,11 @@ def _new_business(log: Log, owners: set[str], periods: list[Period], kind: str, 
     return out
 
 
-def seasonality(log: Log, owners: set[str], cutoff: datetime, ctx: Context) -> tuple[dict[int, Param], int]:
+def seasonality(log: Log, owners: set[str] | None, cutoff: datetime, ctx: Context) -> tuple[dict[int, Param], int]:
     """Per calendar month: its run rate of new-business bookings ÷ the mean month's, where at
-    least `min_history_months` of history exist (else 1.0, said so). Returns (factors, months)."""
+    least `min_history_months` of history exist (else 1.0, said so). Returns (factors, months).
+    The forecast estimates it over everyone's deals (`owners` None): an external factor, and one
+    team's year is too thin to tell a season from chance."""
     if log.first is None:
         return {m: Param(f"season/{m}", 1.0, 0, True) for m in range(1, 13)}, 0
     months = _periods("month", ctx.day(log.first), ctx.day(cutoff), ctx)
@@ -311,7 +313,7 @@ def estimate(log: Log, owners: set[str], team: set[str], kind: str, target: Peri
     if common is None:
         common = estimate_common(log, cutoff, ctx)
     phase, category, rep = common
-    season, _ = seasonality(log, owners, cutoff, ctx)
+    season, _ = seasonality(log, None, cutoff, ctx)
     past = _periods(kind, ctx.day(log.first), ctx.day(cutoff), ctx) if log.first else []
     u = _new_business(log, owners, past, kind, ctx)
     deseason = [v / max(_season_of(p, season).value, 1e-9) for p, v in u.items()]
