@@ -93,7 +93,9 @@ def _deal(rng: random.Random, i: int, rep: str, created: datetime, planned: date
             "steps": steps, "outcome": outcome, "closed": closed}  # fmt: skip
 
 
-def generate(seed: int, *, start: date = date(2023, 4, 1), end: date = date(2026, 4, 1), scale: float = 1.0) -> History:
+def generate(seed: int, *, start: date = date(2023, 4, 1), end: date = date(2026, 4, 1), scale: float = 1.0, submit: bool = True) -> History:
+    """`scale` multiplies the deal volume (1.0: ~8,400 events over three years); `submit=False` leaves
+    the calls out (a history made only to time reading the log)."""
     rng = random.Random(seed)
     h = History(start=start, end=end)
     i = 0
@@ -117,7 +119,8 @@ def generate(seed: int, *, start: date = date(2023, 4, 1), end: date = date(2026
         h.rows += _rows(d)
     h.rows.sort(key=lambda r: (r[3], r[1]))
     h.rows = [r for r in h.rows if r[3] < _at(end, 0)]
-    _submit(h, rng)
+    if submit:
+        _submit(h, rng)
     return h
 
 
