@@ -235,3 +235,28 @@ async def test_load_and_backtest_from_the_database(harness):
         other = next(k for k, v in names.items() if v == r.subject)
         assert r.forecasts["call"] == raw["commit_amount"] and r.actual == pytest.approx(gh.actual(g, {other}, r.period.start, r.period.end))
     assert now.point >= now.won and now.low <= now.point <= now.high and now.params.rep["kato"].sample > 0
+
+
+# -- in Slack: /forecast and /forecast team show Baton's number beside the call and the system commit ---------
+async def test_forecast_views_show_batons_number_with_why(harness):
+    from statistics import NormalDist
+
+    from tests.test_forecast_flow import ephemerals, make_deal, slash, text_of
+
+    h = harness
+    await make_deal(h, "A", "kato", 8_000_000, "2026-12-10", phase=4)  # commit, this quarter
+    await make_deal(h, "B", "kato", 5_000_000, "2026-11-28", phase=3)  # best case, this month
+    # No history at all: the configured defaults — phase 3 35 %, phase 4 60 %, 80 % close inside the period.
+    z = NormalDist().inv_cdf(0.9)
+    month = 5_000_000 * 0.35 * 0.8
+    quarter = month + 8_000_000 * 0.6 * 0.8
+    sd_q = math.sqrt(5_000_000**2 * 0.28 * 0.72 + 8_000_000**2 * 0.48 * 0.52)
+    await slash(h, "kato", "")
+    text = text_of(ephemerals(h, "kato")[-1])
+    assert f"*Baton*: ¥{month:,.0f} (80% range ¥0–¥{round(month + z * 5_000_000 * math.sqrt(0.28 * 0.72)):,}) · call none yet · system commit ¥0" in text
+    assert f"*Baton*: ¥{quarter:,.0f} (80% range ¥{max(0, round(quarter - z * sd_q)):,}–¥{round(quarter + z * sd_q):,}) · call none yet · system commit ¥8,000,000" in text
+    assert "Deal A: ¥8,000,000 × 48% → ¥3,840,000" in text and "Deal B: ¥5,000,000 × 28% → ¥1,400,000" in text
+    assert "Configured defaults (too little history)" in text and "win rate phase 3" in text and "close-in-period rate" in text
+    await slash(h, "nakamura", "team")
+    team = text_of(ephemerals(h, "nakamura")[-1])
+    assert f"*Baton*: ¥{quarter:,.0f}" in team and "system commit ¥8,000,000" in team and "Deal A" in team
