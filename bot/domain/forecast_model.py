@@ -67,10 +67,12 @@ class Log:
     deals: dict[int, Deal]
     submissions: list[Submitted]
     first: datetime | None  # the first deal fact: how much history there is
+    cache: dict[Any, Any] = field(default_factory=dict)  # derived lists, worked out once per log
 
 
 def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> dict[int, Deal]:
-    """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) in log order."""
+    """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) in log order; `data` may
+    be a dict or a tuple (amount, currency, owner) already taken out of it."""
     deals: dict[int, Deal] = {}
     current: dict[int, int] = {}
     currency: dict[int, str] = {}
@@ -78,13 +80,13 @@ def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories:
         d = deals.get(eid)
         if d is None:
             d = deals[eid] = Deal(eid, created=at)
-        data = data or {}
-        if data.get("owner"):
-            d.owner = data["owner"]
-        if data.get("currency"):
-            currency[eid] = data["currency"]
-        if data.get("amount") not in (None, ""):
-            d.amount = _jpy(data["amount"], currency.get(eid, "JPY"), jpy, d.amount)
+        amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
+        if owner:
+            d.owner = owner
+        if cur:
+            currency[eid] = cur
+        if amount not in (None, ""):
+            d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
         if etype == "opportunity.category":
             if eid in current:
                 d.phases[current[eid]] = to
@@ -102,6 +104,10 @@ def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories:
     return deals
 
 
+def _fields(data: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return data.get("amount"), data.get("currency"), data.get("owner")
+
+
 def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
     try:
         v = float(amount)
@@ -114,14 +120,16 @@ def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
 
 
 async def load(uow: UnitOfWork) -> Log:
-    """One pass over the deal events (columns only) and the submissions."""
+    """One pass over the deal events (columns only; the three data fields taken out by the database,
+    not whole JSON documents decoded here) and the submissions."""
     ev = StageEvent
+    fields = [ev.data[k].as_string() for k in ("amount", "currency", "owner")]
     rows = await uow.session.execute(
-        select(ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, ev.data)
+        select(ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, *fields)
         .where(ev.entity_type.in_(("opportunity", "opportunity.category")))
         .order_by(ev.id)
     )
-    deals = deals_from(rows, fc.rates(uow), uow.config.pipeline.phase_categories)
+    deals = deals_from(((r[0], r[1], r[2], r[3], r[4], (r[5], r[6], r[7])) for r in rows), fc.rates(uow), uow.config.pipeline.phase_categories)
     subs = [
         Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
                   s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
@@ -270,14 +278,24 @@ def _new_business(log: Log, owners: set[str] | None, periods: list[Period], kind
     out = {p: 0.0 for p in periods}
     if not periods:
         return out
-    lo, hi = ctx.at(periods[0].start), ctx.at(periods[-1].end)
-    for d in log.deals.values():
-        if d.outcome != "won" or (owners is not None and d.owner not in owners) or not d.created or not (lo <= d.closed < hi):  # type: ignore[operator]
+    lo, hi = periods[0].start, periods[-1].end
+    cache: dict[date, Period] = {}
+    for owner, amount, created, closed in _won_days(log, ctx):
+        if (owners is not None and owner not in owners) or not (lo <= closed < hi):
             continue
-        p = period_of(kind, ctx.day(d.closed), ctx.fiscal_start)  # type: ignore[arg-type,arg-type]
-        if p in out and ctx.day(d.created) >= ctx.lock(kind, p):
-            out[p] += d.amount
+        first = closed.replace(day=1)
+        p = cache.get(first) or cache.setdefault(first, period_of(kind, first, ctx.fiscal_start))  # type: ignore[arg-type]
+        if p in out and created >= ctx.lock(kind, p):
+            out[p] += amount
     return out
+
+
+def _won_days(log: Log, ctx: Context) -> list[tuple[str | None, float, date, date]]:
+    """(owner, amount, created day, won day) of every won deal, local days — worked out once per log."""
+    key = ("won_days", ctx.zone)
+    if key not in log.cache:
+        log.cache[key] = [(d.owner, d.amount, ctx.day(d.created), ctx.day(d.closed)) for d in log.deals.values() if d.outcome == "won" and d.created and d.closed]
+    return log.cache[key]
 
 
 def seasonality(log: Log, owners: set[str] | None, cutoff: datetime, ctx: Context) -> tuple[dict[int, Param], int]:
