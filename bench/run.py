@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.common import ROOT, SIZES, databases, utcnow
 
-BENCHES = ("ack", "intake", "delivery", "startup", "memory", "analytics")
+BENCHES = ("ack", "intake", "delivery", "startup", "memory", "analytics", "forecast")
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import ack, analytics, delivery, intake, memory, startup
+from bench import ack, analytics, delivery, forecast, intake, memory, startup
 
 
 def _has_figures(res: dict, *keys: str) -> None:
@@ -51,6 +51,13 @@ def test_analytics_smoke():
     runs = res["figures"]["runs"]
     assert len(runs) == 2 and runs[1]["events"] > runs[0]["events"] > 0
     assert all(r["floor_seconds"] > 0 and r["sla_compliance_seconds"] > 0 for r in runs)
+
+
+def test_forecast_smoke():
+    res = forecast.run(size="smoke")
+    _has_figures(res, "events", "forecast_seconds", "floor_seconds", "recovery")
+    assert res["figures"]["events"] > 10_000 and res["figures"]["forecast_seconds"] > 0
+    assert res["ratios"]["quarter_company_baton_over_commit"] > 0 and res["ratios"]["month_team_baton_over_call"] > 0
 
 
 def test_bench_sizes_are_checked():

@@ -84,6 +84,21 @@ def previous_occurrence(meeting: Meeting, tz: Any, before: datetime) -> datetime
     return found
 
 
+class ForecastModel(Section):
+    """Baton's own forecast (`bot/domain/forecast_model.py`): below a minimum sample each parameter
+    falls back to the value configured here, and the forecast says which parameters did."""
+
+    min_phase_deals: int = Field(20, ge=1, description="Closed deals that must have reached a phase before its historical win rate replaces `forecast.phase_win_rates`.")
+    min_category_deals: int = Field(30, ge=1, description="Closed deals seen at a phase in a forecast category before that phase × category win rate is used (else the phase's).")
+    min_rep_deals: int = Field(15, ge=1, description="Closed deals of a rep before the rep's calibration (won ÷ expected from the phases) corrects their deals (else 1.0).")
+    min_slip_deals: int = Field(10, ge=1, description="Won deals seen in past forecast snapshots before the team's in-period close rate is used (else `close_in_period`).")
+    close_in_period: float = Field(0.8, gt=0, le=1, description="Fallback: share of deals due in a period that, when won, are won inside it.")
+    min_history_months: int = Field(12, ge=1, description="Months of deal history needed before a seasonality factor per fiscal month is applied (else 1.0).")
+    min_new_periods: int = Field(3, ge=1, description="Past periods needed before the run rate of deals created after the lock point and won inside the period is added (else 0).")
+    backtest_min_months: int = Field(12, ge=1, description="The backtest scores a period only when its lock point comes at least this many months after the first deal fact.")
+    interval: float = Field(0.8, gt=0, lt=1, description="Coverage of the forecast's range (0.8 = an 80 % interval).")
+
+
 class ForecastConfig(Section):
     managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")
     meetings: list[Meeting] = []
@@ -98,6 +113,7 @@ class ForecastConfig(Section):
     bias_min_sample: int = Field(3, ge=1)  # past periods needed before a rep's bias adjusts the expectation
     history_min_sample: int = Field(5, ge=1)  # closed deals per phase before its historical win rate is shown
     diff_cap: int = Field(15, ge=1, le=40)  # deals listed per diff message before "show all"
+    model: ForecastModel = Field(default_factory=ForecastModel, description="Baton's own forecast: minimum samples and fallbacks.")
 
     @field_validator("currencies")
     @classmethod

@@ -12,8 +12,10 @@ from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_accuracy as acc
 from bot.domain import forecast_meetings as fm
+from bot.domain import forecast_model as baton_model
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.messages import escape_mrkdwn
+from bot.notify import forecast_model as baton_view
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -167,10 +169,15 @@ def submission_line(uow: UnitOfWork, locale: str, sub: Any) -> str:
 
 async def overview_message(uow: UnitOfWork, locale: str, rep: str) -> dict[str, Any]:
     periods = []
+    log = await baton_model.load(uow)  # the event log, read once for both periods
     for kind in ("month", "quarter"):
         n = await fc.numbers(uow, kind, rep=rep)
         sub = await fc.last_submission(uow, rep, kind, n.period.start)
-        periods.append({"heading": period_label(uow, locale, n.period), "fields": numbers_fields(uow, locale, n), "last": submission_line(uow, locale, sub)})
+        baton = await baton_model.current(uow, kind, rep=rep, log=log)
+        periods.append({
+            "heading": period_label(uow, locale, n.period), "fields": numbers_fields(uow, locale, n), "last": submission_line(uow, locale, sub),
+            "baton": baton_view.view(uow, locale, baton, call=sub.commit_amount if sub else None, commit=n.commit),
+        })  # fmt: skip
     return uow.ctx.messages.message(
         "forecast_overview", locale, fc.tz(uow), title=_t(uow, locale, "forecast.title", who=uow.config.person(rep).name),
         periods=periods, rep=rep,
@@ -214,9 +221,12 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
     mine = [r for r in records if (r.scope == "rep" and r.subject in reps) or (r.scope == "team" and r.subject == team_id)]
     accuracy = _t(uow, locale, "forecast.team.accuracy", inside=sum(1 for r in mine if r.inside), n=len(mine)) if mine else None
     team = cfg.team(team_id)
+    rep_calls = [f[2].commit_amount for f in subs]
+    team_call = call.commit_amount if call else (sum(rep_calls, Decimal(0)) if rep_calls else None)
+    baton = baton_view.view(uow, locale, await baton_model.current(uow, kind, team=team_id), call=team_call, commit=sum((f[1] for f in found), Decimal(0)))
     return uow.ctx.messages.message(
         "forecast_team", locale, tz, title=_t(uow, locale, "forecast.team_title", team=team.name if team else team_id, period=period_label(uow, locale, p)),
-        header=_t(uow, locale, "forecast.team.header"), sections=chunks(rows), total=total,
+        header=_t(uow, locale, "forecast.team.header"), sections=chunks(rows), total=total, baton=baton,
         rates_title=_t(uow, locale, "forecast.team.phase_rates") if rate_lines else None, rate_lines=rate_lines,
         accuracy=accuracy, value=TeamPeriod(kind, team_id).encode(),
     )  # fmt: skip

@@ -1,0 +1,447 @@
+"""Baton's own forecast (THE MODEL's three elements): per-phase win rates from history, each rep's
+calibration, and seasonality — with a range, every parameter with its sample size, and the
+configured fallback (`forecast.model.*`) named wherever history is too thin.
+
+    forecast = won in the period
+             + Σ open deals due in it: amount × P(win | phase[, category]) × rep calibration × P(in period)
+             + run rate of deals created after the lock point and won inside the period × seasonality
+
+The event log is read once (`load`) into plain `Deal`s; everything else is plain functions over
+plain values, so the backtest (`forecast_backtest`) re-estimates the parameters as of any past
+lock point without touching the database again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from statistics import NormalDist
+from typing import Any, Iterable
+
+from sqlalchemy import select
+
+from bot.config_sections.forecast import ForecastModel
+from bot.context import UnitOfWork
+from bot.domain import forecast as fc
+from bot.domain.forecast_diff import PeriodSpan, in_measure
+from bot.domain.pipeline import NOT_A_LOSS
+from bot.models import ForecastSubmission, StageEvent
+from bot.periods import Period, month_of, period_of
+
+PHASES = range(1, 6)
+
+
+# -- the event log, read once ---------------------------------------------------------------------
+@dataclass
+class Deal:
+    """One deal as the stage-event log tells it (business times)."""
+
+    id: int
+    owner: str | None = None
+    amount: float = 0.0  # JPY, the latest amount any event carried
+    created: datetime | None = None
+    entry_phase: int = 1
+    phases: dict[int, str] = field(default_factory=dict)  # phase it was at → forecast category last held there
+    outcome: str | None = None  # won | lost | None (open, or sent back at hand-off: not a sale)
+    closed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A forecast call with its deal snapshot (what the rep saw when they called it)."""
+
+    scope: str  # rep | team
+    subject: str
+    kind: str
+    period_start: date
+    submitted_at: datetime
+    commit: float
+    snapshot: tuple[dict[str, Any], ...]
+
+
+@dataclass
+class Log:
+    deals: dict[int, Deal]
+    submissions: list[Submitted]
+    first: datetime | None  # the first deal fact: how much history there is
+    cache: dict[Any, Any] = field(default_factory=dict)  # derived lists, worked out once per log
+
+
+def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> dict[int, Deal]:
+    """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) in log order; `data` may
+    be a dict or a tuple (amount, currency, owner) already taken out of it."""
+    deals: dict[int, Deal] = {}
+    current: dict[int, int] = {}
+    currency: dict[int, str] = {}
+    for etype, eid, to, at, reason, data in rows:
+        d = deals.get(eid)
+        if d is None:
+            d = deals[eid] = Deal(eid, created=at)
+        amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
+        if owner:
+            d.owner = owner
+        if cur:
+            currency[eid] = cur
+        if amount not in (None, ""):
+            d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
+        if etype == "opportunity.category":
+            if eid in current:
+                d.phases[current[eid]] = to
+            continue
+        if to.startswith("phase_"):
+            k = int(to[6:])
+            if eid not in current:
+                d.entry_phase = k
+            current[eid] = k
+            d.phases[k] = phase_categories.get(k, "pipeline")  # the default; a category event follows if not
+            d.outcome, d.closed = None, None  # a reopened deal is open again
+        elif to == "won" or to == "lost":
+            sale = not (to == "lost" and reason in NOT_A_LOSS)
+            d.outcome, d.closed = (to if sale else None), at
+    return deals
+
+
+def _fields(data: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return data.get("amount"), data.get("currency"), data.get("owner")
+
+
+def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
+    try:
+        v = float(amount)
+    except (TypeError, ValueError):
+        return old
+    if cur == "JPY":
+        return v
+    rate = jpy.get(cur)
+    return v * float(rate) if rate is not None else old
+
+
+async def load(uow: UnitOfWork) -> Log:
+    """One pass over the deal events (columns only; the three data fields taken out by the database,
+    not whole JSON documents decoded here) and the submissions."""
+    ev = StageEvent
+    fields = [ev.data[k].as_string() for k in ("amount", "currency", "owner")]
+    rows = await uow.session.execute(
+        select(ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, *fields)
+        .where(ev.entity_type.in_(("opportunity", "opportunity.category")))
+        .order_by(ev.id)
+    )
+    deals = deals_from(((r[0], r[1], r[2], r[3], r[4], (r[5], r[6], r[7])) for r in rows), fc.rates(uow), uow.config.pipeline.phase_categories)
+    subs = [
+        Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
+                  s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
+        for s in await uow.session.scalars(select(ForecastSubmission).order_by(ForecastSubmission.submitted_at, ForecastSubmission.id))
+    ]  # fmt: skip
+    first = min((d.created for d in deals.values() if d.created), default=None)
+    return Log(deals, subs, first)
+
+
+# -- parameters -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    name: str  # e.g. phase_3, phase_3/commit, rep/tanaka, close_in_period, season/11, new_business
+    value: float
+    sample: int
+    fallback: bool  # below the minimum sample: the configured value
+
+
+@dataclass(frozen=True)
+class Params:
+    phase: dict[int, Param]
+    category: dict[tuple[int, str], Param]  # only where history supports it
+    rep: dict[str, Param]
+    close_in_period: Param
+    season: Param  # the factor of the period's fiscal month(s)
+    new_business: Param  # expected yen won from deals not yet in the pipeline at the lock point (de-seasonalised)
+    new_sd: float
+
+    def all(self) -> list[Param]:
+        return [*self.phase.values(), *self.category.values(), *self.rep.values(), self.close_in_period, self.season, self.new_business]
+
+    def fallbacks(self) -> list[str]:
+        return [p.name for p in self.all() if p.fallback]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the estimation needs from the configuration, as plain values."""
+
+    cfg: ForecastModel
+    phase_defaults: dict[int, float]
+    lock_days: dict[str, int]
+    zone: Any
+    fiscal_start: int
+
+    def day(self, t: datetime) -> date:
+        return t.astimezone(self.zone).date()
+
+    def at(self, d: date) -> datetime:
+        return datetime.combine(d, time(0), tzinfo=self.zone)
+
+    def lock(self, kind: str, p: Period) -> date:
+        return p.start + timedelta(days=self.lock_days.get(kind, 14 if kind == "quarter" else 7))
+
+
+def context(uow: UnitOfWork) -> Context:
+    f = uow.config.forecast
+    defaults = {k: float(f.phase_win_rates.get(k, uow.config.pipeline.win_rate_fallback)) for k in PHASES}
+    return Context(f.model, defaults, dict(f.lock_days), fc.tz(uow), fc.fiscal_start(uow))
+
+
+def closed_before(log: Log, cutoff: datetime) -> list[Deal]:
+    return [d for d in log.deals.values() if d.outcome and d.closed and d.closed < cutoff]
+
+
+def phase_rates(closed: list[Deal], ctx: Context) -> dict[int, Param]:
+    won, n = defaultdict(int), defaultdict(int)
+    for d in closed:
+        top = max(d.phases, default=d.entry_phase)
+        for k in range(d.entry_phase, top + 1):  # a deal created at phase 4 never was a phase-1 deal
+            n[k] += 1
+            won[k] += d.outcome == "won"
+    out = {}
+    for k in PHASES:
+        enough = n[k] >= ctx.cfg.min_phase_deals
+        out[k] = Param(f"phase_{k}", won[k] / n[k] if enough else ctx.phase_defaults[k], n[k], not enough)
+    return out
+
+
+def category_rates(closed: list[Deal], ctx: Context) -> dict[tuple[int, str], Param]:
+    won, n = defaultdict(int), defaultdict(int)
+    for d in closed:
+        for k, c in d.phases.items():
+            n[(k, c)] += 1
+            won[(k, c)] += d.outcome == "won"
+    return {
+        key: Param(f"phase_{key[0]}/{key[1]}", won[key] / n[key], n[key], False)
+        for key in n if n[key] >= ctx.cfg.min_category_deals
+    }  # fmt: skip
+
+
+def rep_calibration(closed: list[Deal], phase: dict[int, Param], ctx: Context) -> dict[str, Param]:
+    """Per rep: deals won ÷ deals the phase rates expected (from the phase each deal entered at).
+    Below 1: the rep's deals win less often than their phases say (an optimistic rep)."""
+    won, expected, n = defaultdict(int), defaultdict(float), defaultdict(int)
+    for d in closed:
+        if d.owner:
+            n[d.owner] += 1
+            won[d.owner] += d.outcome == "won"
+            expected[d.owner] += phase[d.entry_phase].value if d.entry_phase in phase else 0.0
+    out = {}
+    for rep in n:
+        enough = n[rep] >= ctx.cfg.min_rep_deals and expected[rep] > 0
+        out[rep] = Param(f"rep/{rep}", won[rep] / expected[rep] if enough else 1.0, n[rep], not enough)
+    return out
+
+
+def close_in_period(log: Log, owners: set[str], kind: str, cutoff: datetime, ctx: Context) -> Param:
+    """Of the deals a past snapshot showed due in a period (of `kind`) and that were later won: the
+    share won inside that period (this team's slip)."""
+    seen: set[tuple[int, str, date]] = set()
+    n = k = 0
+    for s in log.submissions:
+        if s.submitted_at >= cutoff or s.kind != kind:
+            continue
+        p = period_of(s.kind, s.period_start, ctx.fiscal_start)  # type: ignore[arg-type]
+        if ctx.at(p.end) > cutoff:
+            continue
+        for item in s.snapshot:
+            if item.get("status") != "open" or item.get("owner") not in owners or not item.get("close_date"):
+                continue
+            if not p.contains(date.fromisoformat(item["close_date"])) or (item["id"], s.kind, p.start) in seen:
+                continue
+            seen.add((item["id"], s.kind, p.start))
+            d = log.deals.get(item["id"])
+            if d and d.outcome == "won" and d.closed and d.closed < cutoff:
+                n += 1
+                k += p.contains(ctx.day(d.closed))
+    enough = n >= ctx.cfg.min_slip_deals
+    return Param("close_in_period", k / n if enough else ctx.cfg.close_in_period, n, not enough)
+
+
+def _periods(kind: str, first: date, cutoff: date, ctx: Context) -> list[Period]:
+    """Whole periods of `kind` after the first fact and ended by the cutoff."""
+    out = []
+    p = period_of(kind, first, ctx.fiscal_start)  # type: ignore[arg-type]
+    while True:
+        p = period_of(kind, p.end, ctx.fiscal_start)  # type: ignore[arg-type]
+        if p.end > cutoff:
+            return out
+        out.append(p)
+
+
+def _new_business(log: Log, owners: set[str] | None, periods: list[Period], kind: str, ctx: Context) -> dict[Period, float]:
+    """Per period: JPY won inside it from deals of `owners` (None: everyone's) created on or after its lock point."""
+    out = {p: 0.0 for p in periods}
+    if not periods:
+        return out
+    lo, hi = periods[0].start, periods[-1].end
+    cache: dict[date, Period] = {}
+    for owner, amount, created, closed in _won_days(log, ctx):
+        if (owners is not None and owner not in owners) or not (lo <= closed < hi):
+            continue
+        first = closed.replace(day=1)
+        p = cache.get(first) or cache.setdefault(first, period_of(kind, first, ctx.fiscal_start))  # type: ignore[arg-type]
+        if p in out and created >= ctx.lock(kind, p):
+            out[p] += amount
+    return out
+
+
+def _won_days(log: Log, ctx: Context) -> list[tuple[str | None, float, date, date]]:
+    """(owner, amount, created day, won day) of every won deal, local days — worked out once per log."""
+    key = ("won_days", ctx.zone)
+    if key not in log.cache:
+        log.cache[key] = [(d.owner, d.amount, ctx.day(d.created), ctx.day(d.closed)) for d in log.deals.values() if d.outcome == "won" and d.created and d.closed]
+    return log.cache[key]
+
+
+def seasonality(log: Log, owners: set[str] | None, cutoff: datetime, ctx: Context) -> tuple[dict[int, Param], int]:
+    """Per calendar month: its run rate of new-business bookings ÷ the mean month's, where at
+    least `min_history_months` of history exist (else 1.0, said so). Returns (factors, months).
+    The forecast estimates it over everyone's deals (`owners` None): an external factor, and one
+    team's year is too thin to tell a season from chance."""
+    if log.first is None:
+        return {m: Param(f"season/{m}", 1.0, 0, True) for m in range(1, 13)}, 0
+    months = _periods("month", ctx.day(log.first), ctx.day(cutoff), ctx)
+    u = _new_business(log, owners, months, "month", ctx)
+    mean = sum(u.values()) / len(u) if u else 0.0
+    enough = len(months) >= ctx.cfg.min_history_months and mean > 0
+    by: dict[int, list[float]] = defaultdict(list)
+    for p, v in u.items():
+        by[p.start.month].append(v)
+    out = {}
+    for m in range(1, 13):
+        ok = enough and bool(by[m])
+        out[m] = Param(f"season/{m}", (sum(by[m]) / len(by[m]) / mean) if ok else 1.0, len(by[m]), not ok)
+    return out, len(months)
+
+
+def _season_of(p: Period, season: dict[int, Param]) -> Param:
+    months = [month_of(date(p.start.year + (p.start.month - 1 + i) // 12, (p.start.month - 1 + i) % 12 + 1, 1)) for i in range(3 if p.kind == "quarter" else 1)]
+    ps = [season[m.start.month] for m in months]
+    return Param(f"season/{p.key}", sum(x.value for x in ps) / len(ps), min(x.sample for x in ps), any(x.fallback for x in ps))
+
+
+def estimate(log: Log, owners: set[str], team: set[str], kind: str, target: Period, cutoff: datetime, ctx: Context, common: tuple | None = None) -> Params:
+    """The parameters as of `cutoff` for a forecast of `target` for `owners` (`team`: whose slip).
+    `common`: (phase, category, rep) already estimated for this cutoff (they do not depend on the scope)."""
+    if common is None:
+        common = estimate_common(log, cutoff, ctx)
+    phase, category, rep = common
+    season, _ = seasonality(log, None, cutoff, ctx)
+    past = _periods(kind, ctx.day(log.first), ctx.day(cutoff), ctx) if log.first else []
+    u = _new_business(log, owners, past, kind, ctx)
+    deseason = [v / max(_season_of(p, season).value, 1e-9) for p, v in u.items()]
+    enough = len(deseason) >= ctx.cfg.min_new_periods
+    mean = sum(deseason) / len(deseason) if enough else 0.0
+    sd = math.sqrt(sum((x - mean) ** 2 for x in deseason) / (len(deseason) - 1)) if enough and len(deseason) > 1 else 0.0
+    new = Param("new_business", mean, len(deseason), not enough)
+    return Params(phase, category, rep, close_in_period(log, team, kind, cutoff, ctx), _season_of(target, season), new, sd)
+
+
+def estimate_common(log: Log, cutoff: datetime, ctx: Context) -> tuple:
+    closed = closed_before(log, cutoff)
+    phase = phase_rates(closed, ctx)
+    return phase, category_rates(closed, ctx), rep_calibration(closed, phase, ctx)
+
+
+# -- the forecast -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Driver:
+    deal_id: int
+    name: str
+    owner: str | None
+    amount: Decimal
+    probability: float
+    expected: Decimal
+
+
+@dataclass(frozen=True)
+class Forecast:
+    period: Period
+    won: Decimal
+    pipeline: Decimal  # Σ expected of the open deals due in the period
+    new_business: Decimal  # expected from deals not in the pipeline yet (× seasonality)
+    point: Decimal
+    low: Decimal
+    high: Decimal
+    interval: float
+    drivers: list[Driver]  # the open deals that move it most
+    factors: dict[str, Decimal]  # yen each correction moves it: rep, close_in_period, season
+    params: Params
+    fallbacks: list[str]
+
+
+def forecast(deals: Iterable[dict[str, Any]], owners: set[str], p: Period, today: date, lock: date, params: Params, cfg: ForecastModel, top: int = 3) -> Forecast:
+    """Plain snapshot items (`forecast.deal_snapshot`) in; the forecast of `p` for `owners` out."""
+    span = PeriodSpan(p.start, p.end)
+    won = pipe = var = rep_effect = slip_effect = 0.0
+    drivers: list[Driver] = []
+    used: list[Param] = []
+    p_in = params.close_in_period.value
+    for d in deals:
+        if d.get("owner") not in owners or d.get("amount_jpy") is None or not in_measure(d, span):
+            continue
+        a = float(d["amount_jpy"])
+        if d.get("status") == "won":
+            won += a
+            continue
+        phase = int(d.get("phase") or 1)
+        base = params.category.get((phase, d.get("category") or ""), params.phase[min(max(phase, 1), 5)])
+        rep = params.rep.get(d.get("owner") or "", Param("rep", 1.0, 0, True))
+        used += [base, rep]
+        q_win = min(1.0, base.value * rep.value)
+        q = q_win * p_in
+        pipe += a * q
+        var += a * a * q * (1 - q)
+        rep_effect += a * (q_win - base.value) * p_in
+        slip_effect += a * q_win * (p_in - 1)
+        drivers.append(Driver(d["id"], d.get("name") or "", d.get("owner"), Decimal(str(d["amount_jpy"])), q, _yen(a * q)))
+    remaining = max(0.0, min(1.0, (p.end - max(today, lock)).days / max(1, (p.end - lock).days)))
+    base_new = params.new_business.value * remaining
+    new = base_new * params.season.value
+    var += (params.new_sd * remaining * params.season.value) ** 2
+    z = NormalDist().inv_cdf((1 + cfg.interval) / 2)
+    point = won + pipe + new
+    sd = math.sqrt(var)
+    drivers.sort(key=lambda x: (-x.expected, x.deal_id))
+    factors = {"rep": _yen(rep_effect), "close_in_period": _yen(slip_effect), "season": _yen(new - base_new), "new_business": _yen(new)}
+    shown = [params.close_in_period, params.season, params.new_business, *used]
+    fallbacks = sorted({x.name for x in shown if x.fallback and not x.name == "rep"})
+    return Forecast(
+        p, _yen(won), _yen(pipe), _yen(new), _yen(point), _yen(max(won, point - z * sd)), _yen(point + z * sd), cfg.interval,
+        drivers[:top], factors, params, fallbacks,
+    )  # fmt: skip
+
+
+def _yen(x: float) -> Decimal:
+    return Decimal(round(x))
+
+
+# -- for a rep, a team, the company, now --------------------------------------------------------------
+def scope_owners(uow: UnitOfWork, *, rep: str | None = None, team: str | None = None) -> tuple[set[str], set[str]]:
+    """(whose deals, whose slip): a rep and their team, a team, or (neither) every FS rep."""
+    if rep:
+        t = fc.team_of_rep(uow, rep)
+        return {rep}, set(fc.team_members(uow, t)) | {rep} if t else {rep}
+    if team:
+        members = set(fc.team_members(uow, team))
+        return members, members
+    everyone = {m for t in uow.config.teams_by_function("field_sales") for m in fc.team_members(uow, t.id)}
+    return everyone, everyone
+
+
+async def current(uow: UnitOfWork, kind: str, *, rep: str | None = None, team: str | None = None, log: Log | None = None) -> Forecast:
+    """Baton's forecast of the current month or quarter for a rep, a team, or the company."""
+    ctx = context(uow)
+    log = log or await load(uow)
+    p = fc.period(uow, kind)
+    owners, slip = scope_owners(uow, rep=rep, team=team)
+    now = uow.now()
+    params = estimate(log, owners, slip, kind, p, now, ctx)
+    deals = await fc.snapshot(uow, sorted(owners), p.start)
+    return forecast(deals, owners, p, fc.today(uow), ctx.lock(kind, p), params, ctx.cfg)
+
