@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.calendar import parse_duration
-from bot.config_sections.base import Section
+from bot.config_sections.base import Section, problem
 
 PeriodKind = Literal["month", "quarter"]
 
@@ -39,7 +39,10 @@ class Meeting(Section):
     @field_validator("rrule")
     @classmethod
     def _rule(cls, v: str) -> str:
-        rule_set(v)  # raises ValueError with dateutil's message
+        try:
+            rule_set(v)
+        except Exception:  # dateutil raises ValueError, TypeError … with messages about its internals
+            raise problem("bad_rrule", "not an RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0", value=v) from None
         return v
 
     @model_validator(mode="after")
