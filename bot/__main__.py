@@ -35,6 +35,20 @@ def say(key: str, config=None, *, err: bool = False, **kw) -> None:  # noqa: ANN
     print(terminal_text(key, locale, **kw), file=sys.stderr if err else sys.stdout)
 
 
+def config_problems(e: ConfigError) -> str:
+    """Every problem of app.yaml, one a line with its key path and line, in the company's language."""
+    loc = e.locale
+    out = [terminal_text("config.header", loc, path=e.path, n=len(e.items))]
+    for p in e.items:
+        text = p.text if p.key == "plain" else terminal_text(f"config.{p.key}", loc, **p.values)
+        if p.values.get("hint"):
+            hint = terminal_text("config.hint", loc, hint=p.values["hint"])
+            text += hint if hint.startswith("（") else " " + hint
+        form = "config.at" if p.where and p.line else "config.at_noline" if p.where else "config.plain"
+        out.append("  " + terminal_text(form, loc, where=p.where, line=p.line, text=text))
+    return "\n".join(out)
+
+
 def _setup_logging() -> None:
     logging.basicConfig(
         level=os.environ.get("BATON_LOG_LEVEL", "INFO"),
@@ -49,7 +63,7 @@ def _config_or_exit(path: str | None):  # noqa: ANN202
     try:
         return load_config(path)
     except ConfigError as e:
-        print(str(e), file=sys.stderr)
+        print(config_problems(e), file=sys.stderr)
         say("fix_config", err=True)
         raise SystemExit(2) from None
 
@@ -110,7 +124,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as e:
-        print(str(e), file=sys.stderr)
+        print(config_problems(e), file=sys.stderr)
         return 2
     say("config_ok", config, path=path, people=len(config.people), teams=len(config.teams), threshold=config.scoring.threshold)
     settings = Settings.from_env()

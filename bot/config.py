@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.calendar import BusinessCalendar, Duration, parse_duration
+from bot import config_checks
+from bot.config_checks import Problem
 from bot.config_sections import forecast, integrations, notifications, pipeline, relay, success
 from bot.config_sections.forecast import ForecastConfig
 from bot.config_sections.integrations import InboundSource, RecordLinks, Webhook
@@ -362,10 +364,12 @@ class AppConfig(_Model):
 class ConfigError(Exception):
     """Every problem of a config file, each naming its key path and line."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str | Problem], locale: str | None = None):
         self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: " + "; ".join(problems))
+        self.items = [p if isinstance(p, Problem) else Problem("", None, "plain", {"text": p}, p) for p in problems]
+        self.problems = [str(p) for p in self.items]
+        self.locale = locale  # the company's, when the file says it (check-config speaks it)
+        super().__init__(f"{path}: " + "; ".join(self.problems))
 
     def __str__(self) -> str:
         return "\n".join([f"{self.path}: {len(self.problems)} problem(s)"] + [f"  - {p}" for p in self.problems])
@@ -422,23 +426,36 @@ def parse_config(text: str, path: str = "app.yaml") -> AppConfig:
     try:
         data, lines = _load_with_lines(text)
     except yaml.YAMLError as e:
-        raise ConfigError(path, [f"not valid YAML: {e}"]) from None
+        raise ConfigError(path, [Problem("", None, "not_yaml", {"detail": str(e)}, f"not valid YAML: {e}")]) from None
     if not isinstance(data, dict):
-        raise ConfigError(path, ["the file must be a mapping with company, people, teams, scoring, routing …"])
+        raise ConfigError(path, [Problem("", None, "not_mapping", {}, "the file must be a mapping with company, people, teams, scoring, routing …")])
+    locale = _raw_locale(data)
+    # Ids that point nowhere, from the file itself: reported with the schema's problems, on their own line.
+    refs = [Problem(_where(loc), _line_for(loc, lines), key, values, english) for loc, key, values, english in config_checks.references(data)]
     try:
-        return AppConfig.model_validate(data)
+        config = AppConfig.model_validate(data)
     except ValidationError as e:
-        problems = []
+        problems = [*refs]
         for err in e.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             # pydantic reports union members separately (e.g. away: list | bool); the first is enough.
             loc = tuple(p for p in loc if p not in ("list[AwayPeriod]", "bool"))
-            line = _line_for(loc, lines)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = f"renamed: write '{RENAMED[loc]}:' instead" if loc in RENAMED else "unknown key"
-            problems.append(f"{_where(loc)} (line {line}): {msg}" if line else f"{_where(loc)}: {msg}")
-        raise ConfigError(path, list(dict.fromkeys(problems))) from None
+            if not loc and err["type"] == "value_error":  # the whole-file checks: each located by its own path
+                problems += [p for p in config_checks.located(err["msg"].removeprefix("Value error, "), data, lines) if p.key != "reference"]
+                continue
+            problems.append(config_checks.from_pydantic(err, loc, _line_for(loc, lines), _where(loc), RENAMED.get(loc), AppConfig))
+        raise ConfigError(path, list({str(p): p for p in problems}.values()), locale) from None
+    except Exception as e:  # a validator that failed in an unexpected way: still one line, no traceback
+        raise ConfigError(path, [*refs, Problem("", None, "unexpected", {"detail": type(e).__name__}, f"could not check: {type(e).__name__}")], locale) from None
+    if refs:
+        raise ConfigError(path, refs, locale)
+    return config
+
+
+def _raw_locale(data: dict[str, Any]) -> str | None:
+    company = data.get("company")
+    locale = company.get("locale") if isinstance(company, dict) else None
+    return locale if locale in ("ja", "en") else None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:

@@ -62,20 +62,22 @@ class JobSpec:
     name: str
     fn: JobFn  # async fn(ctx, now, **args)
     schedule: Callable[[AppConfig], list[Cron]]
+    on_demand: JobFn | None = None  # what an admin's "run now" does, when that differs from a scheduled run
 
 
 _jobs: dict[str, JobSpec] = {}
 
 
-def job(name: str, schedule: Callable[[AppConfig], list[Cron]]) -> Callable[[JobFn], JobFn]:
-    """Register a scheduled job. `schedule(config)` says when (e.g. one Cron per digest channel).
+def job(name: str, schedule: Callable[[AppConfig], list[Cron]], on_demand: JobFn | None = None) -> Callable[[JobFn], JobFn]:
+    """Register a scheduled job. `schedule(config)` says when (e.g. one Cron per digest channel);
+    `on_demand`, what `POST /api/admin/jobs/{name}` does instead of a scheduled run (default: the same).
 
     Jobs must be idempotent per occurrence (e.g. an outbox dedupe key with the date): a restart or
     a second process running the same occurrence then posts nothing twice.
     """
 
     def deco(fn: JobFn) -> JobFn:
-        _jobs[name] = JobSpec(name, fn, schedule)
+        _jobs[name] = JobSpec(name, fn, schedule, on_demand)
         return fn
 
     return deco
@@ -145,6 +147,13 @@ class Scheduler:
         if spec is None:
             raise KeyError(f"no job named '{name}' (known: {', '.join(registered_jobs())})")
         return await spec.fn(self.ctx, now or self.ctx.now(), **args)
+
+    async def run_on_demand(self, name: str) -> Any:
+        """What an admin asks for by running a job now (`POST /api/admin/jobs/{name}`)."""
+        spec = _jobs.get(name)
+        if spec is None:
+            raise KeyError(f"no job named '{name}' (known: {', '.join(registered_jobs())})")
+        return await (spec.on_demand or spec.fn)(self.ctx, self.ctx.now())
 
     async def shutdown(self) -> None:
         self._stopping = True

@@ -13,6 +13,7 @@ meeting knows — baselines, snapshots, explanations — is in bot/domain/foreca
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config_sections.forecast import occurrences
 from bot.context import Context, UnitOfWork
@@ -43,15 +44,43 @@ async def arm(uow: UnitOfWork, now: datetime) -> int:
     return armed
 
 
+async def prompt_now(ctx: Context, now: datetime) -> dict[str, Any]:
+    """An admin's "run now": arm as usual, and prompt each meeting's next occurrence at once (the
+    participants get their DM now instead of `lead_time` before; the summary keeps its time)."""
+    out: dict[str, Any] = {"armed": 0, "prompted": []}
+    async with ctx.uow() as uow:
+        out["armed"] = await arm(uow, now)
+        for m in uow.config.forecast.meetings:
+            nxt = next(iter(occurrences(m, fc.tz(uow), now, now + HORIZON)), None)
+            if nxt is None:
+                continue
+            reps = await _prompt(uow, m, nxt)
+            out["prompted"].append({"meeting": m.id, "occurrence": nxt.isoformat(), "reps": reps,
+                                    "already": reps is None})  # fmt: skip
+    return out
+
+
 @job(
     "forecast_meetings",
     schedule=lambda config: [
         Cron(hour=h, minute=5, timezone=config.company.timezone, day_of_week="mon-sun", working_days_only=False) for h in (0, 6, 12, 18)
     ] if config.forecast.meetings else [],
+    on_demand=prompt_now,
 )  # fmt: skip
 async def plan(ctx: Context, now: datetime) -> int:
     async with ctx.uow() as uow:
         return await arm(uow, now)
+
+
+async def _prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime) -> list[str] | None:
+    """Open the occurrence and DM each participant their diff; None when it was prompted already."""
+    opened = await fm.open_occurrence(uow, meeting.id, occurrence, meeting.period, nf.meeting_participants(uow, meeting))
+    if opened is None:
+        return None
+    for b in opened.baselines:
+        res = await fc.diff_for(uow, [b.rep], meeting.period, baseline=b.deals, baseline_at=b.at)
+        await nf.send_prompt(uow, meeting, occurrence, b.rep, res, opened.occurrence.id)
+    return [b.rep for b in opened.baselines]
 
 
 @on_timer("forecast_prompt")
@@ -64,12 +93,7 @@ async def prompt(uow: UnitOfWork, timer: Timer) -> None:
     await arm(uow, now)  # keep the chain going even if the daily job did not run
     if now >= occurrence:
         return  # the meeting has started (the bot was down): a late prompt helps nobody
-    opened = await fm.open_occurrence(uow, meeting.id, occurrence, meeting.period, nf.meeting_participants(uow, meeting))
-    if opened is None:
-        return  # prompted already, by another prompt timer of this occurrence (lead_time changed)
-    for b in opened.baselines:
-        res = await fc.diff_for(uow, [b.rep], meeting.period, baseline=b.deals, baseline_at=b.at)
-        await nf.send_prompt(uow, meeting, occurrence, b.rep, res, opened.occurrence.id)
+    await _prompt(uow, meeting, occurrence)  # None: prompted already (another prompt timer, or on demand)
 
 
 @on_timer("forecast_summary")

@@ -10,7 +10,7 @@ import logging
 
 from bot.clock import as_utc
 from bot.context import UnitOfWork
-from bot.domain import sla
+from bot.domain import sla, timers
 from bot.domain.routing import next_rep, reassign
 from bot.models import Lead, Stage, Timer
 from bot.notify import sla as notify
@@ -49,6 +49,8 @@ async def on_breach(uow: UnitOfWork, timer: Timer) -> None:
         return
     config = uow.config
     clock = config.sla.mql_response
+    # Who held the lead at the breach: its escalation DM names them even after a reassignment.
+    await timers.note(uow, timer, assignee=lead.assignee_id)
     await notify.breach(uow, lead, timer.id, escalate=clock.escalate_to_manager)
     if lead.assignee_id:  # claim mode has nobody to move the lead from
         await sla.schedule_reassign(uow, clock, timer.subject, config.team_calendar(lead.team_id), lead.sla_due_at)

@@ -54,8 +54,13 @@ def test_bad_duration_is_named():
 
 def test_cross_references_are_checked():
     text = BASE.replace("team: is_smb, mode: claim", "team: is_nowhere, mode: claim").replace("manager: sato, members: [ito]", "manager: nobody, members: [ito]")
-    [p] = problems_of(text)
-    assert "unknown team 'is_nowhere'" in p and "unknown person 'nobody'" in p
+    team, person = sorted(problems_of(text))  # each on its own line
+    lines = text.splitlines()
+    assert "unknown team 'is_nowhere'" in person or "unknown team 'is_nowhere'" in team
+    by_id = {("is_nowhere" if "is_nowhere" in p else "nobody"): p for p in (team, person)}
+    assert f"(line {next(i for i, t in enumerate(lines, 1) if 'is_nowhere' in t)})" in by_id["is_nowhere"]
+    assert f"(line {next(i for i, t in enumerate(lines, 1) if 'manager: nobody' in t)})" in by_id["nobody"]
+    assert "unknown person 'nobody'" in by_id["nobody"]
 
 
 def test_unknown_rule_operator():
@@ -87,3 +92,64 @@ def test_old_handoff_key_is_refused_with_its_new_name():
         parse_config(text)
     line = text.splitlines().index("handoff:") + 1
     assert f"handoff (line {line}): renamed: write 'mql:' instead" in str(e.value)
+
+
+def _check_config(tmp_path, text, locale):
+    """`python -m bot check-config` on a file, as an admin runs it: its exit code and what it prints."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace("locale: ja", f"locale: {locale}", 1), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    run = subprocess.run([sys.executable, "-m", "bot", "check-config", str(path)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    return run.returncode, run.stdout + run.stderr
+
+
+SEVERAL = {  # a misspelt key, a misspelt and an unknown person, a #channel name, a cron string, 8時
+    "    hours: \"09:00-18:00\"\n    holidays: JP": "    hours: \"09:00-18:00\"\n    workng_days: [mon]\n    holidays: JP",
+    "members: [kobayashi, yamada]": "members: [kobayashi, yamda, nobody]",
+    "{channel: C0MANAGERS, time: \"08:00\"": "{channel: \"#managers\", time: \"08:00\"",
+    "rrule: \"FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0\"": "rrule: \"0 10 * * 1\"",
+    "digest_time: \"08:30\"": "digest_time: \"8時\"",
+}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_check_config_reports_every_mistake_at_once_in_the_company_language(tmp_path, locale):
+    text = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    for old, new in SEVERAL.items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    lines = text.splitlines()
+
+    def line_of(fragment):
+        return next(i for i, t in enumerate(lines, 1) if fragment in t)
+
+    code, out = _check_config(tmp_path, text, locale)
+    assert code == 2
+    ja = locale == "ja"
+    at = (lambda n: f"（{n} 行目）") if ja else (lambda n: f" (line {n})")
+    expected = {
+        "calendars.tokyo_office.workng_days": (line_of("workng_days"), "working_days"),
+        "teams[0].members[1]": (line_of("yamda"), "yamada"),
+        "teams[0].members[2]": (line_of("nobody"), "nobody"),
+        "pipeline.digests[0].channel": (line_of("#managers"), "#managers"),
+        "forecast.meetings[0].rrule": (line_of("0 10 * * 1"), "0 10 * * 1"),
+        "notifications.digest_time": (line_of("8時"), "8時"),
+    }
+    reported = [t.strip() for t in out.splitlines() if t.strip().startswith("- ")]
+    assert len(reported) == len(expected), out
+    for where, (n, word) in expected.items():
+        [row] = [r for r in reported if r.startswith(f"- {where}{at(n)}")] or [None]
+        assert row is not None, (where, out)
+        assert word in row
+    assert ("もしかして: working_days" if ja else "did you mean 'working_days'") in out
+    assert ("もしかして: yamada" if ja else "did you mean 'yamada'") in out
+    assert ("問題が 6 件" if ja else "6 problem(s)") in out
+    # Never a raw Python, regex or library message.
+    for raw in ("Traceback", "String should match pattern", "not enough values", "^[CGD]", "Error:", "unpack"):
+        assert raw not in out, raw
+    if ja:  # the company's language throughout
+        assert "unknown" not in out and "did you mean" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -36,3 +37,12 @@ def test_docs_config_command_writes_the_file(tmp_path):
 def test_runbook_shows_the_notification_kinds_table_as_it_is():
     text = RUNBOOK.read_text(encoding="utf-8")
     assert f"{KINDS_BEGIN}\n{kinds_table()}\n{KINDS_END}" in text, "docs/runbook.md's kinds table is stale: run `python -m bot docs-config`"
+
+
+def test_every_key_of_relay_pipeline_forecast_and_success_has_a_meaning():
+    text = CONFIG_DOC.read_text(encoding="utf-8")
+    rows = [r for r in text.splitlines() if r.startswith("| `") and r.split("`")[1].split(".")[0] in ("relay", "pipeline", "forecast", "success")]
+    assert len(rows) > 80
+    meaning = {r.split("`")[1]: re.split(r"(?<!\\)\|", r.strip()[1:-1])[-1].strip() for r in rows}  # \| inside a cell is escaped
+    blank = [k for k, v in meaning.items() if not v]
+    assert blank == [], f"keys with no meaning in docs/configuration.md: {blank}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from bot.calendar import Duration, parse_duration
 from bot.rules import check_condition
@@ -12,6 +13,12 @@ from bot.rules import check_condition
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def problem(key: str, english: str, **values: str) -> PydanticCustomError:
+    """A validation error check-config can say in the company's words: `cli.config.<key>` with
+    `values` (the English text is for logs and `ConfigError.problems`)."""
+    return PydanticCustomError("baton", english.replace("{", "(").replace("}", ")"), {"key": key, **values})
 
 
 def duration(v: Any) -> Duration:

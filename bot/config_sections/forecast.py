@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.calendar import parse_duration
-from bot.config_sections.base import Section
+from bot.config_sections.base import Section, problem
 
 PeriodKind = Literal["month", "quarter"]
 
@@ -25,21 +25,24 @@ def _minutes(v: Any) -> int:
 class Meeting(Section):
     """A recurring forecast meeting: an RFC 5545 rule (python-dateutil rrule) in the company zone."""
 
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
-    rrule: str  # e.g. "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
-    team: str | None = None  # whose managers read the summary (and whose members are participants by default)
-    participants: list[str] = []
-    channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")  # managers' channel (default: forecast.managers_channel)
-    period: PeriodKind = "quarter"
-    lead_time: int = 90  # minutes before the meeting: each participant gets their diff + Explain / Submit
-    summary_before: int = 30  # minutes before the meeting: one summary to the managers' channel
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="The meeting's id (lowercase, digits, _).")
+    rrule: str = Field(description="When it recurs: an RFC 5545 rule in the company zone, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0 (not cron).")
+    team: str | None = Field(None, description="The team whose managers read the summary (and whose members are the participants by default).")
+    participants: list[str] = Field([], description="Person ids prompted before each meeting (default: the team's members).")
+    channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$", description="Channel ID of the managers' summary (default: forecast.managers_channel).")
+    period: PeriodKind = Field("quarter", description="The forecast period discussed: quarter or month.")
+    lead_time: int = Field(90, description="Minutes (or 90m, 2h) before the meeting when each participant gets their diff with Explain / Submit.")
+    summary_before: int = Field(30, description="Minutes before the meeting when the managers' summary is posted.")
 
     _mins = field_validator("lead_time", "summary_before", mode="before")(_minutes)
 
     @field_validator("rrule")
     @classmethod
     def _rule(cls, v: str) -> str:
-        rule_set(v)  # raises ValueError with dateutil's message
+        try:
+            rule_set(v)
+        except Exception:  # dateutil raises ValueError, TypeError … with messages about its internals
+            raise problem("bad_rrule", "not an RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0", value=v) from None
         return v
 
     @model_validator(mode="after")
@@ -100,19 +103,19 @@ class ForecastModel(Section):
 
 
 class ForecastConfig(Section):
-    managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")
-    meetings: list[Meeting] = []
+    managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$", description="Channel ID for forecast summaries and roll-ups (default for meetings).")
+    meetings: list[Meeting] = Field([], description="Recurring forecast meetings: prompts to reps, then a summary to managers.")
     # Lock point: the submission that counts for accuracy is the last one before start + N days.
-    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7})
+    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7}, description="Period kind → days before its end after which a submitted forecast is locked for accuracy.")
     # THE MODEL: quarterly ±5 %, monthly ±10 % of the actual.
-    tolerance: dict[PeriodKind, float] = Field(default_factory=lambda: {"quarter": 0.05, "month": 0.10})
+    tolerance: dict[PeriodKind, float] = Field(default_factory=lambda: {"quarter": 0.05, "month": 0.10}, description="Period kind → the accuracy band counted as on target (0.05 = ±5 %).")
     # JPY per unit of each other currency deals may be in (deals are converted for every sum).
-    currencies: dict[str, Decimal] = {}
+    currencies: dict[str, Decimal] = Field({}, description="Currency → rate to the company currency for deals in another currency.")
     # Default win rate per phase; history is shown next to these where it differs.
-    phase_win_rates: dict[int, float] = Field(default_factory=lambda: {1: 0.05, 2: 0.15, 3: 0.35, 4: 0.6, 5: 0.85})
-    bias_min_sample: int = Field(3, ge=1)  # past periods needed before a rep's bias adjusts the expectation
-    history_min_sample: int = Field(5, ge=1)  # closed deals per phase before its historical win rate is shown
-    diff_cap: int = Field(15, ge=1, le=40)  # deals listed per diff message before "show all"
+    phase_win_rates: dict[int, float] = Field(default_factory=lambda: {1: 0.05, 2: 0.15, 3: 0.35, 4: 0.6, 5: 0.85}, description="Phase → win rate behind the weighted pipeline while history is thin.")
+    bias_min_sample: int = Field(3, ge=1, description="Past periods needed before a rep's bias adjusts the expectation.")
+    history_min_sample: int = Field(5, ge=1, description="Closed deals per phase before its historical win rate is shown.")
+    diff_cap: int = Field(15, ge=1, le=40, description='Deals listed per diff message before "show all".')
     model: ForecastModel = Field(default_factory=ForecastModel, description="Baton's own forecast: minimum samples and fallbacks.")
 
     @field_validator("currencies")

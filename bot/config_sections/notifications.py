@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from bot.calendar import _parse_hours  # noqa: PLC2701 - the one "HH:MM-HH:MM" parser
-from bot.config_sections.base import Section
+from bot.config_sections.base import Section, problem
 
 Mode = Literal["immediate", "digest", "off"]
 
@@ -102,9 +102,9 @@ class NotificationsConfig(Section):
         try:
             hh, mm = (int(x) for x in v.split(":"))
         except ValueError:
-            raise ValueError("digest_time must be HH:MM, e.g. 08:30") from None
+            raise problem("bad_time", "digest_time must be HH:MM, e.g. 08:30", value=v) from None
         if not (0 <= hh < 24 and 0 <= mm < 60):
-            raise ValueError("digest_time must be HH:MM, e.g. 08:30")
+            raise problem("bad_time", "digest_time must be HH:MM, e.g. 08:30", value=v)
         return v
 
     def default_mode(self, kind: str) -> str:

@@ -17,10 +17,10 @@ ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
 class Target(Section):
     """A revenue target: `period` is 2026-11, FY2026-Q3 or FY2026; for a `team` or a `person`."""
 
-    period: str
-    team: str | None = None
-    person: str | None = None
-    amount: Decimal = Field(gt=0)
+    period: str = Field(description="The period: FY2026 (fiscal year), FY2026-Q3 (quarter) or 2026-11 (month).")
+    team: str | None = Field(None, description="The team the target is for (omit both team and person: the company).")
+    person: str | None = Field(None, description="The person the target is for.")
+    amount: Decimal = Field(gt=0, description="The target in company currency (booked revenue of won deals).")
 
     @field_validator("period")
     @classmethod
@@ -38,13 +38,13 @@ class Target(Section):
 class Digest(Section):
     """One daily pipeline digest: a channel, a local time (the team's zone, working days only), a scope."""
 
-    channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$")
-    time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    scope: Literal["team", "company"] = "team"
-    team: str | None = None  # the team it reads (scope team) and whose calendar/zone it follows
-    locale: Literal["ja", "en"] | None = None
-    attention_cap: int = Field(12, ge=1, le=40)  # most deals listed under "needs attention"
-    chart: bool = True
+    channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$", description="Slack channel ID (C…/G…) the digest is posted to.")
+    time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Time of day (HH:MM, the team's zone), working days only.")
+    scope: Literal["team", "company"] = Field("team", description="team: the team's deals; company: every deal.")
+    team: str | None = Field(None, description="The team it reads (scope team) and whose calendar and zone it follows.")
+    locale: Literal["ja", "en"] | None = Field(None, description="Language of the digest (default: the team's, else the company's).")
+    attention_cap: int = Field(12, ge=1, le=40, description='Most deals listed under "needs attention".')
+    chart: bool = Field(True, description="Attach the pipeline chart.")
 
     @model_validator(mode="after")
     def _team_for_scope(self) -> Digest:
@@ -56,55 +56,57 @@ class Digest(Section):
 class Bottleneck(Section):
     """The weekly one-bottleneck alert: a recent window against the baseline window before it."""
 
-    recent_days: int = Field(28, ge=7, le=180)
-    baseline_days: int = Field(84, ge=7, le=365)
-    worsen_threshold: float = Field(0.2, gt=0, le=5)  # re-alert when revenue at stake grows by this share
-    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-    time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    managers: list[str] = []  # person ids DMed (default: every manager/CRO of app.yaml)
-    channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$")  # default: the management team's channel
-    snooze_days: int = Field(7, ge=1, le=90)
+    recent_days: int = Field(28, ge=7, le=180, description="The recent window compared (days).")
+    baseline_days: int = Field(84, ge=7, le=365, description="The baseline window before it (days).")
+    worsen_threshold: float = Field(0.2, gt=0, le=5, description="Alert again when the revenue at stake grew by this share (0.2 = 20 %).")
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field("mon", description="Day of the weekly check.")
+    time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Time of the weekly check (HH:MM, company zone).")
+    managers: list[str] = Field([], description="Person ids DMed with an alert (default: every manager and the CRO).")
+    channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$", description="Managers' channel ID for the weekly summary (default: the management team's channel).")
+    snooze_days: int = Field(7, ge=1, le=90, description="Days a snoozed alert stays quiet unless the bottleneck changes.")
 
 
 class Hire(Section):
-    person: str | None = None  # a person of app.yaml, or just a name for a planned hire
-    name: str | None = None
-    start: date
-    role: Literal["fs", "is"] = "fs"
+    person: str | None = Field(None, description="A person of app.yaml who was hired (ramping), or leave out for a planned hire.")
+    name: str | None = Field(None, description="Name of a planned hire (shown in the capacity plan).")
+    start: date = Field(description="Start date (YYYY-MM-DD).")
+    role: Literal["fs", "is"] = Field("fs", description="fs (Field Sales) or is (Inside Sales).")
 
 
 class Capacity(Section):
-    deals_won_per_rep_per_year: float = Field(12, gt=0)  # fallback when history is thin
-    average_deal_size: Decimal | None = Field(None, gt=0)  # fallback when nothing was won yet
-    ramp_months: int = Field(3, ge=0, le=24)  # a new hire reaches full productivity after this
-    hires: list[Hire] = []
-    is_mqls_per_rep_per_day: float = Field(20, gt=0)
-    history_months: int = Field(12, ge=1, le=36)
+    deals_won_per_rep_per_year: float = Field(12, gt=0, description="Deals an FS rep wins per year, used while history is thinner than min_history_months / min_closed_deals.")
+    average_deal_size: Decimal | None = Field(None, gt=0, description="Average won deal, used while nothing (or too little) was won.")
+    ramp_months: int = Field(3, ge=0, le=24, description="Months until a new hire reaches full productivity (linear ramp).")
+    hires: list[Hire] = Field([], description="Hires made or planned, counted with their ramp-up.")
+    is_mqls_per_rep_per_day: float = Field(20, gt=0, description="MQLs one IS rep can work per working day (IS capacity).")
+    history_months: int = Field(12, ge=1, le=36, description="How far back won and lost deals are read.")
     # Below either minimum the plan uses the configured rates (and says so): a few months or a
     # handful of closed deals annualise into nonsense.
-    min_history_months: int = Field(3, ge=1, le=36)
-    min_closed_deals: int = Field(10, ge=1)
+    min_history_months: int = Field(3, ge=1, le=36, description="Months of history needed before history replaces the configured rates.")
+    min_closed_deals: int = Field(10, ge=1, description="Closed deals needed before history replaces the configured rates.")
 
 
 class PipelineConfig(Section):
     # THE MODEL's phases: 1 beyond lead · 2 problem recognised · 3 evaluation · 4 negotiation · 5 approval.
     phase_categories: dict[int, ForecastCategory] = Field(
-        default_factory=lambda: {1: "pipeline", 2: "pipeline", 3: "best_case", 4: "commit", 5: "commit"}
+        default_factory=lambda: {1: "pipeline", 2: "pipeline", 3: "best_case", 4: "commit", 5: "commit"},
+        description="Phase (1–5) → default forecast category of a deal in it (a rep may override per deal).",
     )
-    fs_team: str | None = None  # the Field Sales team that receives SQL hand-offs and upsells (default: the first)
-    win_rate_fallback: float = Field(0.25, gt=0, le=1)
+    fs_team: str | None = Field(None, description="The Field Sales team that receives SQL hand-offs and upsells (default: the first field_sales team).")
+    win_rate_fallback: float = Field(0.25, gt=0, le=1, description="Overall win rate used while history is too thin (win_rate_min_closed).")
     # Fallback win rate from each phase for a team without history.
     win_rate_fallback_by_phase: dict[int, float] = Field(
-        default_factory=lambda: {1: 0.25, 2: 0.35, 3: 0.5, 4: 0.7, 5: 0.9}
+        default_factory=lambda: {1: 0.25, 2: 0.35, 3: 0.5, 4: 0.7, 5: 0.9},
+        description="Per-phase win rate used while history is too thin.",
     )
-    targets: list[Target] = []
-    win_rate_window_months: int = Field(6, ge=1, le=36)  # history behind win rates
-    win_rate_min_closed: int = Field(10, ge=1)  # fewer closed deals than this: use the fallback
+    targets: list[Target] = Field([], description="Revenue targets by period, for the company, a team or a person.")
+    win_rate_window_months: int = Field(6, ge=1, le=36, description="Months of closed deals behind the win rates.")
+    win_rate_min_closed: int = Field(10, ge=1, description="Fewer closed deals than this in the window: the fallback rates are used.")
     # Days without a phase change before a deal counts as stalled, per phase.
-    stalled_days: dict[int, int] = Field(default_factory=lambda: {1: 14, 2: 21, 3: 30, 4: 21, 5: 14})
-    digests: list[Digest] = []
-    bottleneck: Bottleneck = Bottleneck()
-    capacity: Capacity = Capacity()
+    stalled_days: dict[int, int] = Field(default_factory=lambda: {1: 14, 2: 21, 3: 30, 4: 21, 5: 14}, description="Phase → days without an update after which a deal is listed as stalled.")
+    digests: list[Digest] = Field([], description="Daily pipeline digests, one per channel.")
+    bottleneck: Bottleneck = Field(Bottleneck(), description="The weekly bottleneck check (one constraint, its evidence, the lever).")
+    capacity: Capacity = Field(Capacity(), description="Capacity planning: reps needed for the target, ramp-up, IS capacity (/capacity).")
 
     @field_validator("stalled_days")
     @classmethod

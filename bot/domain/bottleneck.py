@@ -78,6 +78,7 @@ class Analysis:
     bottleneck: StageStats | None
     watch: list[StageStats] = field(default_factory=list)
     average_deal: Decimal = Decimal(0)
+    team: str | None = None  # `/bottleneck team`: one team's moves only
 
     def as_data(self) -> dict[str, Any]:
         b = self.bottleneck
@@ -87,12 +88,12 @@ class Analysis:
 TARGETS = sorted({s for _, frm, fwd in STAGES.values() for s in (frm, fwd)} | {"recycled", "closed", "lost"})
 
 
-def _moves(counts: Counter[Key]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-    """Entries per stage and exits per (from, to), from grouped lead and deal events."""
+def _moves(counts: Counter[Key], team: str | None = None) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Entries per stage and exits per (from, to), from grouped lead and deal events (of `team` when given)."""
     entries: dict[str, int] = {}
     exits: dict[tuple[str, str], int] = {}
-    for (et, frm, to, _, _), n in counts.items():
-        if et not in ("lead", "opportunity") or frm == to:
+    for (et, frm, to, team_id, _), n in counts.items():
+        if et not in ("lead", "opportunity") or frm == to or (team is not None and team_id != team):
             continue  # frm == to: a reassignment, not a stage change
         entries[to] = entries.get(to, 0) + n
         if frm:
@@ -100,14 +101,16 @@ def _moves(counts: Counter[Key]) -> tuple[dict[str, int], dict[tuple[str, str], 
     return entries, exits
 
 
-async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
+async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, team: str | None = None) -> float | None:
     """Median days from entering `stage` to moving forward, for the forward moves in the window."""
-    return await rollup.median_exit_days(uow, entity, stage, forward, since, until)
+    return await rollup.median_exit_days(uow, entity, stage, forward, since, until, team=team)
 
 
-async def _wip_now(uow: UnitOfWork) -> dict[str, int]:
-    leads = dict((await uow.session.execute(select(Lead.stage, func.count()).where(Lead.stage.in_(("mql", "sal", "sql"))).group_by(Lead.stage))).all())
-    opps = (await uow.session.execute(select(Opportunity.phase, func.count()).where(Opportunity.status == "open").group_by(Opportunity.phase))).all()
+async def _wip_now(uow: UnitOfWork, team: str | None = None) -> dict[str, int]:
+    lw = [Lead.stage.in_(("mql", "sal", "sql"))] + ([Lead.team_id == team] if team is not None else [])
+    ow = [Opportunity.status == "open"] + ([Opportunity.team_id == team] if team is not None else [])
+    leads = dict((await uow.session.execute(select(Lead.stage, func.count()).where(*lw).group_by(Lead.stage))).all())
+    opps = (await uow.session.execute(select(Opportunity.phase, func.count()).where(*ow).group_by(Opportunity.phase))).all()
     return {**leads, **{f"phase_{p}": n for p, n in opps}}
 
 
@@ -122,21 +125,23 @@ async def average_deal(uow: UnitOfWork, now: datetime, months: int = 12) -> Deci
     return Decimal(await uow.session.scalar(select(func.coalesce(func.avg(o.amount), 0))) or 0).quantize(Decimal(1))
 
 
-def _is_capacity_per_day(uow: UnitOfWork) -> float:
+def _is_capacity_per_day(uow: UnitOfWork, team: str | None = None) -> float:
     cfg = uow.config
-    reps = {m for t in cfg.teams_by_function("inside_sales") for m in t.members if cfg.person(m) and "is_rep" in cfg.person(m).roles}
+    teams = [t for t in cfg.teams_by_function("inside_sales") if team is None or t.id == team]
+    reps = {m for t in teams for m in t.members if cfg.person(m) and "is_rep" in cfg.person(m).roles}
     return len(reps) * cfg.pipeline.capacity.is_mqls_per_rep_per_day
 
 
-async def analyse(uow: UnitOfWork, *, now: datetime | None = None) -> Analysis:
+async def analyse(uow: UnitOfWork, *, now: datetime | None = None, team: str | None = None) -> Analysis:
+    """The company's bottleneck, or one team's (`/bottleneck team`: that team's moves, work and capacity)."""
     cfg = uow.config.pipeline.bottleneck
     now = now or uow.now()
     recent_from = now - timedelta(days=cfg.recent_days)
     base_from = recent_from - timedelta(days=cfg.baseline_days)
     recent_counts, base_counts = await rollup.event_counts(uow, [(recent_from, now), (base_from, recent_from)], TARGETS)
-    r_entries, r_exits = _moves(recent_counts)
-    b_entries, b_exits = _moves(base_counts)
-    wip = await _wip_now(uow)
+    r_entries, r_exits = _moves(recent_counts, team)
+    b_entries, b_exits = _moves(base_counts, team)
+    wip = await _wip_now(uow, team)
     cal = uow.config.calendar(None)
     working_days = sum(1 for i in range(cfg.recent_days) if cal.is_working_day((recent_from + timedelta(days=i)).astimezone(cal.tz).date())) or 1
     stats: list[StageStats] = []
@@ -148,12 +153,12 @@ async def analyse(uow: UnitOfWork, *, now: datetime | None = None) -> Analysis:
             return Window(entries.get(stage, 0), forward, out - forward)
 
         recent, base = window(r_entries, r_exits), window(b_entries, b_exits)
-        recent.median_days = await _median_days(uow, entity, stage, fwd, recent_from, now)
-        base.median_days = await _median_days(uow, entity, stage, fwd, base_from, recent_from)
+        recent.median_days = await _median_days(uow, entity, stage, fwd, recent_from, now, team)
+        base.median_days = await _median_days(uow, entity, stage, fwd, base_from, recent_from, team)
         s = StageStats(name, recent, base, wip=wip.get(stage, 0))
         s.wip_growth = recent.arrivals - recent.forward - recent.other_exits
         if name == "mql_to_sal":
-            capacity = _is_capacity_per_day(uow)
+            capacity = _is_capacity_per_day(uow, team)
             s.load = (recent.arrivals / working_days) / capacity if capacity else None
         stats.append(s)
 
@@ -177,7 +182,7 @@ async def analyse(uow: UnitOfWork, *, now: datetime | None = None) -> Analysis:
             s.delayed_units = 0.5 * min(float(max(s.wip, 0)), s.recent.forward * (rm / bm - 1))
         s.at_stake = (Decimal(str((s.lost_units + s.delayed_units) * s.downstream_yield)) * avg).quantize(Decimal(1))
     ranked = sorted((s for s in stats if s.at_stake > 0), key=lambda s: s.at_stake, reverse=True)
-    return Analysis(now, cfg.recent_days, cfg.baseline_days, stats, ranked[0] if ranked else None, ranked[1:3], avg)
+    return Analysis(now, cfg.recent_days, cfg.baseline_days, stats, ranked[0] if ranked else None, ranked[1:3], avg, team)
 
 
 def managers(uow: UnitOfWork) -> list[str]:

@@ -58,6 +58,7 @@ class CapacityPlan:
     mqls_per_day: float = 0.0
     is_load: float | None = None
     next_quarter: Period | None = None
+    target_given: bool = False  # the target was typed with /capacity, not app.yaml's
     next_target: Decimal | None = None
     win_rate: float = 0.0
     required_next: Decimal | None = None
@@ -67,8 +68,11 @@ class CapacityPlan:
     closed_deals: int = 0  # won + lost in it
 
 
-async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
+async def plan(uow: UnitOfWork, *, now: datetime | None = None, period: Period | None = None, target: Decimal | None = None) -> CapacityPlan:
+    """`period` (a fiscal year; default: this one) and `target` (default: that year's target in
+    app.yaml) are what `/capacity [target|period]` lets a manager try."""
     cfg = uow.config
+    target_given = target is not None
     cap = cfg.pipeline.capacity
     now = now or uow.now()
     tz = cfg.calendar(None).tz
@@ -102,8 +106,8 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
         per_rep, from_history = cap.deals_won_per_rep_per_year, False
     revenue_per_rep = (avg * Decimal(str(per_rep))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
-    year = period_of("year", today, start_month)
-    target = pl.team_target(uow, year, fs_id)
+    year = period or period_of("year", today, start_month)
+    target = target if target is not None else pl.team_target(uow, year, fs_id)
     reps_needed = float(target / revenue_per_rep) if target is not None and revenue_per_rep else None
     horizon = today + relativedelta(months=12)
     hires, effective = [], float(len(fs_reps))
@@ -156,4 +160,5 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None) -> CapacityPlan:
         mqls_per_day=mqls_per_day, is_load=(mqls_per_day / is_capacity) if is_capacity else None, next_quarter=nq,
         next_target=next_target, win_rate=rates.overall, required_next=required, created_pace=created,
         pace_ratio=float(created / required) if required else None, history_months=months, closed_deals=closed_deals,
+        target_given=target_given,
     )  # fmt: skip

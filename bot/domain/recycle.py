@@ -35,6 +35,16 @@ def team_today(config: AppConfig, team_id: str | None, now: Any) -> date:
     return now.astimezone(config.team_calendar(team_id).tz).date()
 
 
+def next_working_day(config: AppConfig, team_id: str | None, d: date) -> date:
+    """`d`, or the first working day after it in the team's calendar: nobody re-approaches on a Saturday."""
+    cal = config.team_calendar(team_id)
+    for _ in range(366):
+        if cal.is_working_day(d):
+            return d
+        d += timedelta(days=1)
+    return d
+
+
 def lost_due_date(config: AppConfig, reason: str | None, today: date) -> date:
     """Lost deal → re-approach date by its reason (timing 90 d, budget → next fiscal year start …)."""
     rule = config.relay.lost_rules.get(reason or "", config.relay.lost_default_days)
@@ -222,6 +232,7 @@ class RecycleResult(Result):
     _: KW_ONLY
     subject: str = "recycle"
     title: str = ""  # what the item is (company / person, deal, customer), for the Close modal
+    asked: date | None = None  # a snooze's date as chosen, when it fell on a non-working day (moved on)
 
 
 def may_act(config: AppConfig, row: Recycle, person: Person | None) -> bool:
@@ -270,12 +281,13 @@ async def snooze(uow: UnitOfWork, recycle_id: int, person: Person | None, days: 
     if isinstance(row, RecycleResult):
         return row
     today = team_today(uow.config, row.team_id, uow.now())
-    row.due_date, row.snoozes = today + timedelta(days=days), row.snoozes + 1
+    asked = today + timedelta(days=days)
+    row.due_date, row.snoozes = next_working_day(uow.config, row.team_id, asked), row.snoozes + 1
     lead = await uow.session.get(Lead, row.lead_id) if row.lead_id else None
     if lead is not None and lead.stage == Stage.recycled:
         lead.recycle_at = row.due_date
     await uow.session.flush()
-    return RecycleResult(Outcome.SNOOZED, row, lead, by=person.id)
+    return RecycleResult(Outcome.SNOOZED, row, lead, by=person.id, asked=asked if asked != row.due_date else None)
 
 
 async def close(uow: UnitOfWork, recycle_id: int, person: Person | None, reason: str, note: str | None = None) -> RecycleResult:

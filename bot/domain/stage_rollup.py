@@ -318,7 +318,9 @@ def _exits_in(uow: UnitOfWork, entity: str, stage: str, forward: str, since: dat
     return (x.from_stage == stage, x.to_stage == forward, x.at >= since, x.at < until, x.entity_type == entity, x.seconds.is_not(None))
 
 
-async def _tail_days(uow: UnitOfWork, w: int | None, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> list[float]:
+async def _tail_days(
+    uow: UnitOfWork, w: int | None, entity: str, stage: str, forward: str, since: datetime, until: datetime, team: str | None = None
+) -> list[float]:
     """Days in stage for the moves not folded yet (all of them when `w` is None), from the events."""
     ev, entry = StageEvent, aliased(StageEvent)
     entered = (
@@ -330,6 +332,8 @@ async def _tail_days(uow: UnitOfWork, w: int | None, entity: str, stage: str, fo
     stmt = select(ev.occurred_at, entered).where(to == forward, ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
     if w is not None:
         stmt = stmt.where(ev.id > w)
+    if team is not None:
+        stmt = stmt.where(ev.team_id == team)
     return [(out - inn).total_seconds() / 86400 for out, inn in (await uow.session.execute(stmt)).all() if inn is not None]
 
 
@@ -346,9 +350,14 @@ async def exit_days(
     return days
 
 
-async def median_exit_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> float | None:
+async def median_exit_days(
+    uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, *, team: str | None = None
+) -> float | None:
     """The median of `exit_days` (linear between the middle two, as `sla_metrics.percentile`); when
-    everything is folded, the database picks the middle values instead of sending every row."""
+    everything is folded, the database picks the middle values instead of sending every row. For one
+    team (the folded exits keep no team), from the events."""
+    if team is not None:
+        return percentile(await _tail_days(uow, None, entity, stage, forward, since, until, team), 0.5)
     w = await _watermark(uow, zone(uow))
     tail = await _tail_days(uow, w, entity, stage, forward, since, until)
     if w is None or tail:

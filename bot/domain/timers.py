@@ -59,6 +59,13 @@ async def claim(uow: UnitOfWork, timer_id: int) -> bool:
     return (result.rowcount or 0) == 1
 
 
+async def note(uow: UnitOfWork, timer: Timer, **values: Any) -> None:
+    """Remember facts as of the firing on the timer row (the handler's `timer` is detached: an UPDATE)."""
+    merged = {**(timer.data or {}), **values}
+    await uow.session.execute(update(Timer).where(Timer.id == timer.id).values(data=merged))
+    timer.data = merged
+
+
 async def due(uow: UnitOfWork, now: datetime, limit: int = 200) -> list[Timer]:
     rows = await uow.session.execute(
         select(Timer)

@@ -15,6 +15,7 @@ from bot.domain import forecast_meetings as fm
 from bot.domain import forecast_model as baton_model
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.messages import escape_mrkdwn
+from bot.models import Opportunity
 from bot.notify import forecast_model as baton_view
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
@@ -301,6 +302,34 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
     await notify_person(uow, rep, "forecast_prompt", msg, key=key, dedupe_key=key)
 
 
+SUMMARY_CHANGES = 15  # per rep; the rest is counted
+
+
+async def _changes_with_answers(uow: UnitOfWork, locale: str, diff: Diff, answers: list[fm.Explanation]) -> list[str]:
+    """Every change the rep's prompt listed (won deals and category moves too), each with the rep's
+    explanation of that deal beneath it; answers about deals not listed, then the overall note."""
+    by_deal: dict[int | None, list[str]] = {}
+    for e in answers:
+        if e.text:
+            by_deal.setdefault(e.opportunity_id, []).append(escape_mrkdwn(e.text)[:500])
+    lines: list[str] = []
+    changes = list(diff.changes)
+    for c in changes[:SUMMARY_CHANGES]:
+        lines.append(change_line(uow, locale, c, False))
+        lines += [_t(uow, locale, "forecast.summary.deal_answer", text=v) for v in by_deal.pop(c.id, [])]
+    if len(changes) > SUMMARY_CHANGES:
+        lines.append(_t(uow, locale, "forecast.summary.more", n=len(changes) - SUMMARY_CHANGES))
+    notes = by_deal.pop(None, [])
+    for deal_id, texts in by_deal.items():
+        deal = await uow.session.get(Opportunity, deal_id)
+        name = escape_mrkdwn(deal.name if deal else f"#{deal_id}")[:150]
+        lines += [_t(uow, locale, "forecast.summary.other_answer", name=name, text=v) for v in texts]
+    lines += [_t(uow, locale, "forecast.summary.note", text=v) for v in notes]
+    if not answers:
+        lines.append(_t(uow, locale, "forecast.summary.no_answer"))
+    return lines
+
+
 async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ: fm.Occurrence | None) -> None:
     """The managers' summary of an occurrence (`occ` None: its prompts never went out)."""
     cfg = uow.config
@@ -312,10 +341,10 @@ async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ:
     reps = meeting_participants(uow, meeting)
     p = fc.period(uow, meeting.period)
     bases = await fm.baselines(uow, occ.id) if occ else {}
-    answers: dict[str, list[str]] = {}
-    for e in await fm.explanations_for(uow, occ.id) if occ else []:
-        answers.setdefault(e.rep, []).append(e.text)
-    since = occ.prompted_at if occ else None
+    answers = await fm.explanations_for(uow, occ.id) if occ else []
+    # Submitted "for this meeting" = since the previous one took place (the first: any time this period).
+    prev = await fm.previous_occurrence(uow, meeting.id, occurrence)
+    since = prev.occurrence if prev else None
     rep_blocks = []
     team_base: list[dict[str, Any]] = []
     for rep in reps:
@@ -328,12 +357,8 @@ async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ:
             status = _t(uow, locale, "forecast.summary.submitted", when=formatting.format_datetime(sub.submitted_at, locale, tz))
         else:
             status = _t(uow, locale, "forecast.summary.not_submitted")
-        lines = [change_line(uow, locale, c, False) for c in significant(res.diff, 8)]
-        answer_lines = [_t(uow, locale, "forecast.summary.answer", text=escape_mrkdwn(v)[:500]) for v in answers.get(rep, []) if v]
-        if not answer_lines:
-            answer_lines = [_t(uow, locale, "forecast.summary.no_answer")]
-        text = "\n".join([_t(uow, locale, "forecast.summary.rep", who=who(uow, rep), status=status), waterfall(uow, locale, res.diff), *lines, *answer_lines])
-        rep_blocks += chunks([text])
+        lines = await _changes_with_answers(uow, locale, res.diff, [e for e in answers if e.rep == rep])
+        rep_blocks += chunks([_t(uow, locale, "forecast.summary.rep", who=who(uow, rep), status=status), waterfall(uow, locale, res.diff), *lines])
     team_res = await fc.diff_for(uow, reps, meeting.period, baseline=team_base, baseline_at=None)
     msg = uow.ctx.messages.message(
         "forecast_summary", locale, tz, title=_t(uow, locale, "forecast.summary.title", when=when), sections=rep_blocks[:40],

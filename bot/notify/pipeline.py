@@ -36,7 +36,7 @@ def render_bottleneck(uow: UnitOfWork, analysis: bn.Analysis, locale: str, *, al
     return uow.ctx.messages.message(
         "bottleneck", locale, tz, b=stage_view(analysis.bottleneck), watch=[stage_view(w) for w in analysis.watch],
         recent_days=analysis.recent_days, baseline_days=analysis.baseline_days, average_deal=analysis.average_deal,
-        alert_id=alert_id, state_line=state_line,
+        alert_id=alert_id, state_line=state_line, team_name=(t.name if (t := uow.config.team(analysis.team)) else None),
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ event `LeadReassigned`; when the lead is decided, the DMs it caused lose their b
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, literal, or_, select
@@ -160,7 +161,12 @@ async def on_decided(uow: UnitOfWork, ev: StageChanged) -> None:
         person_id = recipient.id if recipient else None
         purpose = key.split(":dm:", 1)[1].split(":", 1)[0]
         if purpose in ("escalation", "warning"):
-            dm = _dm(uow, lead, person_id, purpose, decided=decided)
+            # The rep who held the lead when this timer fired, not whoever holds it now.
+            timer = await uow.session.get(Timer, int(key.rsplit(":", 1)[1]))
+            held = (timer.data or {}).get("assignee", lead.assignee_id) if timer else lead.assignee_id
+            due = timer.data.get("due_at") if timer and purpose == "escalation" else None
+            dm = _dm(uow, lead, person_id, purpose, decided=decided, assignee=slack_id(uow.config, held),
+                     **({"due_at": datetime.fromisoformat(due)} if due else {}))  # the deadline that was missed
         else:
             event = await uow.session.get(StageEvent, int(key.rsplit(":", 1)[1]))
             data = event.data if event else {}

@@ -2,7 +2,8 @@
 
 - `GET  /api/admin/jobs` → the registered jobs.
 - `POST /api/admin/jobs/{name}` → run that job now (the sandbox control panel uses this; the sandbox
-  never calls the bot's internals).
+  never calls the bot's internals). A job may do what an admin means by "now" rather than its
+  scheduled run (forecast_meetings: prompt the next meeting now); docs/api.md lists them.
 - `POST /api/admin/clock` `{"minutes": 30}` → move time forward, then fire due timers. Only where the
   clock can be moved (the sandbox and tests); a production bot answers 409.
 """
@@ -42,7 +43,7 @@ async def run_job(request: web.Request) -> web.Response:
     if name not in registered_jobs():
         return bad(404, {"error": f"no job named '{name}'", "field": "name", "known": registered_jobs()})
     baton = request.app[BATON_KEY]
-    result = await baton.scheduler.run_job(name)
+    result = await baton.scheduler.run_on_demand(name)
     baton.delivery.kick()
     return json_response({"job": name, "result": _jsonable(result), "ran_at": baton.ctx.now().isoformat()})
 

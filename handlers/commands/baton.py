@@ -7,6 +7,7 @@ from typing import Any
 from bot.context import UnitOfWork
 from bot.domain import routing
 from bot.domain.home import home_data
+from bot.notify.commands import help_lines
 from bot.notify.home import has_opened_home, publish_home
 from bot.slack.ids import Command
 from handlers.common import Interaction
@@ -24,7 +25,8 @@ async def _back(uow: UnitOfWork, it: Interaction) -> str:
 
 async def _help(uow: UnitOfWork, it: Interaction) -> str:
     d = await home_data(uow, it.person.id)
-    return it.text("home.cmd_help", mqls=d.waiting_mqls.total, sals=d.sals.total, deals=d.deals.total, away=d.away)
+    mine = it.text("home.cmd_help", mqls=d.waiting_mqls.total, sals=d.sals.total, deals=d.deals.total, away=d.away)
+    return f"{mine}\n\n{help_lines(uow, it.locale())}"
 
 
 WORDS = {"help": _help, "away": _away, "back": _back}

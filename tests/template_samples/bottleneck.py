@@ -10,7 +10,7 @@ def _stage(stage, at_stake, **kw):
     return {**base, **kw}
 
 
-_COMMON = {"recent_days": 28, "baseline_days": 91, "average_deal": Decimal("4500000")}
+_COMMON = {"recent_days": 28, "baseline_days": 91, "average_deal": Decimal("4500000"), "team_name": None}
 
 SAMPLES = [
     # a new bottleneck, with buttons
@@ -22,4 +22,6 @@ SAMPLES = [
     {**_COMMON, "b": _stage("mql_to_sal", "100"), "watch": [], "alert_id": None, "state_line": None},
     # nothing got worse
     {**_COMMON, "b": None, "watch": [], "alert_id": None, "state_line": None},
+    # `/bottleneck team`: one team's
+    {**_COMMON, "b": _stage("mql_to_sal", "100"), "watch": [], "alert_id": None, "state_line": None, "team_name": "IS <east>"},
 ]

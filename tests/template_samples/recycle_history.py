@@ -1,16 +1,14 @@
-"""A re-engaged lead's history: stage events with and without reason / note."""
+"""A re-engaged lead's history: stage events with and without reason / note (as notify.recycle.history_lines gives them)."""
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 KIND = "message"
 
 EVENTS = [
-    SimpleNamespace(at=datetime(2026, 5, 1, 1, 0, tzinfo=UTC), from_stage=None, to_stage="lead", reason=None, note=None),
-    SimpleNamespace(at=datetime(2026, 5, 2, 1, 0, tzinfo=UTC), from_stage="lead", to_stage="mql", reason="score", note=None),
-    SimpleNamespace(at=datetime(2026, 5, 3, 1, 0, tzinfo=UTC), from_stage="mql", to_stage="recycled", reason="no_interest_now",
-                    note="来期に <再検討>"),
-    SimpleNamespace(at=datetime(2026, 11, 24, 1, 0, tzinfo=UTC), from_stage="recycled", to_stage="mql", reason="re_engaged", note=None),
+    {"at": datetime(2026, 5, 1, 1, 0, tzinfo=UTC), "from": "·", "to": "リード", "reason": None, "note": None},
+    {"at": datetime(2026, 5, 2, 1, 0, tzinfo=UTC), "from": "リード", "to": "MQL", "reason": "スコア到達", "note": None},
+    {"at": datetime(2026, 5, 3, 1, 0, tzinfo=UTC), "from": "MQL", "to": "リサイクル", "reason": "今は関心なし <x>", "note": "来期に <再検討>"},
+    {"at": datetime(2026, 11, 24, 1, 0, tzinfo=UTC), "from": "リサイクル", "to": "MQL", "reason": "再開", "note": None},
 ]
 
 SAMPLES = [
