@@ -17,6 +17,7 @@ import html
 import itertools
 import json
 import math
+import mimetypes
 import random
 import re
 import secrets
@@ -252,6 +253,7 @@ class SlackEmulator:
             [
                 web.route("*", "/api/{method}", self._handle_api),
                 web.post("/upload/{file_id}", self._handle_upload),
+                web.get("/files/{file_id}", self._handle_file),
                 web.post("/response_url/{rid}", self._handle_response_url),
                 web.get("/link/", self._handle_socket),
                 web.get("/", self._ui_page),
@@ -1080,6 +1082,14 @@ class SlackEmulator:
         f["content"], f["uploaded"] = bytes(data), True
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """`url_private`: the uploaded bytes (so the sandbox page can show a chart image)."""
+        f = self.files.get(request.match_info["file_id"])
+        if f is None or not f["uploaded"]:
+            return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        kind = mimetypes.guess_type(f["name"])[0] or "application/octet-stream"
+        return web.Response(body=f["content"] or b"", content_type=kind)
+
     # ------------------------------------------------------------------ response_url
 
     def _issue_response_url(self, user: str, channel: str | None, message: dict | None = None) -> str:
@@ -1773,6 +1783,13 @@ class SlackEmulator:
     def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False) -> str:
         return "".join(self._block_html(i, b, hidden, in_form) for i, b in enumerate(blocks or []))
 
+    def _file_html(self, f: dict) -> str:
+        """An image shows as Slack shows it (inline); anything else as its title."""
+        title, url = html.escape(str(f.get("title"))), html.escape(str(f.get("url_private") or ""))
+        if (mimetypes.guess_type(str(f.get("name") or ""))[0] or "").startswith("image/"):
+            return f'<div class="file"><img src="{url}" alt="{title}" style="max-width:480px;display:block"><span class="muted">{title}</span></div>'
+        return f'<div class="file">📎 <a href="{url}">{title}</a></div>'
+
     def _message_html(self, m: dict, acting: str, view: str) -> str:
         hidden = self._hidden(**{"as": acting, "ch": view, "channel": m["channel"], "ts": m["ts"]})
         bot = m["user"] == self.bot_user_id
@@ -1783,7 +1800,7 @@ class SlackEmulator:
         if m["edits"]:
             tags += ' <span class="tag">edited</span>'
         body = self._blocks_html(m["blocks"], hidden) if m["blocks"] else f"<div>{self._mrkdwn(m['text'])}</div>"
-        files = "".join(f'<div class="file">📎 {html.escape(str(f.get("title")))}</div>' for f in m["files"])
+        files = "".join(self._file_html(f) for f in m["files"])
         cls = "msg ephemeral" if m["ephemeral_user"] else "msg"
         when = self._clock_label(m["ts"])
         meta = f'<b>{html.escape(who)}</b>{tags} <span class="muted">{html.escape(when)}</span>'
