@@ -43,6 +43,7 @@ class Control:
     api_token: str
     people: list[dict[str, Any]] = field(default_factory=list)  # [{slack_id, id, name, roles}]
     jobs: list[str] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)  # the usage signals app.yaml's health measures read
     log: list[str] = field(default_factory=list)  # the last answers, shown on the page
 
     async def _call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -1937,6 +1937,9 @@ class SlackEmulator:
             for j in self.control.jobs
         ) or '<span class="muted">no scheduled jobs registered</span>'
         log = "".join(f"<li>{html.escape(line)}</li>" for line in self.control.log)
+        # The names app.yaml's health measures read (success.health.measures[].signal).
+        names = (self.control.signals if self.control else None) or ["logins"]
+        signals = "".join(f"<option>{html.escape(n)}</option>" for n in names)
         return (
             '<aside id="panel"><h3>Control panel</h3>'
             f'<form method="post" action="/_ui/lead" class="stack" id="lead-form">{hidden}'
@@ -1956,8 +1959,7 @@ class SlackEmulator:
             f'<div class="stack"><b>Run a job now</b><div class="row">{jobs}</div></div>'
             f'<form method="post" action="/_ui/signal" class="stack">{hidden}<b>Add a usage signal</b>'
             '<input name="account" placeholder="account id" required>'
-            '<select name="signal"><option>logins</option><option>active_users</option><option>features_used</option>'
-            '<option>data_registered</option><option>support_tickets</option><option>nps</option></select>'
+            f'<select name="signal">{signals}</select>'
             '<input name="value" type="number" step="any" placeholder="value" required>'
             '<input name="day" type="date"><button class="btn">Add signal</button></form>'
             f'<div class="stack"><b>Last answers</b><ul class="log">{log}</ul></div></aside>'
