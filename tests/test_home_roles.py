@@ -84,6 +84,8 @@ async def test_csm_escalates_an_alert_from_the_home_tab_and_the_cs_manager_sees_
     await harness.deliver()
     async with harness.baton.ctx.uow() as uow:
         assert (await uow.session.get(Alert, alert.id)).state == "escalated"
+    refreshed = text_of(harness.emu.home[harness.person("matsumoto")])  # without re-opening the tab
+    assert "エスカレーション済み" in refreshed and "health_escalate" not in action_ids(harness.emu.home[harness.person("matsumoto")])
     mgr = await open_home(harness, "yamamoto")
     body = text_of(mgr)
     assert "あなたへのエスカレーション（1件）" in body and "アクメ工業株式会社" in body

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.launch import CHROMIUM, CHROMIUM_ARGS, running_sandbox
+from bot.sandbox.walkthrough import ROLES, every_role
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -127,3 +128,16 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
         else:  # no pipeline digest configured in app.yaml: only the job run is visible
             print(f"note: {digest} ran with result {result!r}; app.yaml configures no digest channel to look at")
         browser.close()
+
+
+def test_each_roles_day_from_app_home_and_messages(tmp_path: Path) -> None:
+    """IS rep, FS rep, CSM, manager and CRO in the seeded demo company, acting only from their App
+    Home and messages (bot/sandbox/walkthrough.py, which `make screenshots` also drives); every home
+    is photographed."""
+    shots = tmp_path / "shots"
+    with running_sandbox(tmp_path, start=START, seed=True) as sb, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        every_role(page, sb.page_url, shots)
+        browser.close()
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(f"home-{role}.png" for role in ROLES)
