@@ -990,6 +990,7 @@ class SlackEmulator:
         stored["blocks"] = self._with_block_ids(stored.get("blocks") or [])
         rec["view"] = stored
         rec["hash"] = self._new_hash()
+        rec["draft"] = rec["errors"] = None  # a new view starts clean
 
     def _views_publish(self, params: dict) -> dict:
         user = params.get("user_id")
@@ -1448,6 +1449,7 @@ class SlackEmulator:
         if rec is None or rec["closed"] or rec["type"] != "modal":
             raise ValueError(f"modal {view_id} is not open")
         state = self._build_state(rec, values)
+        rec["draft"], rec["errors"] = values, {}  # what was typed stays in the form, as in Slack
         payload = {
             "type": "view_submission",
             "team": self._team_ref(),
@@ -1467,7 +1469,8 @@ class SlackEmulator:
 
     def _apply_response_action(self, rec: dict, body: Any) -> None:
         action = body.get("response_action") if isinstance(body, dict) else None
-        if action == "errors":
+        if action == "errors":  # shown under their fields (block ids), the input kept
+            rec["errors"] = dict(body.get("errors") or {})
             return
         if action == "update" and isinstance(body.get("view"), dict):
             self._replace_view(rec, body["view"])
@@ -1701,8 +1704,17 @@ class SlackEmulator:
             )
         return f'<span class="muted">[{html.escape(str(etype))}]</span>'
 
-    def _input_html(self, index: int, block: dict) -> str:
-        el = block.get("element") or {}
+    def _input_html(self, index: int, block: dict, rec: dict | None = None) -> str:
+        el = dict(block.get("element") or {})
+        block_id = str(block.get("block_id", ""))
+        typed = ((rec or {}).get("draft") or {}).get(block_id, {}).get(el.get("action_id"))
+        if typed not in (None, "", []):  # a refused submission keeps what was typed
+            if isinstance(typed, list) or _all_options(el):
+                pick = typed[0] if isinstance(typed, list) else typed
+                el["initial_option"] = {"value": pick}
+            else:
+                el["initial_value"] = el["initial_date"] = el["initial_time"] = typed
+        error = ((rec or {}).get("errors") or {}).get(block_id)
         etype, name = str(el.get("type")), f"v.{index}"
         required = "" if block.get("optional") else " required"
         options = _all_options(el)
@@ -1730,7 +1742,8 @@ class SlackEmulator:
             kind = _HTML_INPUT_TYPES.get(etype, "text")
             initial = el.get("initial_value") or el.get("initial_date") or el.get("initial_time") or ""
             field = f'<input type="{kind}" name="{name}" value="{html.escape(str(initial))}"{required}{test}>'
-        return f'<label class="input">{self._text_html(block.get("label"))}<br>{field}</label>'
+        err = f'<div class="field-error" style="color:#e01e5a;font-size:13px">{html.escape(str(error))}</div>' if error else ""
+        return f'<label class="input">{self._text_html(block.get("label"))}<br>{field}{err}</label>'
 
     def _image_html(self, url: Any, alt: Any, cls: str = "img") -> str:
         u = str(url or "")
@@ -1738,7 +1751,7 @@ class SlackEmulator:
             return f'<span class="muted">[image: {html.escape(str(alt or ""))}]</span>'
         return f'<img class="{cls}" src="{html.escape(u)}" alt="{html.escape(str(alt or ""))}">'
 
-    def _block_html(self, index: int, b: dict, hidden: str, in_form: bool) -> str:
+    def _block_html(self, index: int, b: dict, hidden: str, in_form: bool, rec: dict | None = None) -> str:
         t = b.get("type")
         if t == "header":
             return f'<div class="b-header">{self._text_html(b.get("text"))}</div>'
@@ -1774,14 +1787,14 @@ class SlackEmulator:
             return f'<div class="b-image">{title}{self._image_html(b.get("image_url"), b.get("alt_text"))}</div>'
         if t == "input":
             if in_form:
-                return self._input_html(index, b)
+                return self._input_html(index, b, rec)
             return f'<div class="muted">[input: {self._text_html(b.get("label"))}]</div>'
         if t == "rich_text":
             return f"<div>{html.escape(_text_of(b.get('elements')))}</div>"
         return ""
 
-    def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False) -> str:
-        return "".join(self._block_html(i, b, hidden, in_form) for i, b in enumerate(blocks or []))
+    def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False, rec: dict | None = None) -> str:
+        return "".join(self._block_html(i, b, hidden, in_form, rec) for i, b in enumerate(blocks or []))
 
     def _file_html(self, f: dict) -> str:
         """An image shows as Slack shows it (inline); anything else as its title."""
@@ -1827,7 +1840,7 @@ class SlackEmulator:
         return (
             f'<div class="overlay"><form class="modal" method="post" action="/_ui/submit" data-view="{html.escape(rec["id"])}">{hidden}'
             f'<div class="modal-title">{self._text_html(v.get("title"))}</div>'
-            f'<div class="modal-body">{self._blocks_html(v.get("blocks"), hidden, in_form=True)}</div>'
+            f'<div class="modal-body">{self._blocks_html(v.get("blocks"), hidden, in_form=True, rec=rec)}</div>'
             f'<div class="modal-foot"><button class="btn" formaction="/_ui/close" formnovalidate data-action="close">{close}</button>{submit}</div>'
             "</form></div>"
         )
@@ -2004,7 +2017,7 @@ class SlackEmulator:
             result = await self._ui_dispatch(request.match_info["action"], form, acting)
             body = result.get("body") if result else None
             if isinstance(body, dict) and body.get("response_action") == "errors":
-                self._ui_flash = f"errors: {json.dumps(body.get('errors'), ensure_ascii=False)}"
+                pass  # shown under the modal's fields
             elif result and result.get("status") not in (None, 200):
                 self._ui_flash = f"bot answered HTTP {result['status']}: {body}"
         except (KeyError, ValueError, RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as e:
