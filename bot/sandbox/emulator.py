@@ -217,6 +217,7 @@ class SlackEmulator:
         self._home_ids: dict[str, str] = {}
         self._response_urls: dict[str, dict] = {}
         self._ui_flash: str | None = None
+        self._ui_flash_ok = False  # a success (the control panel's answer) is not shown in the error colour
         self._verifier = SignatureVerifier(signing_secret)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -1929,7 +1930,8 @@ class SlackEmulator:
         view = view or self._default_view(acting)
         out: list[str] = [f'<nav id="side">{self._sidebar_html(acting, view)}</nav><main id="conv">']
         if self._ui_flash:
-            out.append(f'<div class="flash">{html.escape(self._ui_flash)}</div>')
+            ok = " ok" if self._ui_flash_ok else ""
+            out.append(f'<div class="flash{ok}">{html.escape(self._ui_flash)}</div>')
         if view == "home":
             out.append(self._home_html(acting, view))
         else:
@@ -2012,7 +2014,7 @@ class SlackEmulator:
         form = await request.post()
         acting = self._acting(request, form)
         view = self._view_param(request, form)
-        self._ui_flash = None
+        self._ui_flash, self._ui_flash_ok = None, False
         try:
             result = await self._ui_dispatch(request.match_info["action"], form, acting)
             body = result.get("body") if result else None
@@ -2072,4 +2074,5 @@ class SlackEmulator:
             self._ui_flash = await self.control.add_signal(form)
         else:
             raise ValueError(f"unknown UI action {action!r}")
+        self._ui_flash_ok = self.control.ok
         return None

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bot.app import Baton
 from bot.config import AppConfig, Settings, normalise_database_url
 from bot.demo.generator import generate
+from bot.messages import Messages
 from bot.models import Lead
 from bot.sandbox.control import Control, SandboxClock
 from bot.sandbox.emulator import SlackEmulator
@@ -239,6 +240,9 @@ async def _run(config: AppConfig, *, host: str, port: int, ui_port: int) -> None
         emu.bot_url = f"{bot_base}/slack/events"
         emu.control = Control(bot_base, settings.api_token or "")
         emu.control.signals = list(dict.fromkeys(m.signal for m in config.success.health.measures))
+        emu.control.threshold = config.scoring.threshold
+        words, locale = Messages(), config.company.locale
+        emu.control.say = lambda key, **kw: words.text(locale, key, **kw)
         await emu.control.refresh_jobs()
         await seed_demo(baton, emu.control)
         page_url = f"http://{_client_host(host)}:{ui_port}/"

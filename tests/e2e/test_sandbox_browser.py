@@ -42,6 +42,12 @@ def _state(sb) -> dict:  # noqa: ANN001
         return json.loads(r.read())
 
 
+def _post_json(sb, path: str) -> tuple[int, dict]:  # noqa: ANN001
+    req = urllib.request.Request(sb.bot_url + path, data=b"", method="POST", headers={"Authorization": f"Bearer {sb.api_token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 (local URL)
+        return r.status, json.loads(r.read())
+
+
 def top(page, text: str):  # noqa: ANN001, ANN201
     """A top-level message (not a thread reply) containing `text`."""
     return page.locator(".msgs > .msg", has_text=text)
@@ -68,8 +74,20 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
             form.locator("[name=employees]").fill("2000")
             form.locator("[data-action=inject]").click()
             expect(top(page, company)).to_have_count(1)  # the card appears live
+            # The control panel answers in words, in the company's language, not in an error colour.
+            expect(page.locator("#panel .log li").first).to_contain_text("MQLになりました")
+            expect(page.locator(".flash.ok")).to_have_count(1)
         for company in LEADS.values():
             expect(top(page, company).locator("[data-action=mql_accept]")).to_be_visible()
+        # A lead below the MQL threshold makes no card, and the answer says why.
+        form = page.locator("#lead-form")
+        form.locator("[name=company]").fill("小さな商店")
+        form.locator("[name=name]").fill("担当者 D")
+        form.locator("[name=employees]").fill("5")
+        form.locator("[name=activity]").select_option("")
+        form.locator("[data-action=inject]").click()
+        expect(page.locator("#panel .log li").first).to_contain_text("しきい値 60 未満")
+        expect(top(page, "小さな商店")).to_have_count(0)
 
         # Accept A.
         top(page, LEADS["A"]).locator("[data-action=mql_accept]").click()
@@ -111,8 +129,10 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
         before = len(_state(sb)["messages"])
         page.locator(f"[data-job={digest}]").click()
         answer = page.locator("#panel .log li").first
-        expect(answer).to_contain_text(f"job {digest}: HTTP 200")
-        result = json.loads(answer.inner_text().split("HTTP 200 ", 1)[1])["result"]
+        expect(answer).to_contain_text(f"✅ {digest} を実行しました")
+        status, ran = _post_json(sb, f"/api/admin/jobs/{digest}")  # the channels it posts to, from the API
+        assert status == 200
+        result = ran["result"]
         if digest == "digest" and result:  # the channels the pipeline digest was posted to
             channel = result[0]
             new: list[dict] = []
