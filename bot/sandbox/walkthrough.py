@@ -29,6 +29,19 @@ def open_home(page: Any, page_url: str, user: str) -> Any:
     return home
 
 
+def opens_at_newest(page: Any, url: str) -> None:
+    """A conversation longer than the window opens scrolled to its newest message, as in Slack."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 420})
+    page.goto(url)
+    box = page.locator(".msgs")
+    expect(box).to_be_visible()
+    top, height, client = box.evaluate("b => [b.scrollTop, b.scrollHeight, b.clientHeight]")
+    assert height > client, "the conversation is longer than the window"
+    assert top + client >= height - 40, "opened at the newest message"
+    page.set_viewport_size(size)
+
+
 def shoot(page: Any, shots: Path | None, role: str) -> None:
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
@@ -43,6 +56,7 @@ def is_rep_day(page: Any, page_url: str, shots: Path | None) -> None:
         form.locator(f"[name={field}]").fill(value)
     form.locator("[data-action=inject]").click()
     expect(page.locator(".msgs > .msg", has_text=LEAD["company"])).to_have_count(1)  # the card
+    opens_at_newest(page, f"{page_url}?as={ROLES['is-rep']}&ch={IS_CHANNEL}")
     for rep in IS_REPS:  # round robin decides whose it is: the rep whose home lists it
         home = open_home(page, page_url, rep)
         expect(home).to_contain_text("インサイドセールス")
