@@ -74,6 +74,12 @@ SAMPLES = [
         coverage=[(None, COVERAGE), ("FS", NO_TARGET)], awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
         rollup=[("FS", NUMBERS)] * 2, bottleneck=STAGE, capacity=PLAN,
     ), team=[MEMBER] * 12, team_more=4),
+    # A manager only (the longest lists: 8 rows each) with a claim-mode queue, a big team, escalations.
+    values(data(
+        roles=["is_manager", "cs_manager", "fs_manager"], can=frozenset({"team"}), waiting_mqls=listing(FULL, total=30),
+        team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3, coverage=[("FS", COVERAGE)] * 2,
+        awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
+    ), team=[MEMBER, CS_MEMBER] * 6, team_more=4),
     # An IS rep: MQLs with Accept / Reject, SALs with Qualify, a recycle due.
     values(data(waiting_mqls=listing([LEAD, LATE]), sals=listing([NO_SLA]), recycles=listing([RECYCLE]))),
     # An FS rep with no forecast yet; a CSM with an alert; a CRO with no target and no bottleneck.
