@@ -12,6 +12,7 @@ from bot.models import Alert
 from bot.slack.blockkit import validate_view
 from tests.conftest import FIXTURES
 from tests.test_home import open_home, text_of
+from tests.test_relay import _qualify, _sal
 from tests.test_sla import ENTERPRISE, new_lead
 from tests.test_success_flow import CS_PEOPLE, CS_TEAM, healthy_then_drop
 
@@ -70,6 +71,18 @@ async def test_fs_rep_sees_deals_and_forecast_submit_and_no_mql_talk(harness):
     await harness.deliver()
     modals = harness.emu.open_views(harness.person("kato"))
     assert [m["view"]["callback_id"] for m in modals] == ["forecast_submit_modal"]
+
+
+async def test_fs_rep_accepts_a_hand_off_from_the_home_tab_and_then_has_the_deal_menu(harness):
+    lead_id, followup = await _sal(harness)
+    await _qualify(harness, lead_id, followup)  # an SQL handed to Field Sales (kato), waiting for them
+    rec = await open_home(harness, "kato")
+    assert "引き継ぎ待ち" in text_of(rec) and {"handoff_accept", "handoff_send_back"} <= action_ids(rec)
+    assert "deal_menu" not in action_ids(rec)  # no closing a deal not yet accepted
+    await harness.emu.click_view(harness.person("kato"), rec["id"], "handoff_accept")
+    await harness.deliver()
+    rec = harness.emu.home[harness.person("kato")]
+    assert "引き継ぎ待ち" not in text_of(rec) and "deal_menu" in action_ids(rec) and "handoff_accept" not in action_ids(rec)
 
 
 async def test_csm_escalates_an_alert_from_the_home_tab_and_the_cs_manager_sees_it(harness):

@@ -22,7 +22,9 @@ def listing(items: list, total: int | None = None) -> SimpleNamespace:
 LEAD = SimpleNamespace(id=42, company="Acme <株式会社>", name="山田 太郎", score=85, sla_due_at=NOW + timedelta(hours=2), assignee_id="is1")
 LATE = SimpleNamespace(id=43, company=None, name="Bob", score=60, sla_due_at=NOW - timedelta(hours=1), assignee_id=None)
 NO_SLA = SimpleNamespace(id=44, company=None, name=None, score=50, sla_due_at=None, assignee_id="is1")
-DEAL = SimpleNamespace(id=7, name="Acme 全社導入", phase=3, amount=Decimal("12000000"), currency="JPY", close_date=date(2026, 12, 20))
+DEAL = SimpleNamespace(id=7, name="Acme 全社導入", phase=3, amount=Decimal("12000000"), currency="JPY", close_date=date(2026, 12, 20),
+                       handoff_state="accepted")  # fmt: skip
+HANDOFF = SimpleNamespace(**{**vars(DEAL), "id": 8, "phase": 1, "handoff_state": "pending"})
 ACCOUNT = SimpleNamespace(name="Globex", health_band="yellow", health_score=61, arr=Decimal("4800000"), currency="JPY", renewal_date=date(2027, 3, 31))
 FORECAST = SimpleNamespace(commit_amount=Decimal("30000000"), best_case_amount=Decimal("45000000"), pipeline_amount=Decimal("80000000"),
                            currency="JPY", submitted_at=NOW - timedelta(days=3))  # fmt: skip
@@ -69,7 +71,7 @@ SAMPLES = [
     values(data(
         roles=["is_rep", "fs_rep", "csm", "manager", "cro"], can=ALL_ROLES,
         waiting_mqls=listing(FULL, total=30), sals=listing(FULL, total=9), recycles=listing([SimpleNamespace(**{**vars(RECYCLE), "recycle": SimpleNamespace(id=k, due_date=date(2026, 11, 20))}) for k in range(8)], total=12),
-        deals=listing([(DEAL, ["next_action"])] * 8, total=20), forecast=FORECAST, accounts=listing([ACCOUNT] * 8, total=10),
+        deals=listing([(SimpleNamespace(**{**vars(HANDOFF if k % 2 else DEAL), "id": 50 + k}), ["next_action"]) for k in range(8)], total=20), forecast=FORECAST, accounts=listing([ACCOUNT] * 8, total=10),
         alerts=[(a, ACCOUNT) for a in many(ALERT)], team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3,
         coverage=[(None, COVERAGE), ("FS", NO_TARGET)], awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
         rollup=[("FS", NUMBERS)] * 2, bottleneck=STAGE, capacity=PLAN,
@@ -83,14 +85,14 @@ SAMPLES = [
     # An IS rep: MQLs with Accept / Reject, SALs with Qualify, a recycle due.
     values(data(waiting_mqls=listing([LEAD, LATE]), sals=listing([NO_SLA]), recycles=listing([RECYCLE]))),
     # An FS rep with no forecast yet; a CSM with an alert; a CRO with no target and no bottleneck.
-    values(data(roles=["fs_rep"], can=frozenset({"deals"}), deals=listing([(DEAL, [])]))),
+    values(data(roles=["fs_rep"], can=frozenset({"deals"}), deals=listing([(DEAL, []), (HANDOFF, ["next_action"])]))),
     values(data(roles=["csm"], can=frozenset({"accounts"}), accounts=listing([ACCOUNT]), alerts=[(SimpleNamespace(id=9, state="acknowledged"), ACCOUNT)])),
     values(data(roles=["cro"], can=frozenset({"team", "company"}), coverage=[(None, NO_TARGET)], rollup=[("FS", SimpleNamespace(**{**vars(NUMBERS), "target": None}))],
                 capacity=SimpleNamespace(**{**vars(PLAN), "reps_needed": None}))),
     values(data(
         away=True, away_until=NOW + timedelta(days=2), roles=["is_rep", "fs_rep"], can=frozenset({"mqls", "deals"}),
         waiting_mqls=listing([LEAD, LATE, NO_SLA], total=11), sals=listing([LEAD, NO_SLA]),
-        deals=listing([(DEAL, ["next_action", "key_person"]), (SimpleNamespace(**{**vars(DEAL), "close_date": None}), [])]),
+        deals=listing([(DEAL, ["next_action", "key_person"]), (SimpleNamespace(**{**vars(DEAL), "id": 9, "close_date": None}), [])]),
         forecast=FORECAST, accounts=listing([ACCOUNT, SimpleNamespace(**{**vars(ACCOUNT), "health_band": None, "health_score": None, "renewal_date": None})]),
     )),
     values(data(roles=["manager"], can=frozenset({"team"}), team_sla=[("IS", SLA_ROW)], coverage=[("FS", COVERAGE)], team_overdue=listing([LATE, LEAD], total=9)),
