@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.sandbox.launch import CHROMIUM, CHROMIUM_ARGS, running_sandbox  # noqa: E402
+from bot.sandbox.walkthrough import every_role  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 START = "2026-11-24T10:00:00+09:00"  # a Tuesday morning in Tokyo: inside working hours
@@ -46,6 +47,12 @@ def main() -> int:
             page.locator("#side a[data-conv^=D]").first.click()
             page.wait_for_selector(".msg")
             page.screenshot(path=str(OUT / "escalation-dm.png"))
+            browser.close()
+    # Each role's home, after a fresh start (the walkthrough acts from each home and saves it).
+    with tempfile.TemporaryDirectory() as tmp, running_sandbox(Path(tmp), start=START, seed=True) as sb:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            every_role(browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1), sb.page_url, OUT)
             browser.close()
     for p in sorted(OUT.glob("*.png")):
         print(p.relative_to(ROOT))

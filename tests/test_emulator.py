@@ -274,6 +274,21 @@ async def test_files_upload_v2_end_to_end(emu, client):
     assert msg["text"] == "here" and msg["files"][0]["id"] == f["id"]
 
 
+async def test_an_uploaded_image_is_served_and_shown_on_the_page(emu, client):
+    emu.add_channel("C1", "one", bot=True)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    await client.files_upload_v2(channel="C1", file=png, filename="trend.png", title="Trend")
+    url = emu.last("C1")["files"][0]["url_private"]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as r:
+            assert r.status == 200 and r.content_type == "image/png" and await r.read() == png
+        async with http.get(url.rsplit("/", 1)[0] + "/F_NOPE") as r:
+            assert r.status == 404
+        async with http.get(emu.api_url.rsplit("/api", 1)[0] + "/_ui/fragment", params={"ch": "C1", "as": "U1"}) as r:
+            page = await r.text()
+    assert f'<img src="{url}"' in page and "Trend" in page
+
+
 # --------------------------------------------------------------------- faults
 
 

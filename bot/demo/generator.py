@@ -94,11 +94,14 @@ async def generate(
     chunk: int = 2000,
     id_prefix: str | None = None,
     upsells_per_day: float = 0,
+    open_mqls: bool = True,
 ) -> History:
     """Write `months` of history ending at `end` (default: now). Returns what was written.
 
     `upsells_per_day`: deals from existing customers per working day (kind ``upsell``, no lead),
-    which gives the pipeline more deals per lead (the benchmark's 100k opportunities)."""
+    which gives the pipeline more deals per lead (the benchmark's 100k opportunities).
+    `open_mqls=False`: no MQL is left waiting at the end (a lead the history would leave unanswered
+    stays a lead) — the sandbox's live MQLs come through the API, each with its card and SLA."""
     if plant is not None and plant not in PLANTS:
         raise ValueError(f"plant must be one of {', '.join(PLANTS)}, not {plant!r}")
     config = uow.config
@@ -169,6 +172,9 @@ async def generate(
                 evs.append(ev("lead", "mql", at, "system", team.id, assignee=rep, score=lead["score"]))
                 out, fwd = step("mql_to_sal", at)
                 if out >= end:
+                    if not open_mqls:  # no card and no SLA timer exist for it: do not leave it waiting
+                        lead.update(stage="lead", mql_at=None, assignee_id=None, score=0)
+                        evs.pop()
                     continue
                 seconds = int((out - at).total_seconds())
                 resp = {"response_business_seconds": seconds, "within_sla": seconds <= 4 * 3600, "assignee": rep}

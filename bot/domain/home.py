@@ -6,16 +6,19 @@ status; for a manager, their team at a glance. No Slack here (bot/notify/home.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from bot.clock import as_utc
 from bot.context import UnitOfWork
-from bot.domain import people
+from bot.domain import bottleneck, capacity, people, recycle, sla_metrics
+from bot.domain import forecast as fc
+from bot.domain import health_alerts as ha
+from bot.domain import pipeline as pl
 from bot.domain.opportunities import missing_items
-from bot.models import Account, ForecastSubmission, Lead, Opportunity, Stage
+from bot.models import Account, Alert, ForecastSubmission, Lead, Opportunity, Recycle, Stage
 
 LIST_CAP = 8  # rows per list; the rest is "and N more" (keeps the view far inside 100 blocks)
 
@@ -40,6 +43,9 @@ class MemberRow:
     open_deals: int = 0
     deals_missing: int = 0
     away: bool = False
+    function: str | None = None  # of the managed team the member is in: the line says what that team works on
+    accounts: int = 0
+    accounts_red: int = 0
 
 
 @dataclass
@@ -57,6 +63,70 @@ class HomeData:
     forecast: ForecastSubmission | None
     team: list[MemberRow]
     team_overdue: Listing  # leads past their SLA in the manager's teams
+    # What the person can do decides what the tab shows (nothing that does not apply to them):
+    # "mqls" (takes MQLs: Accept / Reject, SALs, recycles), "deals" (works deals, submits a forecast),
+    # "accounts" (a CSM: health, open alerts), "team" (manages a team), "company" (the CRO's figures).
+    can: frozenset[str] = frozenset()
+    recycles: Listing = field(default_factory=Listing)  # recycle items due for my IS teams
+    alerts: list[tuple[Alert, Account]] = field(default_factory=list)  # open health alerts on my accounts
+    team_sla: list[tuple[str, Any]] = field(default_factory=list)  # (team name, sla_metrics.Row), last SLA_DAYS
+    coverage: list[tuple[str | None, Any]] = field(default_factory=list)  # (team name or None = company, pipeline.Coverage)
+    awaiting: list[tuple[Alert, Account]] = field(default_factory=list)  # escalated health alerts for a CS manager
+    rollup: list[tuple[str, Any]] = field(default_factory=list)  # (FS team name, forecast.Numbers) for the CRO
+    bottleneck: Any = None  # bottleneck.StageStats of the one bottleneck (CRO), or None
+    capacity: Any = None  # capacity.CapacityPlan (CRO)
+
+
+SLA_DAYS = 30  # the manager's SLA figure looks back this far
+
+
+def abilities(config: Any, person: Any) -> frozenset[str]:
+    roles, out = set(person.roles), set()
+    if "is_rep" in roles:
+        out.add("mqls")
+    if "fs_rep" in roles:
+        out.add("deals")
+    if "csm" in roles:
+        out.add("accounts")
+    if person.is_manager or any(t.manager == person.id for t in config.teams):
+        out.add("team")
+    if "cro" in roles:
+        out.add("company")
+    return frozenset(out)
+
+
+async def _alerts(uow: UnitOfWork, accounts: list[Account], states: tuple[str, ...]) -> list[tuple[Alert, Account]]:
+    by_subject = {f"account:{a.id}": a for a in accounts}
+    if not by_subject:
+        return []
+    rows = await uow.session.execute(
+        select(Alert).where(Alert.kind == ha.KIND, Alert.subject.in_(list(by_subject)), Alert.state.in_(states))
+        .order_by(Alert.id.desc()).limit(LIST_CAP)
+    )  # fmt: skip
+    return [(a, by_subject[a.subject]) for a in rows.scalars()]
+
+
+async def _manager_view(uow: UnitOfWork, data: HomeData, managed: list[Any]) -> None:
+    """Their team's SLA (the SLA report's figure), coverage (the digest's), what awaits them."""
+    now = uow.now()
+    rows = {r.group: r for r in await sla_metrics.compliance(uow, now - timedelta(days=SLA_DAYS), now, "team")}
+    data.team_sla = [(t.name, rows[t.id]) for t in managed if t.id in rows]
+    data.coverage += [(t.name, await pl.coverage(uow, team_id=t.id)) for t in managed if t.function == "field_sales"]
+    cs = [t for t in managed if t.function == "customer_success"]
+    if cs:
+        csms = {m for t in cs for m in t.members}
+        accts = list((await uow.session.execute(
+            select(Account).where(Account.csm_id.in_(csms), Account.churned.is_(False)))).scalars())  # fmt: skip
+        data.awaiting = await _alerts(uow, accts, ("escalated",))
+
+
+async def _company_view(uow: UnitOfWork, data: HomeData) -> None:
+    """The CRO: company coverage, each FS team's forecast roll-up against its target, the one
+    bottleneck and the capacity headline — each from the module that owns the figure."""
+    data.coverage.insert(0, (None, await pl.coverage(uow)))
+    data.rollup = [(t.name, await fc.numbers(uow, "quarter", team=t.id)) for t in uow.config.teams_by_function("field_sales")]
+    data.bottleneck = (await bottleneck.analyse(uow)).bottleneck
+    data.capacity = await capacity.plan(uow)
 
 
 async def _listing(uow: UnitOfWork, stmt: Any, count_stmt: Any, cap: int = LIST_CAP) -> Listing:
@@ -118,6 +188,13 @@ async def home_data(uow: UnitOfWork, person_id: str) -> HomeData:
         for m in members:
             p = config.person(m)
             row = MemberRow(m, p.name if p else m, p.slack_id if p else None, away=m in away_now)
+            row.function = next(t.function for t in managed if m in t.members)
+            if row.function == "customer_success":
+                bands = list((await uow.session.execute(
+                    select(Account.health_band).where(Account.csm_id == m, Account.churned.is_(False)))).scalars())  # fmt: skip
+                row.accounts, row.accounts_red = len(bands), bands.count("red")
+                team.append(row)
+                continue
             row.open_mqls = int(await uow.session.scalar(
                 select(func.count()).where(Lead.stage == Stage.mql, Lead.assignee_id == m)) or 0)  # fmt: skip
             row.overdue_mqls = int(await uow.session.scalar(
@@ -133,12 +210,25 @@ async def home_data(uow: UnitOfWork, person_id: str) -> HomeData:
         team_overdue = await _listing(
             uow, over_q.order_by(Lead.sla_due_at, Lead.id), select(func.count()).select_from(over_q.subquery())
         )
-    return HomeData(
+    data = HomeData(
         person_id=person_id, name=person.name, roles=list(person.roles), is_manager=person.is_manager or bool(managed),
         away=away, away_until=as_utc(status.away_until) if status and away else None,
         waiting_mqls=waiting, sals=sals, deals=deals, accounts=accounts, forecast=forecast,
-        team=team, team_overdue=team_overdue,
+        team=team, team_overdue=team_overdue, can=abilities(config, person),
     )  # fmt: skip
+    if "mqls" in data.can and my_teams:
+        today = recycle.team_today(config, my_teams[0], now)
+        rec_q = select(Recycle).where(Recycle.state == recycle.WAITING, Recycle.due_date <= today, Recycle.team_id.in_(my_teams))
+        rows = await _listing(uow, rec_q.order_by(Recycle.due_date, Recycle.id), select(func.count()).select_from(rec_q.subquery()))
+        data.recycles = Listing([await recycle.item(uow, r) for r in rows.items], rows.total)
+    if accounts.total:
+        mine_all = list((await uow.session.execute(acct_q)).scalars())
+        data.alerts = await _alerts(uow, mine_all, ha.OPEN_STATES)
+    if managed:
+        await _manager_view(uow, data, managed)
+    if "company" in data.can:
+        await _company_view(uow, data)
+    return data
 
 
 async def affected_people(uow: UnitOfWork, entity_type: str, entity_id: int, team_id: str | None) -> set[str]:

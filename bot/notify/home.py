@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from bot.config_sections.notifications import KINDS, kinds_for
 from bot.context import UnitOfWork, subscribe
 from bot.domain.events import StageChanged
-from bot.domain.home import affected_people, home_data
+from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised
+from bot.domain.home import SLA_DAYS, affected_people, home_data
 from bot.domain.opportunities import DealUpdated
 from bot.domain.routing import LeadReassigned
 from bot.domain.sla import BREACH, SlaFired
@@ -52,7 +53,7 @@ async def render_home(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     return msgs.view(
         "home", locale, tz, item_label=item_label,
         d=data, now=uow.now(), settings=settings, hours=hours, hour_choices=choices, zone=str(tz.key), zone_source=zone_source,
-        team=data.team[:TEAM_CAP], team_more=max(0, len(data.team) - TEAM_CAP),
+        team=data.team[:TEAM_CAP], sla_days=SLA_DAYS, team_more=max(0, len(data.team) - TEAM_CAP),
         slack=lambda pid: (config.person(pid).slack_id if config.person(pid) else None),
     )  # fmt: skip
 
@@ -130,4 +131,15 @@ async def on_reassigned(uow: UnitOfWork, ev: LeadReassigned) -> None:
     team = uow.config.team(ev.team_id)
     if team and team.manager:
         who.add(team.manager)
+    await refresh(uow, who)
+
+
+@subscribe(HealthAlertRaised)
+@subscribe(HealthAlertChanged)
+async def on_health_alert(uow: UnitOfWork, ev: HealthAlertRaised | HealthAlertChanged) -> None:
+    """The account's CSM (and AE) list its open alert; a CS manager lists what is escalated to them."""
+    who = await affected_people(uow, "account", ev.account_id, None)
+    who |= {t.manager for t in uow.config.teams_by_function("customer_success") if t.manager}
+    if getattr(ev, "actor", None) and uow.config.person(ev.actor):
+        who.add(ev.actor)
     await refresh(uow, who)

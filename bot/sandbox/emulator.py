@@ -17,6 +17,7 @@ import html
 import itertools
 import json
 import math
+import mimetypes
 import random
 import re
 import secrets
@@ -216,6 +217,7 @@ class SlackEmulator:
         self._home_ids: dict[str, str] = {}
         self._response_urls: dict[str, dict] = {}
         self._ui_flash: str | None = None
+        self._ui_flash_ok = False  # a success (the control panel's answer) is not shown in the error colour
         self._verifier = SignatureVerifier(signing_secret)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -252,6 +254,7 @@ class SlackEmulator:
             [
                 web.route("*", "/api/{method}", self._handle_api),
                 web.post("/upload/{file_id}", self._handle_upload),
+                web.get("/files/{file_id}", self._handle_file),
                 web.post("/response_url/{rid}", self._handle_response_url),
                 web.get("/link/", self._handle_socket),
                 web.get("/", self._ui_page),
@@ -988,6 +991,7 @@ class SlackEmulator:
         stored["blocks"] = self._with_block_ids(stored.get("blocks") or [])
         rec["view"] = stored
         rec["hash"] = self._new_hash()
+        rec["draft"] = rec["errors"] = None  # a new view starts clean
 
     def _views_publish(self, params: dict) -> dict:
         user = params.get("user_id")
@@ -1079,6 +1083,14 @@ class SlackEmulator:
             data = await request.read()
         f["content"], f["uploaded"] = bytes(data), True
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """`url_private`: the uploaded bytes (so the sandbox page can show a chart image)."""
+        f = self.files.get(request.match_info["file_id"])
+        if f is None or not f["uploaded"]:
+            return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        kind = mimetypes.guess_type(f["name"])[0] or "application/octet-stream"
+        return web.Response(body=f["content"] or b"", content_type=kind)
 
     # ------------------------------------------------------------------ response_url
 
@@ -1438,6 +1450,7 @@ class SlackEmulator:
         if rec is None or rec["closed"] or rec["type"] != "modal":
             raise ValueError(f"modal {view_id} is not open")
         state = self._build_state(rec, values)
+        rec["draft"], rec["errors"] = values, {}  # what was typed stays in the form, as in Slack
         payload = {
             "type": "view_submission",
             "team": self._team_ref(),
@@ -1457,7 +1470,8 @@ class SlackEmulator:
 
     def _apply_response_action(self, rec: dict, body: Any) -> None:
         action = body.get("response_action") if isinstance(body, dict) else None
-        if action == "errors":
+        if action == "errors":  # shown under their fields (block ids), the input kept
+            rec["errors"] = dict(body.get("errors") or {})
             return
         if action == "update" and isinstance(body.get("view"), dict):
             self._replace_view(rec, body["view"])
@@ -1691,8 +1705,17 @@ class SlackEmulator:
             )
         return f'<span class="muted">[{html.escape(str(etype))}]</span>'
 
-    def _input_html(self, index: int, block: dict) -> str:
-        el = block.get("element") or {}
+    def _input_html(self, index: int, block: dict, rec: dict | None = None) -> str:
+        el = dict(block.get("element") or {})
+        block_id = str(block.get("block_id", ""))
+        typed = ((rec or {}).get("draft") or {}).get(block_id, {}).get(el.get("action_id"))
+        if typed not in (None, "", []):  # a refused submission keeps what was typed
+            if isinstance(typed, list) or _all_options(el):
+                pick = typed[0] if isinstance(typed, list) else typed
+                el["initial_option"] = {"value": pick}
+            else:
+                el["initial_value"] = el["initial_date"] = el["initial_time"] = typed
+        error = ((rec or {}).get("errors") or {}).get(block_id)
         etype, name = str(el.get("type")), f"v.{index}"
         required = "" if block.get("optional") else " required"
         options = _all_options(el)
@@ -1720,7 +1743,8 @@ class SlackEmulator:
             kind = _HTML_INPUT_TYPES.get(etype, "text")
             initial = el.get("initial_value") or el.get("initial_date") or el.get("initial_time") or ""
             field = f'<input type="{kind}" name="{name}" value="{html.escape(str(initial))}"{required}{test}>'
-        return f'<label class="input">{self._text_html(block.get("label"))}<br>{field}</label>'
+        err = f'<div class="field-error" style="color:#e01e5a;font-size:13px">{html.escape(str(error))}</div>' if error else ""
+        return f'<label class="input">{self._text_html(block.get("label"))}<br>{field}{err}</label>'
 
     def _image_html(self, url: Any, alt: Any, cls: str = "img") -> str:
         u = str(url or "")
@@ -1728,7 +1752,7 @@ class SlackEmulator:
             return f'<span class="muted">[image: {html.escape(str(alt or ""))}]</span>'
         return f'<img class="{cls}" src="{html.escape(u)}" alt="{html.escape(str(alt or ""))}">'
 
-    def _block_html(self, index: int, b: dict, hidden: str, in_form: bool) -> str:
+    def _block_html(self, index: int, b: dict, hidden: str, in_form: bool, rec: dict | None = None) -> str:
         t = b.get("type")
         if t == "header":
             return f'<div class="b-header">{self._text_html(b.get("text"))}</div>'
@@ -1764,14 +1788,21 @@ class SlackEmulator:
             return f'<div class="b-image">{title}{self._image_html(b.get("image_url"), b.get("alt_text"))}</div>'
         if t == "input":
             if in_form:
-                return self._input_html(index, b)
+                return self._input_html(index, b, rec)
             return f'<div class="muted">[input: {self._text_html(b.get("label"))}]</div>'
         if t == "rich_text":
             return f"<div>{html.escape(_text_of(b.get('elements')))}</div>"
         return ""
 
-    def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False) -> str:
-        return "".join(self._block_html(i, b, hidden, in_form) for i, b in enumerate(blocks or []))
+    def _blocks_html(self, blocks: list[dict] | None, hidden: str, in_form: bool = False, rec: dict | None = None) -> str:
+        return "".join(self._block_html(i, b, hidden, in_form, rec) for i, b in enumerate(blocks or []))
+
+    def _file_html(self, f: dict) -> str:
+        """An image shows as Slack shows it (inline); anything else as its title."""
+        title, url = html.escape(str(f.get("title"))), html.escape(str(f.get("url_private") or ""))
+        if (mimetypes.guess_type(str(f.get("name") or ""))[0] or "").startswith("image/"):
+            return f'<div class="file"><img src="{url}" alt="{title}" style="max-width:480px;display:block"><span class="muted">{title}</span></div>'
+        return f'<div class="file">📎 <a href="{url}">{title}</a></div>'
 
     def _message_html(self, m: dict, acting: str, view: str) -> str:
         hidden = self._hidden(**{"as": acting, "ch": view, "channel": m["channel"], "ts": m["ts"]})
@@ -1783,7 +1814,7 @@ class SlackEmulator:
         if m["edits"]:
             tags += ' <span class="tag">edited</span>'
         body = self._blocks_html(m["blocks"], hidden) if m["blocks"] else f"<div>{self._mrkdwn(m['text'])}</div>"
-        files = "".join(f'<div class="file">📎 {html.escape(str(f.get("title")))}</div>' for f in m["files"])
+        files = "".join(self._file_html(f) for f in m["files"])
         cls = "msg ephemeral" if m["ephemeral_user"] else "msg"
         when = self._clock_label(m["ts"])
         meta = f'<b>{html.escape(who)}</b>{tags} <span class="muted">{html.escape(when)}</span>'
@@ -1810,7 +1841,7 @@ class SlackEmulator:
         return (
             f'<div class="overlay"><form class="modal" method="post" action="/_ui/submit" data-view="{html.escape(rec["id"])}">{hidden}'
             f'<div class="modal-title">{self._text_html(v.get("title"))}</div>'
-            f'<div class="modal-body">{self._blocks_html(v.get("blocks"), hidden, in_form=True)}</div>'
+            f'<div class="modal-body">{self._blocks_html(v.get("blocks"), hidden, in_form=True, rec=rec)}</div>'
             f'<div class="modal-foot"><button class="btn" formaction="/_ui/close" formnovalidate data-action="close">{close}</button>{submit}</div>'
             "</form></div>"
         )
@@ -1899,7 +1930,8 @@ class SlackEmulator:
         view = view or self._default_view(acting)
         out: list[str] = [f'<nav id="side">{self._sidebar_html(acting, view)}</nav><main id="conv">']
         if self._ui_flash:
-            out.append(f'<div class="flash">{html.escape(self._ui_flash)}</div>')
+            ok = " ok" if self._ui_flash_ok else ""
+            out.append(f'<div class="flash{ok}">{html.escape(self._ui_flash)}</div>')
         if view == "home":
             out.append(self._home_html(acting, view))
         else:
@@ -1920,6 +1952,9 @@ class SlackEmulator:
             for j in self.control.jobs
         ) or '<span class="muted">no scheduled jobs registered</span>'
         log = "".join(f"<li>{html.escape(line)}</li>" for line in self.control.log)
+        # The names app.yaml's health measures read (success.health.measures[].signal).
+        names = (self.control.signals if self.control else None) or ["logins"]
+        signals = "".join(f"<option>{html.escape(n)}</option>" for n in names)
         return (
             '<aside id="panel"><h3>Control panel</h3>'
             f'<form method="post" action="/_ui/lead" class="stack" id="lead-form">{hidden}'
@@ -1939,8 +1974,7 @@ class SlackEmulator:
             f'<div class="stack"><b>Run a job now</b><div class="row">{jobs}</div></div>'
             f'<form method="post" action="/_ui/signal" class="stack">{hidden}<b>Add a usage signal</b>'
             '<input name="account" placeholder="account id" required>'
-            '<select name="signal"><option>logins</option><option>active_users</option><option>features_used</option>'
-            '<option>data_registered</option><option>support_tickets</option><option>nps</option></select>'
+            f'<select name="signal">{signals}</select>'
             '<input name="value" type="number" step="any" placeholder="value" required>'
             '<input name="day" type="date"><button class="btn">Add signal</button></form>'
             f'<div class="stack"><b>Last answers</b><ul class="log">{log}</ul></div></aside>'
@@ -1980,12 +2014,12 @@ class SlackEmulator:
         form = await request.post()
         acting = self._acting(request, form)
         view = self._view_param(request, form)
-        self._ui_flash = None
+        self._ui_flash, self._ui_flash_ok = None, False
         try:
             result = await self._ui_dispatch(request.match_info["action"], form, acting)
             body = result.get("body") if result else None
             if isinstance(body, dict) and body.get("response_action") == "errors":
-                self._ui_flash = f"errors: {json.dumps(body.get('errors'), ensure_ascii=False)}"
+                pass  # shown under the modal's fields
             elif result and result.get("status") not in (None, 200):
                 self._ui_flash = f"bot answered HTTP {result['status']}: {body}"
         except (KeyError, ValueError, RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as e:
@@ -2040,4 +2074,5 @@ class SlackEmulator:
             self._ui_flash = await self.control.add_signal(form)
         else:
             raise ValueError(f"unknown UI action {action!r}")
+        self._ui_flash_ok = self.control.ok
         return None

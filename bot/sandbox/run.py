@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from bot.app import Baton
 from bot.config import AppConfig, Settings, normalise_database_url
 from bot.demo.generator import generate
+from bot.messages import Messages
 from bot.models import Lead
 from bot.sandbox.control import Control, SandboxClock
 from bot.sandbox.emulator import SlackEmulator
@@ -130,9 +132,46 @@ SEED_LEADS = [
 ]  # fmt: skip
 
 
+# Customers for Customer Success: (name, seats, ARR, renewal in days, weekly usage oldest → today as
+# (logins a week, active users, features used)). Steady, slipping (a drop this week: a health alert,
+# renewal inside the reminder window), red near its renewal, and a new one still ramping.
+_STEADY, _SLIP = (100, 14, 8), (25, 4, 3)
+SEED_ACCOUNTS = [
+    ("ひかりデータ株式会社", 20, 9_600_000, 150, [_STEADY] * 8),
+    ("富士メディカル株式会社", 20, 14_400_000, 60, [_STEADY] * 6 + [(85, 12, 7), _SLIP]),
+    ("瀬戸内建設株式会社", 10, 4_800_000, 30, [(30, 3, 3)] * 4 + [(15, 2, 2)] * 4),
+    ("ネクストソリューションズ株式会社", 15, 7_200_000, 330, [(20, 4, 2), (45, 7, 4), (60, 9, 6)]),
+]
+
+
+async def seed_customers(baton: Baton, control: Control) -> None:
+    """Customers with weeks of health history and renewals coming up, through the REST API like a CRM
+    sync and a product-analytics feed; the last week is sent as today's, so a drop raises its alert."""
+    config = baton.config
+    cs = config.teams_by_function("customer_success")
+    csms = [m for t in cs for m in t.members] or [None]
+    fs = config.fs_team()
+    ae = fs.members[0] if fs and fs.members else None
+    async with baton.ctx.uow() as uow:
+        today = uow.now().astimezone(config.calendar(None).tz).date()
+    for i, (name, seats, arr, renews_in, weeks) in enumerate(SEED_ACCOUNTS):
+        renewal = today + timedelta(days=renews_in)
+        body = {"external_id": f"seed-acct-{i + 1}", "name": name, "csm": csms[i % len(csms)], "ae": ae, "arr": arr, "seats": seats,
+                "contract_start": (renewal - timedelta(days=365)).isoformat(), "renewal_date": renewal.isoformat()}  # fmt: skip
+        status, data = await control._call("POST", "/api/accounts", {k: v for k, v in body.items() if v is not None})  # noqa: SLF001
+        if status != 201 or not isinstance(data, dict):
+            log.warning("sandbox: seeding a demo customer failed (HTTP %s)", status)
+            continue
+        days = [today - timedelta(days=7 * (len(weeks) - 1 - k)) for k in range(len(weeks))]
+        values = [{"day": d.isoformat(), "values": {"logins": w[0], "active_users": w[1], "features_used": w[2]}} for d, w in zip(days, weeks, strict=True)]
+        await control._call("POST", f"/api/accounts/{data['id']}/signals", values[:-1])  # noqa: SLF001 - the history
+        await control._call("POST", f"/api/accounts/{data['id']}/signals", values[-1])  # noqa: SLF001 - today's
+
+
 async def seed_demo(baton: Baton, control: Control, env: dict[str, str] | None = None) -> None:
-    """On the first start (empty database): months of history from the demo generator,
-    then a few live MQLs through the REST API. BATON_SANDBOX_SEED=0 turns this off."""
+    """On the first start (empty database): months of history from the demo generator, customers
+    with health history and renewals, then a few live MQLs through the REST API (each with its card
+    and SLA — the history leaves none of its own waiting). BATON_SANDBOX_SEED=0 turns this off."""
     if (os.environ if env is None else env).get("BATON_SANDBOX_SEED", "1") in ("0", "false", "no"):
         return
     async with baton.ctx.uow() as uow:
@@ -140,9 +179,11 @@ async def seed_demo(baton: Baton, control: Control, env: dict[str, str] | None =
             return
         try:
             async with uow.savepoint():
-                await generate(uow, seed=8, months=3, leads_per_day=4, id_prefix="history")
+                await generate(uow, seed=8, months=3, leads_per_day=4, id_prefix="history", open_mqls=False)
         except Exception:  # noqa: BLE001 - the sandbox still starts with the live leads
             log.exception("sandbox: generating the demo history failed; starting without it")
+    if baton.config.teams_by_function("customer_success"):
+        await seed_customers(baton, control)
     for lead in SEED_LEADS:
         await control._call("POST", "/api/leads", lead)  # noqa: SLF001
 
@@ -198,6 +239,10 @@ async def _run(config: AppConfig, *, host: str, port: int, ui_port: int) -> None
         bot_base = f"http://{_client_host(host)}:{port}"
         emu.bot_url = f"{bot_base}/slack/events"
         emu.control = Control(bot_base, settings.api_token or "")
+        emu.control.signals = list(dict.fromkeys(m.signal for m in config.success.health.measures))
+        emu.control.threshold = config.scoring.threshold
+        words, locale = Messages(), config.company.locale
+        emu.control.say = lambda key, **kw: words.text(locale, key, **kw)
         await emu.control.refresh_jobs()
         await seed_demo(baton, emu.control)
         page_url = f"http://{_client_host(host)}:{ui_port}/"

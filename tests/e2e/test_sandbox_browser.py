@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.launch import CHROMIUM, CHROMIUM_ARGS, running_sandbox
+from bot.sandbox.walkthrough import ROLES, every_role
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -39,6 +40,12 @@ elif not Path(CHROMIUM).exists():
 def _state(sb) -> dict:  # noqa: ANN001
     with urllib.request.urlopen(sb.page_url + "_state", timeout=5) as r:  # noqa: S310 (local URL)
         return json.loads(r.read())
+
+
+def _post_json(sb, path: str) -> tuple[int, dict]:  # noqa: ANN001
+    req = urllib.request.Request(sb.bot_url + path, data=b"", method="POST", headers={"Authorization": f"Bearer {sb.api_token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 (local URL)
+        return r.status, json.loads(r.read())
 
 
 def top(page, text: str):  # noqa: ANN001, ANN201
@@ -67,8 +74,20 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
             form.locator("[name=employees]").fill("2000")
             form.locator("[data-action=inject]").click()
             expect(top(page, company)).to_have_count(1)  # the card appears live
+            # The control panel answers in words, in the company's language, not in an error colour.
+            expect(page.locator("#panel .log li").first).to_contain_text("MQLになりました")
+            expect(page.locator(".flash.ok")).to_have_count(1)
         for company in LEADS.values():
             expect(top(page, company).locator("[data-action=mql_accept]")).to_be_visible()
+        # A lead below the MQL threshold makes no card, and the answer says why.
+        form = page.locator("#lead-form")
+        form.locator("[name=company]").fill("小さな商店")
+        form.locator("[name=name]").fill("担当者 D")
+        form.locator("[name=employees]").fill("5")
+        form.locator("[name=activity]").select_option("")
+        form.locator("[data-action=inject]").click()
+        expect(page.locator("#panel .log li").first).to_contain_text("しきい値 60 未満")
+        expect(top(page, "小さな商店")).to_have_count(0)
 
         # Accept A.
         top(page, LEADS["A"]).locator("[data-action=mql_accept]").click()
@@ -110,8 +129,10 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
         before = len(_state(sb)["messages"])
         page.locator(f"[data-job={digest}]").click()
         answer = page.locator("#panel .log li").first
-        expect(answer).to_contain_text(f"job {digest}: HTTP 200")
-        result = json.loads(answer.inner_text().split("HTTP 200 ", 1)[1])["result"]
+        expect(answer).to_contain_text(f"✅ {digest} を実行しました")
+        status, ran = _post_json(sb, f"/api/admin/jobs/{digest}")  # the channels it posts to, from the API
+        assert status == 200
+        result = ran["result"]
         if digest == "digest" and result:  # the channels the pipeline digest was posted to
             channel = result[0]
             new: list[dict] = []
@@ -127,3 +148,16 @@ def test_rep_decides_two_mqls_and_the_manager_sees_the_escalation_and_the_digest
         else:  # no pipeline digest configured in app.yaml: only the job run is visible
             print(f"note: {digest} ran with result {result!r}; app.yaml configures no digest channel to look at")
         browser.close()
+
+
+def test_each_roles_day_from_app_home_and_messages(tmp_path: Path) -> None:
+    """IS rep, FS rep, CSM, manager and CRO in the seeded demo company, acting only from their App
+    Home and messages (bot/sandbox/walkthrough.py, which `make screenshots` also drives); every home
+    is photographed."""
+    shots = tmp_path / "shots"
+    with running_sandbox(tmp_path, start=START, seed=True) as sb, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        every_role(page, sb.page_url, shots)
+        browser.close()
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(f"home-{role}.png" for role in ROLES)
