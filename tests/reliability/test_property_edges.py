@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_sdk.signature import SignatureVerifier
 from yarl import URL
 
-from tests.harness import SECRET
+from tests.reliability.test_hostile_modals import _submit  # one signed view_submission sender
 from tests.reliability.test_outsiders import registered
 from tests.reliability.test_request_guard import table_counts
 from tests.test_lead_flow import ENTERPRISE
@@ -94,20 +92,6 @@ states = st.none() | st.fixed_dictionaries(
     {"values": st.dictionaries(st.sampled_from(BLOCKS) | st.text(max_size=6), st.dictionaries(st.sampled_from(["value", "x"]), element, max_size=2), max_size=6)}
 ) | st.fixed_dictionaries({"values": values})
 metadata = st.sampled_from(["1", "2", "1:2", "1::", "ack:1", "x", "", "1:C0ENT:1.0", "2026-11-24", "9" * 30]) | st.text(max_size=20)
-
-
-async def _submit(harness, callback_id: str, state, meta: str) -> tuple[int, str]:  # noqa: ANN001
-    view = {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": meta, "hash": "h"}
-    if state is not None:
-        view["state"] = state
-    payload = {"type": "view_submission", "user": {"id": MEMBER, "name": "sato"}, "team": {"id": "T0BATON"},
-               "api_app_id": "A0BATON", "trigger_id": "t.1", "view": view}  # fmt: skip
-    body = urlencode({"payload": json.dumps(payload)})
-    ts = str(int(time.time()))
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-               "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)}  # fmt: skip
-    async with harness.http.post(harness.url + "/slack/events", data=body.encode(), headers=headers) as r:
-        return r.status, await r.text()
 
 
 @settings(max_examples=150, **SETTINGS)
