@@ -164,8 +164,9 @@ def test_chart_renders_japanese_without_missing_glyphs():
     assert charts.japanese_font() == "IPAexGothic"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font" for boxes
-        png = charts.digest_chart(title="パイプライン", funnel_title="ファネル", funnel=[("リード", 10), ("受注", 1)],
-                                  trend_title="月次推移", months=["2026-09", "2026-10"], series={"受注金額": [1.0, 2.0]})  # fmt: skip
+        labels = charts.Labels("パイプライン", "ファネル", "月次推移", {"month": "月", "count": "件数（件）", "yen_man": "金額（万円）"})
+        png = charts.digest_chart(labels=labels, funnel=[("リード", 10, None), ("受注", 1, 0.1)], months=["2026-09", "2026-10"],
+                                  series=[charts.Series("受注金額", "yen", [1e7, 2e7]), charts.Series("MQL数", "count", [1, 2])], locale="ja")  # fmt: skip
     assert png.startswith(b"\x89PNG")
 
 

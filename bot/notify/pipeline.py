@@ -91,6 +91,28 @@ async def upload_png(uow: UnitOfWork, png: bytes, *, channel: str, filename: str
     await enqueue(uow, "files.upload_v2", payload, thread_key=thread_key, dedupe_key=dedupe_key)
 
 
+def chart_inputs(uow: UnitOfWork, d: Any, locale: str, stage_names: dict[str, str]) -> dict[str, Any]:
+    """The digest chart's words and figures: the digest's own cohort funnel and monthly series (no
+    figure computed a second way), labels from the catalogues. Win rate is left out: the digest
+    gives 0 for a month with no closed deal, which a line would show as a real 0%."""
+    msgs = uow.ctx.messages
+    return {
+        "labels": charts.Labels(
+            title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()),
+            funnel_title=msgs.text(locale, "pl_chart_funnel", period=d.funnel_period),
+            trend_title=msgs.text(locale, "pl_chart_trend"),
+            axes={k: msgs.text(locale, f"pl_chart_axis.{k}") for k in ("month", "cohort", "count", "yen", "yen_man", "pct")},
+        ),
+        "funnel": [(stage_names[s["stage"]], s["n"], s["rate"]) for s in d.funnel],
+        "months": d.months,
+        "series": [
+            charts.Series(msgs.text(locale, f"pl_kpi.{k['kpi']}"), "yen" if k["money"] else "count", d.series[k["kpi"]])
+            for k in d.trends if not k["ratio"]
+        ],
+        "locale": locale,
+    }
+
+
 def digest_locale(config: AppConfig, digest: Any) -> str:
     return digest.locale or config.locale_of(digest.team)
 
@@ -118,15 +140,7 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     if row is None:
         return False
     if digest.chart:
-        kpis = [k["kpi"] for k in d.trends if not k["ratio"]][:3]
-        png = charts.digest_chart(
-            title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()),
-            funnel_title=msgs.text(locale, "pl_chart_funnel", period=d.funnel_period),
-            funnel=[(values["stage_names"][s["stage"]], s["n"]) for s in d.funnel],
-            trend_title=msgs.text(locale, "pl_chart_trend"),
-            months=d.months,
-            series={msgs.text(locale, f"pl_kpi.{k}"): d.series[k] for k in kpis},
-        )
+        png = charts.digest_chart(**chart_inputs(uow, d, locale, values["stage_names"]))
         await upload_png(
             uow, png, channel=digest.channel, filename=f"digest-{d.day.isoformat()}.png",
             title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()), thread_key=key, dedupe_key=f"{key}:chart",
