@@ -418,3 +418,20 @@ async def test_churn_from_slack_records_the_reason(harness):
         ev = await uow.session.scalar(select(StageEvent).where(StageEvent.entity_type == "account", StageEvent.to_stage == "churned"))
     assert (ev.reason, ev.actor, ev.note) == ("budget", "matsumoto", "予算削減")
     assert any("予算" in m["text"] and "<@U0CSM>" in m["text"] for m in cs_posts(harness))
+
+
+async def test_the_escalation_dm_loses_its_button_once_acknowledged(harness):
+    await healthy_then_drop(harness)
+    (alert,) = cs_posts(harness)
+    await harness.click("matsumoto", alert, "health_escalate")
+    (dm,) = dms(harness, "yamamoto")
+    assert actions(dm) == ["health_ack"]
+    await harness.click("yamamoto", dm, "health_ack")
+    (view,) = harness.emu.open_views(harness.person("yamamoto"))
+    r = await harness.emu.submit_view(harness.person("yamamoto"), view["id"], {"next_step": {"value": "役員訪問"}, "due": {"value": "2026-12-04"}})
+    assert r["status"] == 200 and not r["body"]
+    await harness.deliver()
+    (dm,) = dms(harness, "yamamoto")  # the same DM, updated in place
+    assert actions(dm) == [] and "役員訪問" in str(dm["blocks"]) and "<@U0CSMGR>" in str(dm["blocks"])
+    (alert,) = cs_posts(harness)
+    assert "health_ack" not in actions(alert)

@@ -14,7 +14,7 @@ from bot.domain.cs_handoff import HANDOFF, ONBOARDING, CsHandoffDecided
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
 from bot.domain.renewals import RenewalDue
-from bot.models import Account, Alert, Opportunity, StageEvent
+from bot.models import Account, Alert, Opportunity, OutboxMessage, StageEvent
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -142,9 +142,21 @@ async def on_alert_changed(uow: UnitOfWork, ev: HealthAlertChanged) -> None:
     if team is None or alert is None or acc is None:
         return
     await enqueue(uow, "chat.update", dict(render_alert(uow, alert, acc)), target_key=alert_key(alert.id))
-    if ev.action == "escalated" and team.manager:
+    if not team.manager:
+        return
+    dm_key = f"{alert_key(alert.id)}:dm:{team.manager}"
+    if ev.action == "escalated":
         msg = render_alert(uow, alert, acc, for_manager=True)
-        await notify_person(uow, team.manager, "health_alert", msg, dedupe_key=f"health_escalation:{alert.id}")
+        await notify_person(uow, team.manager, "health_alert", msg, key=dm_key, dedupe_key=f"health_escalation:{alert.id}")
+    elif ev.action in ("acknowledged", "resolved") and await _posted(uow, dm_key):
+        # Decided: the manager's escalation DM says so and loses its button, like the channel post.
+        await enqueue(uow, "chat.update", dict(render_alert(uow, alert, acc, for_manager=True)), target_key=dm_key)
+
+
+async def _posted(uow: UnitOfWork, key: str) -> bool:
+    """Whether a keyed message was queued (a DM held by the person's preferences never is)."""
+    stmt = select(OutboxMessage.id).where(OutboxMessage.key == key, OutboxMessage.method == "chat.postMessage").limit(1)
+    return (await uow.session.scalar(stmt)) is not None
 
 
 # -- renewals -----------------------------------------------------------------------------------
