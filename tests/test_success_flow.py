@@ -324,6 +324,44 @@ async def test_renewal_reminder_flags_a_red_account_at_risk(harness):
     assert "更新リスク" in dm["text"] and "🔴" in str(dm["blocks"])
 
 
+async def reminded(harness) -> tuple[dict, dict]:
+    """The 90-day reminder (renewal 2027-03-01, due Tuesday 2026-12-01) in the CSM's and the AE's DMs, with its buttons."""
+    await new_account(harness, renewal_date="2027-03-01")
+    await to_day(harness, date(2026, 12, 1))  # the clock, not only the job's `now`: as in production
+    await harness.baton.scheduler.run_job("renewals")
+    await harness.deliver()
+    (csm,), (ae,) = dms(harness, "matsumoto"), dms(harness, "kato")
+    assert actions(csm) == actions(ae) == ["upsell_handoff", "churn_mark"]
+    return csm, ae
+
+
+async def test_renewal_reminders_lose_their_buttons_once_the_account_churns(harness):
+    csm, _ = await reminded(harness)
+    await harness.click("matsumoto", csm, "churn_mark")
+    (view,) = harness.emu.open_views(harness.person("matsumoto"))
+    r = await harness.emu.submit_view(harness.person("matsumoto"), view["id"], {"reason": {"value": "competitor"}})
+    assert r["status"] == 200 and not r["body"]
+    await harness.deliver()
+    for person in ("matsumoto", "kato"):
+        (dm,) = dms(harness, person)  # the same DM, updated in place
+        assert actions(dm) == [], person
+        assert "解約として記録" in str(dm["blocks"]) and "競合へ乗り換え" in str(dm["blocks"]) and "<@U0CSM>" in str(dm["blocks"])
+        assert "90 日" in dm["text"] and validate_message(dm["text"], dm["blocks"]) == []
+
+
+async def test_renewal_reminders_lose_their_buttons_once_an_upsell_is_handed_to_fs(harness):
+    _, ae = await reminded(harness)
+    await harness.click("kato", ae, "upsell_handoff")
+    (view,) = harness.emu.open_views(harness.person("kato"))
+    r = await harness.emu.submit_view(harness.person("kato"), view["id"], {"name": {"value": "追加ライセンス"}, "amount": {"value": "1,200,000"}})
+    assert r["status"] == 200 and not r["body"]
+    await harness.deliver()
+    for person in ("matsumoto", "kato"):
+        (dm,) = dms(harness, person)
+        assert actions(dm) == [], person
+        assert "アップセル「追加ライセンス」をFSへ引き渡しました" in str(dm["blocks"]) and "<@U0KATO>" in str(dm["blocks"])
+
+
 # -- upsell and churn -------------------------------------------------------------------------------
 
 
@@ -418,6 +456,9 @@ async def test_churn_from_slack_records_the_reason(harness):
         ev = await uow.session.scalar(select(StageEvent).where(StageEvent.entity_type == "account", StageEvent.to_stage == "churned"))
     assert (ev.reason, ev.actor, ev.note) == ("budget", "matsumoto", "予算削減")
     assert any("予算" in m["text"] and "<@U0CSM>" in m["text"] for m in cs_posts(harness))
+    # Decided: the new-customer card says so and loses its Churn / Upsell buttons.
+    card = harness.emu.get_message(card["channel"], card["ts"])
+    assert actions(card) == [] and "解約済み" in str(card["blocks"]) and "予算" in str(card["blocks"])
 
 
 async def test_the_escalation_dm_loses_its_button_once_acknowledged(harness):

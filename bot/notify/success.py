@@ -3,6 +3,7 @@ place, escalation DM to the CS manager), renewal reminders, the upsell hand-off 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from bot.domain.accounts import today
 from bot.domain.cs_handoff import HANDOFF, ONBOARDING, CsHandoffDecided
 from bot.domain.events import StageChanged
 from bot.domain.health_alerts import HealthAlertChanged, HealthAlertRaised, due_at
-from bot.domain.renewals import RenewalDue
+from bot.domain.relay import HandoffRequested
+from bot.domain.renewals import RenewalDue, falling_by
 from bot.models import Account, Alert, Opportunity, OutboxMessage, StageEvent
 from bot.notify.common import person_locale, slack_id, team_locale_tz
 from bot.notify.preferences import notify_person
@@ -81,6 +83,11 @@ async def on_account_stage(uow: UnitOfWork, ev: StageChanged) -> None:
             "churn_notice", locale, tz, **account_values(uow, acc), by=slack_id(uow.config, ev.actor), reason=ev.reason
         )
         await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=f"churn:{acc.id}")
+        # Decided: the new-customer card and every renewal reminder say so and lose their buttons.
+        if await _posted(uow, account_key(acc.id)):
+            await enqueue(uow, "chat.update", dict(await render_account_card(uow, acc)), target_key=account_key(acc.id))
+        decided = {"what": "churned", "reason": ev.reason, "by": slack_id(uow.config, ev.actor)}
+        await update_renewal_reminders(uow, acc, decided)
 
 
 @subscribe(CsHandoffDecided)
@@ -162,17 +169,61 @@ async def _posted(uow: UnitOfWork, key: str) -> bool:
 # -- renewals -----------------------------------------------------------------------------------
 
 
+def renewal_key(account_id: int, renewal: date, offset: int, person_id: str | None = None) -> str:
+    """One copy of a renewal reminder: the CS channel's, or a person's DM (recomputable, to update it)."""
+    base = f"renewal:{account_id}:{renewal.isoformat()}:{offset}"
+    return f"{base}:dm:{person_id}" if person_id else base
+
+
+@subscribe(HandoffRequested)
+async def on_upsell_handed_off(uow: UnitOfWork, ev: HandoffRequested) -> None:
+    opp = await uow.session.get(Opportunity, ev.opportunity_id)
+    if opp is None or opp.kind != "upsell" or opp.account_id is None:
+        return
+    acc = await uow.session.get(Account, opp.account_id)
+    if acc is not None:
+        await update_renewal_reminders(uow, acc, {"what": "upsell", "name": opp.name, "by": slack_id(uow.config, ev.actor)})
+
+
+async def update_renewal_reminders(uow: UnitOfWork, acc: Account, decided: dict[str, Any]) -> None:
+    """Every sent copy of the account's reminders for its renewal date (channel post and DMs), found
+    by their recomputed keys, is updated in place without its buttons, saying what was decided."""
+    if acc.renewal_date is None:
+        return
+    team, locale, tz = _cs(uow)
+    wanted: dict[str, tuple[int, str | None]] = {}
+    for offset in uow.config.success.renewals.offsets:
+        wanted[renewal_key(acc.id, acc.renewal_date, offset)] = (offset, None)
+        for pid in (acc.csm_id, acc.ae_id):
+            if pid:
+                wanted[renewal_key(acc.id, acc.renewal_date, offset, pid)] = (offset, pid)
+    rows = await uow.session.execute(
+        select(OutboxMessage.key, OutboxMessage.created_at)
+        .where(OutboxMessage.key.in_(list(wanted)), OutboxMessage.method == "chat.postMessage")
+    )  # fmt: skip
+    for key, sent_at in rows.all():
+        offset, pid = wanted[key]
+        sent_on = sent_at.astimezone(tz).date() if sent_at.tzinfo else sent_at.date()
+        falling = await falling_by(uow, acc, sent_on)
+        due = RenewalDue(acc.id, acc.renewal_date, offset, (acc.renewal_date - sent_on).days,
+                         acc.health_band == "red" or falling is not None, falling)  # fmt: skip
+        loc = person_locale(uow.config, pid, team.id if team else None) if pid else locale
+        msg = uow.ctx.messages.message("renewal_reminder", loc, tz, **account_values(uow, acc), due=due, decided=decided)
+        await enqueue(uow, "chat.update", dict(msg), target_key=key)
+
+
 async def renewal_reminder(uow: UnitOfWork, due: RenewalDue) -> None:
     acc = await uow.session.get(Account, due.account_id)
     team, locale, tz = _cs(uow)
     if acc is None:
         return
-    values = {**account_values(uow, acc), "due": due}
-    base = f"renewal:{acc.id}:{due.renewal_date.isoformat()}:{due.offset}"
+    values = {**account_values(uow, acc), "due": due, "decided": None}
+    base = renewal_key(acc.id, due.renewal_date, due.offset)
     if uow.config.success.renewals.deliver == "channel" and team is not None:
         msg = uow.ctx.messages.message("renewal_reminder", locale, tz, **values)
-        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, dedupe_key=base)
+        await enqueue(uow, "chat.postMessage", {"channel": team.channel, **msg}, key=base, dedupe_key=base)
         return
     for pid in dict.fromkeys(p for p in (acc.csm_id, acc.ae_id) if p):
         msg = uow.ctx.messages.message("renewal_reminder", person_locale(uow.config, pid, team.id if team else None), tz, **values)
-        await notify_person(uow, pid, "renewal", msg, dedupe_key=f"{base}:{pid}")
+        key = renewal_key(acc.id, due.renewal_date, due.offset, pid)
+        await notify_person(uow, pid, "renewal", msg, key=key, dedupe_key=f"{base}:{pid}")

@@ -8,7 +8,7 @@ KIND = "message"
 
 def _account(**kw):
     base = dict(id=7, name="Acme & <Co>", arr=Decimal("12000000"), currency="JPY", contract_start=date(2026, 4, 1),
-                renewal_date=date(2027, 3, 31), cs_stage="onboarding", handoff_state=None, handoff_due_at=None, kickoff_on=None)
+                renewal_date=date(2027, 3, 31), cs_stage="onboarding", handoff_state=None, handoff_due_at=None, kickoff_on=None, churned=False, churn_reason=None)
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -30,3 +30,5 @@ SAMPLES = [
 ]
 # With app.yaml `links`: the account links to the CRM.
 SAMPLES += [{**SAMPLES[1], "links": LINKS}]
+# Churned: the card says so and loses its buttons.
+SAMPLES += [{"account": _account(handoff_state="accepted", churned=True, churn_reason="competitor"), "csm": "U0CSM", "ae": "U0AE", "handoff": None}]

@@ -8,7 +8,7 @@ KIND = "message"
 
 def _values(due, **acc):
     account = SimpleNamespace(**{**dict(id=7, name="Acme & <Co>", arr=Decimal("12000000"), currency="JPY", health_score=38, health_band="red"), **acc})
-    return {"account": account, "due": due, "csm": "U0CSM", "ae": "U0AE", "days_to_renewal": due.days_left}
+    return {"account": account, "due": due, "csm": "U0CSM", "ae": "U0AE", "days_to_renewal": due.days_left, "decided": None}
 
 
 def _due(**kw):
@@ -23,3 +23,6 @@ SAMPLES = [
 ]
 # With app.yaml `links`: the account links to the CRM.
 SAMPLES += [{**SAMPLES[1], "links": LINKS}]
+# Decided: every copy says so and loses its Churn / Upsell buttons.
+SAMPLES += [{**SAMPLES[1], "decided": {"what": "churned", "reason": "competitor", "by": "U0CSM"}},
+            {**SAMPLES[0], "decided": {"what": "upsell", "name": "追加 <ライセンス>", "by": None}}]
