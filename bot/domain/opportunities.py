@@ -580,7 +580,7 @@ async def close_won(uow: UnitOfWork, opp_id: int, person: Person | None, amount:
     try:
         day = date.fromisoformat(close_date) if close_date else None
     except ValueError:
-        day, errors["close_date"] = None, "deals.err_won_future"
+        day, errors["close_date"] = None, "deals.err_won_date"
     if day is not None and day > uow.now().astimezone(uow.config.calendar(None).tz).date():
         errors["close_date"] = "deals.err_won_future"
     if errors:
