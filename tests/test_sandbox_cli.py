@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.processes import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The README's example lead, byte for byte the JSON of its curl command.
@@ -95,6 +97,7 @@ def _sandbox_flow(tmp_path: Path, argv: list[str]) -> tuple[str, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=die_with_parent,
     )
     try:
         bot = f"http://127.0.0.1:{port}"

@@ -35,7 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
@@ -62,6 +62,10 @@ RESPOND = "response_url"
 RESPONSE_URL_GONE = frozenset({"expired_url", "used_url"})
 IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
+# What a database that cannot be reached raises: told in one line (the dispatcher's first failure
+# carries the traceback), never a traceback per lane and pass.
+DATABASE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+PASS_BACKOFF = 10.0  # the longest wait between delivery passes while the database is unreachable
 
 
 def respond_payload(url: str, user: str, message: dict[str, Any], thread_ts: str | None = None) -> dict[str, Any]:
@@ -334,16 +338,29 @@ class Delivery:
             self._claimed_unsent.pop(i, None)
 
     async def _run(self) -> None:
+        failures = 0  # consecutive failed passes: a database that is down is retried ever less often
         while not self._stopping:
             self._wake.clear()  # before the pass: a kick during it means "look again"
             try:
                 await self._dispatch()
-            except Exception:  # the worker must outlive any single bad row or a database blip
+                failures = 0
+            except DATABASE_DOWN as e:
+                failures += 1
+                # One line per retry, the traceback only the first time: a database down for an hour
+                # must not write a traceback every half second.
+                log.warning("delivery: cannot reach the database (%s); retrying in %.1f s",
+                            type(e).__name__, self._pass_wait(failures), exc_info=failures == 1)  # fmt: skip
+            except Exception:  # the worker must outlive any single bad row
+                failures += 1
                 log.exception("delivery pass failed; retrying")
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._pass_wait(failures))
+
+    def _pass_wait(self, failures: int) -> float:
+        """The wait before the next pass: the poll interval, doubled per consecutive failure up to PASS_BACKOFF."""
+        return self.poll_interval if not failures else min(self.poll_interval * 2 ** min(failures, 10), PASS_BACKOFF)
 
     async def _dispatch(self) -> None:
         """Start a sender for every ready lane that has none running."""
@@ -373,6 +390,8 @@ class Delivery:
             async with self._unpaced:
                 if not self._stopping:
                     await self._attempt(p, target, parent)
+        except DATABASE_DOWN as e:
+            log.warning("delivery of outbox %s: cannot reach the database (%s); retrying", p.id, type(e).__name__)
         except Exception:
             log.exception("delivery of outbox %s failed; retrying", p.id)
 
@@ -382,6 +401,8 @@ class Delivery:
             async with self._webhook_slots:
                 if not self._stopping and self.webhooks is not None:
                     await self._attempt(p, None, None)
+        except DATABASE_DOWN as e:
+            log.warning("webhook delivery of outbox %s: cannot reach the database (%s); retrying", p.id, type(e).__name__)
         except Exception:
             log.exception("webhook delivery of outbox %s failed; retrying", p.id)
         finally:
@@ -399,7 +420,9 @@ class Delivery:
                     return
                 if not await self._send_in_order(channel, batch):
                     return  # the channel waits for a parent post; recording that post wakes the dispatcher
-        except Exception:  # a database blip: the dispatcher starts this lane again on its next pass
+        except DATABASE_DOWN as e:  # the dispatcher starts this lane again on its next pass
+            log.warning("delivery to %s: cannot reach the database (%s); retrying", channel, type(e).__name__)
+        except Exception:
             log.exception("delivery to %s failed; retrying", channel)
 
     async def _send_in_order(self, channel: str, batch: list[_Claimed]) -> bool:

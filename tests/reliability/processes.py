@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import socket
@@ -14,6 +15,15 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_CONFIG = ROOT / "tests" / "fixtures" / "app.yaml"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child before exec (Linux): SIGKILL it when the test process dies, so a killed or
+    crashed pytest leaves no bot process behind spinning on a database that has gone away."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -40,7 +50,7 @@ class BotProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
         )  # fmt: skip
         return self
 

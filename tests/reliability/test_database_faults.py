@@ -101,6 +101,10 @@ def test_postgres_restarted_mid_run(tmp_path):
                 if b.get("block_id") == "mql_decision" for e in b["elements"] if e["action_id"] == "mql_accept"
             ]  # fmt: skip
             assert sorted(values) == sorted(str(i) for i in acked), "a card is missing or was posted twice"
+            # The outage is told once with its traceback, then one line per (ever rarer) retry.
+            lines = bot.log_path.read_text(errors="replace").splitlines()
+            traced = [i for i, line in enumerate(lines[:-1]) if "bot.slack.delivery" in line and lines[i + 1].startswith("Traceback")]
+            assert len(traced) <= 1, "\n".join(lines[i] for i in traced)
         finally:
             bot.stop()
             await emu.stop()
