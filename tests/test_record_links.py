@@ -12,6 +12,7 @@ import pytest
 from bot.config import ConfigError, parse_config
 from tests.conftest import FIXTURES
 from tests.test_home import open_home
+from tests.test_success_flow import CS_PEOPLE, CS_TEAM
 
 LINKS = """
 links:
@@ -19,11 +20,13 @@ links:
   opportunity: "https://crm.example.com/opportunities/{id}?tab=main&x=1"
   account: "https://crm.example.com/accounts/{id}"
 """
+KATO = "  - {id: kato,     name: 加藤, slack_id: U0KATO, roles: [fs_rep]}\n"
 FS_TEAM = "{id: fs, name: Field Sales, function: field_sales, channel: C0FS, members: [kato], calendar: tokyo}"
 
 
 def _config_text(locale: str, links: bool) -> str:
     text = (FIXTURES / "app.yaml").read_text(encoding="utf-8")
+    text = text.replace(KATO, CS_PEOPLE).replace(FS_TEAM + "\n", FS_TEAM + "\n" + CS_TEAM)  # a CS team hears churn
     if locale == "en":  # the FS team and its people read English; IS SMB already does
         text = text.replace(FS_TEAM, FS_TEAM[:-1] + ", locale: en}")
     return text + (LINKS if links else "")
@@ -121,3 +124,48 @@ def test_bad_link_patterns_are_refused(pattern: str, problem: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(text)
     assert f"links.{pattern.split(':')[0]}" in str(e.value) and problem in str(e.value)
+
+
+async def test_sent_back_churn_and_recycle_messages_link_to_their_record(harness, setup):
+    """The other messages that name one record: the sent-back notice (the deal), the churn notice
+    (the account) and the recycle nudge (each item's lead)."""
+    _, configured = setup
+    status, body = await harness.post("/api/leads", {"external_id": "SF-9", "email": "r@big.jp", "company": "戻し社", "employees": 2000, "mql": True})
+    assert status == 201, body
+    lead = body["id"]
+    for step in ({"stage": "sal", "by": "sato"}, {"stage": "sql", "by": "sato", "need": "属人化の解消"}):
+        status, body = await harness.post(f"/api/leads/{lead}/stage", step)
+        assert status == 200, body
+    await harness.deliver()
+    (card,) = [m for m in harness.emu.channel_messages("C0FS")]
+    deal_id = (await harness.lead(lead))["history"][-1]["data"]["opportunity_id"]
+    await harness.click("kato", card, "handoff_send_back")
+    view = harness.emu.open_views(harness.person("kato"))[-1]
+    await harness.emu.submit_view(harness.person("kato"), view["id"], {"reason": {"value": "missing_info"}, "note": {"value": "決裁者不明"}})
+    await harness.deliver()
+    lead_card = await harness.card(lead)
+    (notice,) = [m for m in harness.emu.thread("C0ENT", lead_card["ts"]) if "決裁者不明" in m["text"]]
+    assert _links(notice) == ([f"https://crm.example.com/opportunities/{deal_id}?tab=main&x=1"] if configured else [])
+
+    status, body = await harness.post("/api/accounts", {"name": "解約社", "csm": "matsumoto", "arr": 1_200_000, "external_id": "ACC-1"})
+    assert status == 201, body
+    account = body["id"]
+    status, body = await harness.post(f"/api/accounts/{account}/churn", {"reason": "competitor"})
+    assert status == 200, body
+    await harness.deliver()
+    (churn,) = [m for m in harness.emu.messages if "解約社" in m["text"] and not m.get("ephemeral_user")]
+    assert _links(churn) == ([f"https://crm.example.com/accounts/{account}"] if configured else [])
+
+    # A rejected MQL enters the loop, due again in 30 days: the nudge links the lead.
+    status, body = await harness.post("/api/leads", {"external_id": "SF-10", "email": "q@big.jp", "company": "再来社", "employees": 2000, "mql": True})
+    assert status == 201, body
+    await harness.deliver()
+    await harness.click("tanaka", await harness.card(body["id"]), "mql_reject")
+    view = harness.emu.open_views(harness.person("tanaka"))[-1]
+    await harness.emu.submit_view(harness.person("tanaka"), view["id"],
+                                  {"reason": {"value": "no_interest_now"}, "note": {"value": "来期"}, "reapproach": {"value": "30"}})  # fmt: skip
+    await harness.advance(days=30)
+    await harness.baton.scheduler.run_job("recycle_nudge")
+    await harness.deliver()
+    (nudge,) = [m for m in harness.emu.channel_messages("C0ENT") if "再来社" in str(m.get("blocks")) and "recycle_reengage" in str(m.get("blocks"))]
+    assert _links(nudge) == (["https://crm.example.com/leads/SF-10"] if configured else [])

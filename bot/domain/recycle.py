@@ -170,6 +170,8 @@ class Item:
     path: str
     title: str
     history: list[StageEvent]
+    record: Lead | Opportunity | Account | None = None  # what the row recycles, for its CRM link
+    kind: str = "lead"  # its entity type: lead | opportunity | account
 
 
 async def path_of(uow: UnitOfWork, row: Recycle) -> str:
@@ -188,11 +190,12 @@ async def path_of(uow: UnitOfWork, row: Recycle) -> str:
 async def item(uow: UnitOfWork, row: Recycle) -> Item:
     lead = await uow.session.get(Lead, row.lead_id) if row.lead_id else None
     title = "-"
+    record: Lead | Opportunity | Account | None = lead
     if row.entity_type == "opportunity":
-        opp = await uow.session.get(Opportunity, row.entity_id)
+        record = opp = await uow.session.get(Opportunity, row.entity_id)
         title = (opp.account_name or opp.name) if opp else title
     elif row.entity_type == "account":
-        acc = await uow.session.get(Account, row.entity_id)
+        record = acc = await uow.session.get(Account, row.entity_id)
         title = acc.name if acc else title
     elif lead is not None:
         title = " / ".join(x for x in (lead.company, lead.name) if x) or f"#{lead.id}"
@@ -201,7 +204,7 @@ async def item(uow: UnitOfWork, row: Recycle) -> Item:
         hist = list((await uow.session.execute(
             select(StageEvent).where(StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id).order_by(StageEvent.id)
         )).scalars())  # fmt: skip
-    return Item(row, lead, await path_of(uow, row), title, hist)
+    return Item(row, lead, await path_of(uow, row), title, hist, record, row.entity_type)
 
 
 async def due_for_team(uow: UnitOfWork, team_ids: list[str], today: date) -> list[Recycle]:

@@ -41,7 +41,7 @@ async def item_values(uow: UnitOfWork, rows: list[Recycle], locale: str) -> list
         groups[it.path].append({
             "id": row.id, "title": it.title, "reason_label": _reason_label(uow, locale, row.reason), "due": row.due_date,
             "owner": slack_id(uow.config, row.owner_id), "count": it.lead.recycle_count if it.lead else 0,
-            "snoozes": row.snoozes, "note": row.note, "history": hist,
+            "snoozes": row.snoozes, "note": row.note, "history": hist, "kind": it.kind, "record": it.record,
         })  # fmt: skip
     return [(p, items) for p, items in groups.items() if items]
 
