@@ -149,8 +149,9 @@ async def test_reps_other_managers_and_forged_submissions_are_refused(harness):
         assert refusal in ephemerals(h, "kato")[-1]["text"], option
     assert h.emu.open_views(h.person("kato")) == []
     # The manager of another team: neither a rep of this team nor its number.
-    await pick(h, "mori", msg, "quarter:rep:kato")
-    assert refusal in ephemerals(h, "mori")[-1]["text"] and h.emu.open_views(h.person("mori")) == []
+    for option in ("quarter:rep:kato", "quarter:team:fs"):
+        await pick(h, "mori", msg, option)
+        assert refusal in ephemerals(h, "mori")[-1]["text"] and h.emu.open_views(h.person("mori")) == []
     await slash(h, "mori", "team")
     assert adjust_options(team_message(h, "mori")) == ["quarter:team:fs2", "quarter:rep:ueda"]
 
