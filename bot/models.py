@@ -474,6 +474,27 @@ class ForecastSubmission(SQLModel, table=True):
     submitted_at: datetime = _ts(nullable=False)
 
 
+class ForecastAdjustment(SQLModel, table=True):
+    """A manager's override of a rep's or the team's number for a period, with the reason. Never
+    updated or deleted: the latest row is the adjusted number, the earlier ones are its history."""
+
+    __tablename__ = "forecast_adjustments"
+    __table_args__ = (Index("ix_forecast_adjustments_subject", "scope", "subject", "period_kind", "period_start", "adjusted_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    scope: str = Field(max_length=10)  # rep | team
+    subject: str = Field(max_length=100)  # the rep's id, or the team's id
+    team_id: str | None = Field(default=None, max_length=100)  # the team the number rolls up into
+    period_kind: str = Field(max_length=10)  # month | quarter
+    period_start: date
+    from_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))  # the number it replaced (None: no call yet)
+    amount: Decimal = _money()
+    currency: str = Field(default="JPY", max_length=3)
+    reason: str
+    adjusted_by: str = Field(max_length=100)
+    adjusted_at: datetime = _ts(nullable=False)
+
+
 class ForecastMeeting(SQLModel, table=True):
     """One occurrence of a forecast meeting of app.yaml (`forecast.meetings[].id`): opened when its
     prompts go out, marked when the managers' summary is posted. The prompt/summary timers only

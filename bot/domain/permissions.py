@@ -114,6 +114,8 @@ POLICY: dict[str, tuple[Grant, ...]] = {
     "cs_handoff.accept": (is_("csm_id"), manages_function("customer_success")),
     # A rep's forecast and its diff — the rep, their manager, a CRO.
     "forecast.view": (is_("rep_id"), manages_rep()),
+    # A manager's adjustment of a rep's number — their manager or a CRO; never the rep themselves.
+    "forecast.adjust": (manages_rep(),),
     # /bottleneck, /capacity and the bottleneck alert's buttons — anyone app.yaml makes a manager.
     "manager.commands": (lambda config, person, record: person.is_manager,),
 }

@@ -16,6 +16,7 @@ from bot.domain import forecast_model as baton_model
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.messages import escape_mrkdwn
 from bot.models import Opportunity
+from bot.notify import forecast_adjust as adjust_view
 from bot.notify import forecast_model as baton_view
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
@@ -178,6 +179,7 @@ async def overview_message(uow: UnitOfWork, locale: str, rep: str) -> dict[str, 
         periods.append({
             "heading": period_label(uow, locale, n.period), "fields": numbers_fields(uow, locale, n), "last": submission_line(uow, locale, sub),
             "baton": baton_view.view(uow, locale, baton, call=sub.commit_amount if sub else None, commit=n.commit),
+            "adjusted": await adjust_view.rep_note(uow, locale, rep, kind, n.period.start, sub, baton.point),
         })  # fmt: skip
     return uow.ctx.messages.message(
         "forecast_overview", locale, fc.tz(uow), title=_t(uow, locale, "forecast.title", who=uow.config.person(rep).name),
@@ -203,13 +205,15 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
     sub_shown, tot_sub_s = formatting.format_money_parts([f[2].commit_amount for f in subs], locale)
     exp_shown, tot_exp_s = formatting.format_money_parts([f[4] for f in found], locale)
     sub_of = {f[0]: v for f, v in zip(subs, sub_shown, strict=True)}
+    adjusted_reps, adjusted_team = await adjust_view.team_lines(uow, locale, team_id, kind, {f[0]: f[2] for f in found})
     rows = []
     for (rep, _, sub, bias, _), system, expect in zip(found, sys_shown, exp_shown, strict=True):
         if sub is None:
             rows.append(_t(uow, locale, "forecast.team.missing", who=who(uow, rep), system=system))
-            continue
-        blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=f"{bias.ratio:.2f}" if bias.ratio else "", n=bias.sample)
-        rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=sub_of[rep], system=system, bias=blabel, expect=expect))
+        else:
+            blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=f"{bias.ratio:.2f}" if bias.ratio else "", n=bias.sample)
+            rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=sub_of[rep], system=system, bias=blabel, expect=expect))
+        rows += adjusted_reps.get(rep, [])  # a manager's adjustment: submitted · adjusted · Baton's, and its history
     call = await fc.last_submission(uow, "", kind, p.start, scope="team", team_id=team_id)
     tz = fc.tz(uow)
     call_text = _t(uow, locale, "forecast.team.team_call", amount=money(locale, call.commit_amount), when=formatting.format_datetime(call.submitted_at, locale, tz)) if call else ""
@@ -230,6 +234,7 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
         header=_t(uow, locale, "forecast.team.header"), sections=chunks(rows), total=total, baton=baton,
         rates_title=_t(uow, locale, "forecast.team.phase_rates") if rate_lines else None, rate_lines=rate_lines,
         accuracy=accuracy, value=TeamPeriod(kind, team_id).encode(),
+        adjusted=adjusted_team, adjust_options=adjust_view.options(uow, locale, team_id, kind, reps),
     )  # fmt: skip
 
 

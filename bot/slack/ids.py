@@ -16,6 +16,7 @@ class Action(StrEnum):
     DEAL_LOST = "deal_lost"
     DEAL_MENU = "deal_menu"  # App Home: update / close won / close lost
     DEAL_WON = "deal_won"
+    FORECAST_ADJUST = "forecast_adjust"  # /forecast team: a manager adjusts a rep's or the team's number
     FORECAST_DIFF_MORE = "forecast_diff_more"
     FORECAST_DIFF_SHOW = "forecast_diff_show"
     FORECAST_EXPLAIN = "forecast_explain"
@@ -49,6 +50,7 @@ class View(StrEnum):
     DEAL_EDIT = "deal_edit_modal"
     DEAL_LOST = "deal_lost_modal"
     DEAL_WON = "deal_won_modal"
+    FORECAST_ADJUST = "forecast_adjust_modal"
     FORECAST_EXPLAIN = "forecast_explain_modal"
     FORECAST_SUBMIT = "forecast_submit_modal"
     HANDOFF_SENDBACK = "handoff_sendback_modal"

@@ -174,6 +174,16 @@ class SubmitKind(Payload):
 
 
 @dataclass(frozen=True)
+class AdjustTarget(Payload):
+    """A manager's adjustment (the select on /forecast team and its modal): the period kind, whose
+    number (`rep` or `team`) and the rep's or team's id."""
+
+    period: str
+    scope: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class Preference(Payload):
     """An App Home notification choice: the kind of notification and the chosen mode."""
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.config import load_config
-from bot.domain import cs_handoff, forecast, health_alerts, permissions, recycle, relay
+from bot.domain import cs_handoff, forecast, forecast_adjust, health_alerts, permissions, recycle, relay
 from bot.domain.mql import may_decide
 from bot.models import Account, Lead, Opportunity, Recycle
 from bot.domain.opportunities import may_edit
@@ -42,6 +42,9 @@ RULES = {
     "account.upsell_churn": (lambda p: permissions.allows("account.act", CONFIG, p, ACCOUNT), {"ae_owner", "csm", "cs_manager", "cro"}),
     "cs_handoff.accept": (lambda p: cs_handoff.may_accept(CONFIG, ACCOUNT, p), {"csm", "cs_manager"}),  # not the AE
     "forecast.view_kato": (lambda p: p is not None and forecast.may_view(UOW, p.id, "kato"), {"ae_owner", "fs_manager", "cro"}),
+    # a manager's adjustment of kato's number: never kato himself, nor the IS / CS managers
+    "forecast.adjust_kato": (lambda p: p is not None and forecast_adjust.may_adjust(UOW, p.id, "rep", "kato"), {"fs_manager", "cro"}),
+    "forecast.adjust_team": (lambda p: p is not None and forecast_adjust.may_adjust(UOW, p.id, "team", "field_sales"), {"fs_manager", "cro"}),
     "manager_commands": (lambda p: permissions.allows("manager.commands", CONFIG, p, None), {"is_manager", "fs_manager", "cs_manager", "cro"}),
 }
 
