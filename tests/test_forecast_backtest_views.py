@@ -177,6 +177,29 @@ async def test_forecast_accuracy_for_a_rep_a_manager_and_the_cro(harness):
     assert t.count("バックテストにはまだ履歴が足りません") == 2 and "*月次 " not in t  # her locale: ja
 
 
+async def test_forecast_accuracy_shows_the_newest_twelve_periods_and_counts_all(harness):
+    h = harness
+    starts = [date(2025 + (7 + k) // 12, (7 + k) % 12 + 1, 1) for k in range(15)]  # Aug 2025 … Oct 2026
+    for k, m in enumerate(starts):
+        h.clock.set(at(m, 1))
+        await api(h, {"external_id": f"M{k}", "name": f"M{k}", "owner": "kato", "amount": 10_000_000, "phase": 4, "close_date": m.replace(day=20).isoformat()})
+        h.clock.set(at(m, 2))
+        await submit_via_modal(h, "kato", commit=str(10_000_000 + 100_000 * k), best="20000000", text="submit month")
+        h.clock.set(at(m, 28))
+        await api(h, {"external_id": f"M{k}", "status": "won", "close_date": m.replace(day=20).isoformat()})
+    h.clock.set(T0)
+    await slash(h, "kato", "accuracy month")
+    msg = ephemerals(h, "kato")[-1]
+    shown = [line.split("*")[1] for line in lines_of(msg) if line.startswith("*Month ")]
+    scored = starts[1:]  # August 2025's lock point is less than a month after the first deal fact
+    assert shown == [f"Month {m:%Y-%m}" for m in reversed(scored)][:12]
+    calls = [10_000_000 + 100_000 * k for k in range(1, 15)]  # every month: actual ¥10M
+    mape = sum(abs(c - 10_000_000) / 10_000_000 for c in calls) / len(calls)
+    inside = sum(abs(c - 10_000_000) / 10_000_000 <= MONTH_TOL + 1e-12 for c in calls)
+    assert f"*call*: MAPE {p1(mape)} · {inside}/14 periods inside ±10%" in lines_of(msg)
+    assert "Newest 12 of 14 periods shown; the summary counts all 14." in text_of(msg)
+
+
 @pytest.mark.parametrize("text", ["accuracy week", "accuracy month quarter", "accuracy team"])
 async def test_forecast_accuracy_bad_argument_gets_the_usage_line(harness, text):
     await slash(harness, "kato", text)
@@ -199,7 +222,7 @@ async def test_monthly_digest_shows_the_last_scored_period_and_running_mape(harn
     await h.deliver()
     text = text_of(h.emu.channel_messages("C0FS")[-1])
     team_calls = {m: f["team"] for m, f in FACTS.items() if f["team"]}  # the FS team's digest: its team calls
-    months = [m for m in team_calls]  # Sep, Oct, and now Nov (closed)
+    months = list(team_calls)  # Sep, Oct, and now Nov (closed)
     nov = date(2026, 11, 1)
     fc = forecasts(nov, team_calls[nov])
     a = actual(nov)
