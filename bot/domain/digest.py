@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, literal, literal_column, or_, select, union_all
 
 from bot.context import UnitOfWork
+from bot.domain import forecast_backtest as fb
 from bot.domain import pipeline as pl
 from bot.domain import stage_rollup as rollup
 from bot.domain.sla_metrics import compliance
@@ -75,6 +76,22 @@ def previous_working_day(uow: UnitOfWork, today: date, team_id: str | None) -> d
             return d
         d -= timedelta(days=1)
     return today - timedelta(days=1)
+
+
+def first_working_day_of_month(uow: UnitOfWork, today: date, team_id: str | None) -> bool:
+    """The monthly digest is the first one of a month: no earlier day of the month is a working day."""
+    cal = uow.config.team_calendar(team_id)
+    return not any(cal.is_working_day(today.replace(day=k)) for k in range(1, today.day))
+
+
+async def monthly_backtest(uow: UnitOfWork, today: date, sc: Scope) -> fb.Latest | None:
+    """The monthly digest's backtest line: the last scored period of the company (company digest) or
+    of the FS team (its team digest); IS and marketing digests make no forecast, so none."""
+    if not first_working_day_of_month(uow, today, sc.team_id):
+        return None
+    if sc.function in (None, "management"):
+        return await fb.latest(uow, "company", "")
+    return await fb.latest(uow, "team", sc.opp_team) if sc.opp_team else None
 
 
 LEAD_STAGES = ("lead", "mql", "sal", "sql", "opportunity")
@@ -303,6 +320,7 @@ class Digest:
     attention: list[dict[str, Any]]
     more: int
     team_name: str | None = None
+    backtest: fb.Latest | None = None  # the first digest of a month only (`monthly_backtest`)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -325,5 +343,5 @@ async def build(uow: UnitOfWork, *, scope: str, team_id: str | None, now: dateti
         coverage=await pl.coverage(uow, team_id=sc.opp_team, period=period, now=now),
         funnel=await funnel(uow, p_since, now, sc), funnel_period=period.key,
         trends=tr, months=months, series=series, attention=groups, more=more,
-        team_name=team.name if team else None,
+        team_name=team.name if team else None, backtest=await monthly_backtest(uow, today, sc),
     )  # fmt: skip

@@ -14,7 +14,7 @@ Periods with nothing booked have no error; periods whose lock point comes less t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_model as fm
 from bot.domain.forecast_diff import PeriodSpan, in_measure
+from bot.domain.outcomes import Outcome, Result
 from bot.periods import Period, period_of
 
 METHODS = ("baton", "call", "commit")
@@ -142,3 +143,66 @@ async def run(uow: UnitOfWork, log: fm.Log | None = None) -> list[Row]:
     team_of = {rep: t for t, reps in members.items() for rep in reps}
     log = log or await fm.load(uow)
     return backtest(log, fm.context(uow), fc.today(uow), members, team_of, dict(uow.config.forecast.tolerance))
+
+
+# -- what people see: /forecast accuracy, the monthly digest line ------------------------------------
+SHOWN = 12  # periods per kind on /forecast accuracy, newest first (one line each: well inside a section)
+
+
+@dataclass(frozen=True)
+class Report(Result):
+    """The backtest of one scope for `/forecast accuracy`: rows newest first (at most `SHOWN` per
+    kind), and per kind the summary over every scored period (not only those shown)."""
+
+    scope: str = "rep"  # rep | team | company
+    who: str = ""  # the rep's or the team's id; "" for the company
+    kinds: tuple[str, ...] = ()
+    rows: tuple[Row, ...] = ()
+    summaries: tuple[Summary, ...] = ()
+    min_months: int = 12  # `forecast.model.backtest_min_months`, for the "too little history" line
+    _: KW_ONLY
+    subject: str = "forecast"
+
+
+def scope_of_viewer(uow: UnitOfWork, viewer: str) -> tuple[str, str] | Result:
+    """Whose backtest a person sees: the company for a CRO, the (first) team a manager manages,
+    else their own calls."""
+    person = uow.config.person(viewer)
+    if person is not None and "cro" in person.roles:
+        return "company", ""
+    scope = fc.view_scope(uow, viewer, "team" if fc.teams_managed(uow, viewer) else None)
+    if not scope.ok:
+        return scope
+    return ("team", scope.team_id or "") if scope.team_id else ("rep", scope.rep or "")
+
+
+async def accuracy(uow: UnitOfWork, viewer: str, kinds: tuple[str, ...]) -> Report:
+    found = scope_of_viewer(uow, viewer)
+    if isinstance(found, Result):
+        return Report(found.outcome, subject=found.subject)
+    scope, who = found
+    rows = [r for r in await run(uow) if r.scope == scope and r.subject == who and r.kind in kinds]
+    newest = sorted(rows, key=lambda r: (r.period.start, r.kind), reverse=True)
+    shown = tuple(r for k in kinds for r in [x for x in newest if x.kind == k][:SHOWN])
+    summaries = tuple(s for k in kinds for s in summarise(rows) if s.kind == k)
+    return Report(Outcome.ALLOWED, scope, who, kinds, shown, summaries, uow.config.forecast.model.backtest_min_months)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The last closed period that was scored, and the running summary of its kind (same scope)."""
+
+    row: Row
+    summary: Summary
+
+
+def latest_of(rows: list[Row], scope: str, who: str) -> Latest | None:
+    mine = [r for r in rows if r.scope == scope and r.subject == who]
+    if not mine:
+        return None
+    row = max(mine, key=lambda r: (r.period.end, r.kind == "quarter"))  # a quarter over its own last month
+    return Latest(row, summarise([r for r in mine if r.kind == row.kind])[0])
+
+
+async def latest(uow: UnitOfWork, scope: str, who: str) -> Latest | None:
+    return latest_of(await run(uow), scope, who)

@@ -11,6 +11,7 @@ from bot import formatting
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain import forecast_accuracy as acc
+from bot.domain import forecast_gaps
 from bot.domain import forecast_meetings as fm
 from bot.domain import forecast_model as baton_model
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
@@ -18,6 +19,7 @@ from bot.messages import escape_mrkdwn
 from bot.models import Opportunity
 from bot.notify import forecast_adjust as adjust_view
 from bot.notify import forecast_model as baton_view
+from bot.notify.forecast_accuracy import gap_lines
 from bot.notify.common import person_locale, slack_id
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
@@ -365,8 +367,9 @@ async def send_summary(uow: UnitOfWork, meeting: Any, occurrence: datetime, occ:
         lines = await _changes_with_answers(uow, locale, res.diff, [e for e in answers if e.rep == rep])
         rep_blocks += chunks([_t(uow, locale, "forecast.summary.rep", who=who(uow, rep), status=status), waterfall(uow, locale, res.diff), *lines])
     team_res = await fc.diff_for(uow, reps, meeting.period, baseline=team_base, baseline_at=None)
+    gaps = gap_lines(uow, locale, await forecast_gaps.call_gaps(uow, reps, meeting.period), meeting.period)
     msg = uow.ctx.messages.message(
-        "forecast_summary", locale, tz, title=_t(uow, locale, "forecast.summary.title", when=when), sections=rep_blocks[:40],
+        "forecast_summary", locale, tz, title=_t(uow, locale, "forecast.summary.title", when=when), sections=rep_blocks[:40], gaps=gaps,
         team_title=_t(uow, locale, "forecast.summary.team_waterfall"), team_waterfall=waterfall(uow, locale, team_res.diff),
     )  # fmt: skip
     await enqueue(uow, "chat.postMessage", {"channel": channel, **msg},

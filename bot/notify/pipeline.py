@@ -18,6 +18,7 @@ from bot.domain import bottleneck as bn
 from bot.domain import digest as dg
 from bot.domain.capacity import plan
 from bot.notify.common import person_locale
+from bot.notify.forecast_accuracy import digest_line
 from bot.notify.preferences import notify_person
 from bot.slack.delivery import enqueue
 
@@ -134,6 +135,7 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
         "reasons_shown": [{"label": _reason_label(uow, locale, r), "n": n} for r, n in d.flow["top_reasons"]],
         "stage_names": {s: msgs.text(locale, f"pl_funnel.{s}") for s in dg.FUNNEL},
         "win_window": config.pipeline.win_rate_window_months,
+        "backtest": digest_line(uow, locale, d.backtest),
     }
     msg = msgs.message("digest", locale, tz, **values)
     row = await enqueue(uow, "chat.postMessage", {"channel": digest.channel, **msg}, key=key, dedupe_key=key)

@@ -1,4 +1,5 @@
-"""`/forecast` — see (default), `submit`, `diff [@rep|team] [month|quarter] [since DATE]`, `team`.
+"""`/forecast` — see (default), `submit`, `diff [@rep|team] [month|quarter] [since DATE]`, `team`,
+`accuracy [month|quarter]` (the backtest: both kinds unless one is named).
 Everything it shows is private (ephemeral); a rep sees only their own numbers unless they manage
 the rep asked for (the domain's scopes decide). Bad arguments get the usage line.
 """
@@ -13,8 +14,10 @@ from typing import Any
 from bot.config import AppConfig
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
+from bot.domain import forecast_backtest as fb
 from bot.domain.outcomes import Outcome, Result
 from bot.notify import forecast as nf
+from bot.notify.forecast_accuracy import accuracy_message
 from bot.slack.ids import Command
 from handlers.common import Interaction
 
@@ -24,8 +27,8 @@ TEAMS_SHOWN = 3
 
 @dataclass
 class Args:
-    sub: str  # show | submit | diff | team
-    kind: str = "quarter"
+    sub: str  # show | submit | diff | team | accuracy
+    kind: str = "quarter"  # accuracy: "" = both kinds
     subject: str | None = None  # a person id, "team", or None (the caller)
     since: date | None = None
 
@@ -47,6 +50,9 @@ def parse(text: str, config: AppConfig) -> Args | None:
         who = _person(words[0], config)  # `/forecast @rep`: a rep's numbers (theirs or a manager's)
         return Args("show", subject=who) if who else None
     sub = words[0].lower()
+    if sub == "accuracy":
+        rest = [w.lower() for w in words[1:]]
+        return Args(sub, rest[0] if rest else "") if rest in ([], ["month"], ["quarter"]) else None
     return _options(sub, words[1:], config) if sub in ("submit", "diff", "team") else None
 
 
@@ -73,6 +79,11 @@ def _options(sub: str, rest: list[str], config: AppConfig) -> Args | None:
 
 async def _answer(it: Interaction, uow: UnitOfWork, args: Args) -> Result | None:
     me, locale = it.person.id, it.locale()
+    if args.sub == "accuracy":
+        report = await fb.accuracy(uow, me, (args.kind,) if args.kind else fc.KINDS)
+        if report.ok:
+            await it.tell(uow, accuracy_message(uow, locale, report))
+        return report
     if args.sub == "submit":
         scope = fc.submit_scope(uow, me, args.kind, None)
         if scope.ok:

@@ -42,13 +42,17 @@ def _digest(**kw):
 
 
 SAMPLES = [
-    {"d": _digest(), "reasons_shown": [{"label": "Not a fit", "n": 5}, {"label": "Spam", "n": 3}], "stage_names": STAGE_NAMES, "win_window": 12},
+    {"d": _digest(), "reasons_shown": [{"label": "Not a fit", "n": 5}, {"label": "Spam", "n": 3}], "stage_names": STAGE_NAMES, "win_window": 12, "backtest": None},
     # the company digest: no target, nothing answered, nothing rejected, no deal needing attention
     {"d": _digest(team_name=None, sla=[], coverage=_coverage(target=None, remaining=None, required=None, ratio=None, win_rate_from_history=False),
                   attention=[], more=0, flow={"leads": 0, "mqls": 0, "sals": 0, "rejects": 0, "sqls": 0, "opportunities": 0, "created": 0,
                                               "won": (0, Decimal(0)), "lost": (0, Decimal(0))}),
-     "reasons_shown": [], "stage_names": STAGE_NAMES, "win_window": 12},
+     "reasons_shown": [], "stage_names": STAGE_NAMES, "win_window": 12, "backtest": None},
     # a target but the configured win rate, no required pipeline yet (coverage unknown)
     {"d": _digest(coverage=_coverage(win_rate_from_history=False, required=None, ratio=None), more=0),
-     "reasons_shown": [{"label": "Other", "n": 1}], "stage_names": STAGE_NAMES, "win_window": 6},
+     "reasons_shown": [{"label": "Other", "n": 1}], "stage_names": STAGE_NAMES, "win_window": 6, "backtest": None},
+    # the first digest of a month: the backtest line
+    {"d": _digest(), "reasons_shown": [], "stage_names": STAGE_NAMES, "win_window": 12,
+     "backtest": "*Backtest Month 2026-10*: actual ¥10,000,000 · Baton ¥9,600,000 (−4.0%) · call ¥12,000,000 (+20.0%) · commit sum ¥8,000,000 "
+                 "(−20.0%) — running MAPE over 5 periods: Baton 6.2% · call 14.0% · commit sum 22.9%"},
 ]
