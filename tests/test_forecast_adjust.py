@@ -6,6 +6,7 @@ forged submissions are refused; bad input is told under its field and writes not
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,6 +30,9 @@ def config_path(tmp_path):
                          "manager": "mori", "members": ["ueda"], "calendar": "tokyo"})  # fmt: skip
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return path
+
+
+Q = "2026-10-01"  # the quarter the test's clock is in (FY starting in April): options carry its start
 
 
 def team_message(h, manager):
@@ -70,10 +74,10 @@ async def test_manager_adjusts_a_rep_and_the_team_and_the_history_keeps_each(har
     await submit_via_modal(h, "kato", commit="5000000", best="6000000")
     await slash(h, "nakamura", "team")
     msg = team_message(h, "nakamura")
-    assert adjust_options(msg) == ["quarter:team:fs", "quarter:rep:kato", "quarter:rep:yoshida"]
+    assert adjust_options(msg) == ["quarter:team:fs:" + Q, "quarter:rep:kato:" + Q, "quarter:rep:yoshida:" + Q]
     assert "*adjusted" not in text_of(msg) and "✏️" not in text_of(msg)
 
-    await pick(h, "nakamura", msg, "quarter:rep:kato")
+    await pick(h, "nakamura", msg, "quarter:rep:kato:" + Q)
     view = h.emu.open_views(h.person("nakamura"))[-1]
     amount = next(b for b in view["view"]["blocks"] if b.get("block_id") == "amount")
     assert amount["element"]["initial_value"] == "5000000" and "submitted ¥5,000,000 · system commit ¥6,000,000" in text_of(view["view"])
@@ -101,7 +105,7 @@ async def test_manager_adjusts_a_rep_and_the_team_and_the_history_keeps_each(har
     assert "<@U0FSMGR>: ¥5,000,000 → ¥4,500,000 — Acme slips to January" in t  # the history: it replaced the call
 
     # A second adjustment: the adjusted number moves on, the first stays in the history, the call is untouched.
-    await pick(h, "nakamura", team_message(h, "nakamura"), "quarter:rep:kato")
+    await pick(h, "nakamura", team_message(h, "nakamura"), "quarter:rep:kato:" + Q)
     view = h.emu.open_views(h.person("nakamura"))[-1]
     assert "adjusted now ¥4,500,000" in text_of(view["view"])
     await submit(h, "nakamura", view, "4,000,000", "Budget cut at Acme")
@@ -120,7 +124,7 @@ async def test_manager_adjusts_a_rep_and_the_team_and_the_history_keeps_each(har
     assert "Team total*: submitted ¥5,000,000 · system ¥10,000,000" in t  # the reps' calls are summed as submitted
 
     # The team's number: it replaces the sum of the calls (no team call yet); Baton's team number beside it.
-    await pick(h, "nakamura", team_message(h, "nakamura"), "quarter:team:fs")
+    await pick(h, "nakamura", team_message(h, "nakamura"), "quarter:team:fs:" + Q)
     await submit(h, "nakamura", h.emu.open_views(h.person("nakamura"))[-1], "9500000", "Yoshida's deal is safe")
     await slash(h, "nakamura", "team")
     t = text_of(team_message(h, "nakamura"))
@@ -144,20 +148,20 @@ async def test_reps_other_managers_and_forged_submissions_are_refused(harness):
     refusal = "Only a manager of the rep's team (or the CRO) can adjust this number"
 
     # A rep picks from the manager's message: their own number, a teammate's, the team's — refused, no modal.
-    for option in ("quarter:rep:kato", "quarter:rep:yoshida", "quarter:team:fs"):
+    for option in ("quarter:rep:kato:" + Q, "quarter:rep:yoshida:" + Q, "quarter:team:fs:" + Q):
         await pick(h, "kato", msg, option)
         assert refusal in ephemerals(h, "kato")[-1]["text"], option
     assert h.emu.open_views(h.person("kato")) == []
     # The manager of another team: neither a rep of this team nor its number.
-    for option in ("quarter:rep:kato", "quarter:team:fs"):
+    for option in ("quarter:rep:kato:" + Q, "quarter:team:fs:" + Q):
         await pick(h, "mori", msg, option)
         assert refusal in ephemerals(h, "mori")[-1]["text"] and h.emu.open_views(h.person("mori")) == []
     await slash(h, "mori", "team")
-    assert adjust_options(team_message(h, "mori")) == ["quarter:team:fs2", "quarter:rep:ueda"]
+    assert adjust_options(team_message(h, "mori")) == ["quarter:team:fs2:" + Q, "quarter:rep:ueda:" + Q]
 
     # Forged submissions: the modal nakamura opened for kato, submitted by kato himself and by mori.
     for person in ("kato", "mori"):
-        await pick(h, "nakamura", msg, "quarter:rep:kato")
+        await pick(h, "nakamura", msg, "quarter:rep:kato:" + Q)
         r = await submit(h, person, h.emu.open_views(h.person("nakamura"))[-1], "1", "mine")
         assert not (r["body"] or {}).get("response_action")
         assert refusal in h.emu.channel_messages(h.emu.dm_channel(h.person(person)))[-1]["text"]
@@ -166,7 +170,21 @@ async def test_reps_other_managers_and_forged_submissions_are_refused(harness):
     # The CRO may adjust any Field Sales rep: both teams' roll-ups are theirs.
     await slash(h, "inoue", "team")
     west = team_message(h, "inoue")
-    assert "Field Sales West" in west["text"] and adjust_options(west) == ["quarter:team:fs2", "quarter:rep:ueda"]
-    await pick(h, "inoue", west, "quarter:rep:ueda")
+    assert "Field Sales West" in west["text"] and adjust_options(west) == ["quarter:team:fs2:" + Q, "quarter:rep:ueda:" + Q]
+    await pick(h, "inoue", west, "quarter:rep:ueda:" + Q)
     await submit(h, "inoue", h.emu.open_views(h.person("inoue"))[-1], "1500000", "Ueda's deal is at risk")
     assert [(r.subject, r.team_id, r.from_amount, r.amount, r.adjusted_by) for r in await rows(h)] == [("ueda", "fs2", None, Decimal(1_500_000), "inoue")]
+
+
+async def test_a_form_left_open_past_the_period_end_adjusts_nothing(harness):
+    """Opened for FY2026-Q3, submitted on Jan 4: Q4 is not what the manager was looking at."""
+    h = harness
+    await make_deal(h, "K1", "kato", 6_000_000, "2026-12-10", phase=4)
+    await slash(h, "nakamura", "team")
+    await pick(h, "nakamura", team_message(h, "nakamura"), "quarter:rep:kato:" + Q)
+    view = h.emu.open_views(h.person("nakamura"))[-1]
+    h.clock.advance(timedelta(days=41))
+    r = await submit(h, "nakamura", view, "5000000", "late")
+    assert not (r["body"] or {}).get("response_action")
+    assert "The period this adjust form was opened for is over" in h.emu.channel_messages(h.emu.dm_channel(h.person("nakamura")))[-1]["text"]
+    assert await rows(h) == []

@@ -56,11 +56,16 @@ def check(uow: UnitOfWork, by: str, kind: str, scope: str, subject: str) -> Adju
     return AdjustResult(Outcome.ALLOWED)
 
 
-async def adjust(uow: UnitOfWork, by: str, kind: str, scope: str, subject: str, *, amount: Any, reason: Any) -> AdjustResult:
-    """Record `by`'s adjustment of the rep's (`scope` rep) or team's number for the current period."""
+async def adjust(
+    uow: UnitOfWork, by: str, kind: str, scope: str, subject: str, *, amount: Any, reason: Any, start: date | None = None
+) -> AdjustResult:
+    """Record `by`'s adjustment of the rep's (`scope` rep) or team's number for the current period
+    (`start`: the period the form was opened for; once that period is over, nothing is written)."""
     refused = check(uow, by, kind, scope, subject)
     if not refused.ok:
         return refused
+    if start is not None and start != fc.period(uow, kind).start:
+        return AdjustResult(Outcome.EXPIRED)
     errors: dict[str, str] = {}
     try:
         value = parse_amount(amount)

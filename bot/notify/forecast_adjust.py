@@ -54,9 +54,9 @@ def _period(uow: UnitOfWork, locale: str, kind: str, start: date) -> str:
 
 def options(uow: UnitOfWork, locale: str, team_id: str, kind: str, reps: list[str]) -> list[dict[str, str]]:
     """The adjust select's options: the team's number, then each rep's."""
-    team = uow.config.team(team_id)
-    out = [{"text": _t(uow, locale, "option_team", team=team.name if team else team_id), "value": AdjustTarget(kind, "team", team_id).encode()}]
-    out += [{"text": _t(uow, locale, "option_rep", who=_name(uow, r)), "value": AdjustTarget(kind, "rep", r).encode()} for r in reps]
+    team, start = uow.config.team(team_id), fc.period(uow, kind).start
+    out = [{"text": _t(uow, locale, "option_team", team=team.name if team else team_id), "value": AdjustTarget(kind, "team", team_id, start).encode()}]
+    out += [{"text": _t(uow, locale, "option_rep", who=_name(uow, r)), "value": AdjustTarget(kind, "rep", r, start).encode()} for r in reps]
     return out[:OPTIONS_MAX]
 
 

@@ -50,6 +50,7 @@ KEYS: dict[tuple[str, Outcome] | Outcome, str] = {
     ("forecast_team_submit", O.NOT_ALLOWED): "forecast.err.not_manager",
     ("forecast_team_submit", O.BAD_INPUT): "forecast.err.not_manager",
     ("forecast_adjust", O.NOT_ALLOWED): "forecast_adjust.refused",
+    ("forecast_adjust", O.EXPIRED): "forecast_adjust.period_over",
     ("forecast_form", O.NOT_ALLOWED): "forecast.refused_other",
     ("forecast_form", O.NOT_FOUND): "forecast.refused_other",
     ("forecast_form", O.EXPIRED): "forecast.explain.over",

@@ -176,11 +176,13 @@ class SubmitKind(Payload):
 @dataclass(frozen=True)
 class AdjustTarget(Payload):
     """A manager's adjustment (the select on /forecast team and its modal): the period kind, whose
-    number (`rep` or `team`) and the rep's or team's id."""
+    number (`rep` or `team`), the rep's or team's id, and the start of the period the message showed
+    (a modal left open across the period's end must not adjust the next period)."""
 
     period: str
     scope: str
     subject: str
+    start: date | None = None
 
 
 @dataclass(frozen=True)

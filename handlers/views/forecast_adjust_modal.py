@@ -21,7 +21,7 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: 
     async def then(uow: UnitOfWork, result: fa.AdjustResult) -> None:
         await it.tell(uow, adjust_view.saved_text(uow, it.locale(), result.adjustment))
 
-    await it.submit(ack, lambda uow: fa.adjust(uow, by, t.period, t.scope, t.subject, amount=m.text("amount"), reason=m.text("reason")), then)
+    await it.submit(ack, lambda uow: fa.adjust(uow, by, t.period, t.scope, t.subject, amount=m.text("amount"), reason=m.text("reason"), start=t.start), then)
 
 
 VIEWS = {View.FORECAST_ADJUST: submit}
