@@ -160,9 +160,10 @@ async def test_forecast_accuracy_for_a_rep_a_manager_and_the_cro(harness):
     only_month = text_of(ephemerals(h, "kato")[-1])
     assert "Months (inside" in only_month and "Quarters (inside" not in only_month and "Not enough history" not in only_month
 
-    # The manager sees the team (the team's calls: September and October), the CRO the company (Σ team calls).
-    team_calls = {m: f["team"] for m, f in FACTS.items() if f["team"]}
-    team_scored = [m for m in SCORED if m in team_calls]
+    # The manager sees the team, the CRO the company (Σ team calls). The team's call is the manager's team
+    # call where there is one (September and October), else its reps' calls summed (here Kato's alone).
+    team_calls = {m: f["team"] or f["call"] for m, f in FACTS.items()}
+    team_scored = SCORED
     for person, title in (("nakamura", "Forecast accuracy — Field Sales"), ("ono", "Forecast accuracy — Company")):
         await slash(h, person, "accuracy month")
         msg = ephemerals(h, person)[-1]
@@ -221,9 +222,10 @@ async def test_monthly_digest_shows_the_last_scored_period_and_running_mape(harn
     assert await h.baton.scheduler.run_job("digest", channel="C0FS") == ["C0FS"]
     await h.deliver()
     text = text_of(h.emu.channel_messages("C0FS")[-1])
-    team_calls = {m: f["team"] for m, f in FACTS.items() if f["team"]}  # the FS team's digest: its team calls
-    months = list(team_calls)  # Sep, Oct, and now Nov (closed)
+    # The FS team's digest: its team calls, else its reps' calls summed (Kato's alone).
+    team_calls = {m: f["team"] or f["call"] for m, f in FACTS.items()}
     nov = date(2026, 11, 1)
+    months = [*SCORED, nov]  # and now November, closed
     fc = forecasts(nov, team_calls[nov])
     a = actual(nov)
     mape = {k: p1(sum(abs(forecasts(m, team_calls[m])[k] - actual(m)) / actual(m) for m in months) / len(months)) for k in fc}

@@ -82,11 +82,30 @@ def _calls(log: fm.Log, today: date, ctx: fm.Context) -> dict[tuple[str, str, st
     return out
 
 
+def _with_team_calls(
+    calls: dict[tuple[str, str, str, date], fm.Submitted], members: dict[str, set[str]]
+) -> dict[tuple[str, str, str, date], fm.Submitted]:
+    """A team whose manager made no team call for a period is called by its reps: the sum of their
+    calls (and their snapshots), so "the calls" mean the reps' own numbers wherever no one rolled them up."""
+    team_of = {rep: team for team, reps in members.items() for rep in reps}
+    summed: dict[tuple[str, str, str, date], list[fm.Submitted]] = defaultdict(list)
+    for (scope, subject, kind, start), s in calls.items():
+        if scope == "rep" and subject in team_of and ("team", team_of[subject], kind, start) not in calls:
+            summed[("team", team_of[subject], kind, start)].append(s)
+    out = dict(calls)
+    for (_, team, kind, start), subs in summed.items():
+        last = max(s.submitted_at for s in subs)
+        out[("team", team, kind, start)] = fm.Submitted(
+            "team", team, kind, start, last, sum(s.commit for s in subs), tuple(d for s in subs for d in s.snapshot)
+        )
+    return out
+
+
 def backtest(
     log: fm.Log, ctx: fm.Context, today: date, members: dict[str, set[str]], team_of: dict[str, str], tolerance: dict[str, float]
 ) -> list[Row]:
     """`members`: team id → its reps; `team_of`: rep → team (whose slip). Oldest period first."""
-    calls = _calls(log, today, ctx)
+    calls = _with_team_calls(_calls(log, today, ctx), members)
     company: dict[tuple[str, date], list[fm.Submitted]] = defaultdict(list)
     common: dict[datetime, tuple] = {}
     rows = []
