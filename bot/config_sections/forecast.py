@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.calendar import parse_duration
-from bot.config_sections.base import Section, problem
+from bot.config_sections.base import Issue, Section, duration, problem, unknown_id
 
 PeriodKind = Literal["month", "quarter"]
 
@@ -18,7 +17,7 @@ def _minutes(v: Any) -> int:
     """`90m`, `2h`, `1h30m` or a number of minutes → minutes (24x7 time: a meeting is a wall-clock moment)."""
     if isinstance(v, int) and not isinstance(v, bool):
         return v
-    d = parse_duration(str(v))
+    d = duration(v)
     return int(d.to_timedelta_24x7().total_seconds() // 60)
 
 
@@ -48,7 +47,7 @@ class Meeting(Section):
     @model_validator(mode="after")
     def _order(self) -> Meeting:
         if self.lead_time <= 0 or self.summary_before < 0:
-            raise ValueError("lead_time must be positive and summary_before not negative")
+            raise problem("meeting_times", "lead_time must be positive and summary_before not negative")
         return self
 
 
@@ -123,9 +122,9 @@ class ForecastConfig(Section):
     def _rates(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
         for code, rate in v.items():
             if len(code) != 3 or not code.isupper():
-                raise ValueError(f"currency '{code}': use a 3-letter code like USD")
+                raise problem("currency_code", f"currency '{code}': use a 3-letter code like USD", value=code)
             if rate <= 0:
-                raise ValueError(f"currency '{code}': the JPY rate must be positive")
+                raise problem("currency_rate", f"currency '{code}': the rate must be positive", value=code)
         return v
 
     def meeting(self, meeting_id: str) -> Meeting | None:
@@ -135,19 +134,20 @@ class ForecastConfig(Section):
         return start + timedelta(days=self.lock_days.get(kind, 14 if kind == "quarter" else 7))
 
 
-def problems(section: ForecastConfig, config: Any) -> list[str]:
+def problems(section: ForecastConfig, config: Any) -> list[Issue]:
+    teams, people = [t.id for t in config.teams], [p.id for p in config.people]
     out = []
     ids = [m.id for m in section.meetings]
-    if len(set(ids)) != len(ids):
-        out.append("meetings: duplicate meeting id")
+    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+        out.append(Issue("meetings", "duplicate_id", {"ids": ", ".join(dupes)}, "duplicate meeting id"))
     for i, m in enumerate(section.meetings):
         if m.team and not config.team(m.team):
-            out.append(f"meetings[{i}].team: unknown team '{m.team}'")
-        for p in m.participants:
+            out.append(unknown_id(f"meetings[{i}].team", "team", m.team, teams))
+        for j, p in enumerate(m.participants):
             if not config.person(p):
-                out.append(f"meetings[{i}].participants: unknown person '{p}'")
+                out.append(unknown_id(f"meetings[{i}].participants[{j}]", "person", p, people))
         if not (m.channel or section.managers_channel):
-            out.append(f"meetings[{i}].channel: no managers' channel (set it here or forecast.managers_channel)")
+            out.append(Issue(f"meetings[{i}].channel", "no_managers_channel", {}, "no managers' channel (set it here or forecast.managers_channel)"))
         if not m.participants and not m.team:
-            out.append(f"meetings[{i}]: no participants (list them or name a team)")
+            out.append(Issue(f"meetings[{i}]", "no_participants", {}, "no participants (list them or name a team)"))
     return out

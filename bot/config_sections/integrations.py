@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from bot.config_sections.base import Section
+from bot.config_checks import suggest
+from bot.config_sections.base import Issue, Section, problem
 
 # What a webhook can subscribe to (payloads in docs/api.md, "Outbound webhooks").
 WEBHOOK_EVENTS = ("stage.changed", "deal.updated", "account.updated", "forecast.submitted")
@@ -32,7 +33,8 @@ class Webhook(Section):
     def _known_events(self) -> Webhook:
         unknown = [e for e in self.events if e != "*" and e not in WEBHOOK_EVENTS]
         if unknown:
-            raise ValueError(f"webhook '{self.id}': unknown event {unknown} (known: {', '.join(WEBHOOK_EVENTS)}, *)")
+            known = ", ".join((*WEBHOOK_EVENTS, "*"))
+            raise problem("unknown_event", f"webhook '{self.id}': unknown event {unknown} (known: {known})", value=unknown[0], known=known, hint=suggest(unknown[0], WEBHOOK_EVENTS))
         return self
 
     def wants(self, event_type: str) -> bool:
@@ -50,7 +52,7 @@ class FieldMap(Section):
     @model_validator(mode="after")
     def _one_source(self) -> FieldMap:
         if (self.path is None) == (self.const is None):
-            raise ValueError("a field mapping needs exactly one of 'path' or 'const'")
+            raise problem("path_or_const", "a field mapping needs exactly one of 'path' or 'const'")
         return self
 
 
@@ -72,18 +74,18 @@ class InboundSource(Section):
     @model_validator(mode="after")
     def _identity(self) -> InboundSource:
         if not {"external_id", "email"} & set(self.fields):
-            raise ValueError("an inbound mapping needs 'external_id' or 'email' among its fields")
+            raise problem("inbound_identity", "an inbound mapping needs 'external_id' or 'email' among its fields")
         return self
 
 
-def inbound_problems(section: dict[str, InboundSource], config: Any) -> list[str]:
-    return [f"{name}: a source name is lower-case letters, digits, - or _" for name in section if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name)]
+def inbound_problems(section: dict[str, InboundSource], config: Any) -> list[Issue]:
+    return [Issue(name, "id_format", {"value": name}, "a source name is lower-case letters, digits, - or _") for name in section if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name)]
 
 
-def problems(section: list[Webhook], config: Any) -> list[str]:
+def problems(section: list[Webhook], config: Any) -> list[Issue]:
     ids = [w.id for w in section]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
-    return [f"duplicate webhook id {dupes}"] if dupes else []
+    return [Issue("", "duplicate_id", {"ids": ", ".join(dupes)}, f"duplicate webhook id {dupes}")] if dupes else []
 
 
 # -- links: each record's page in the CRM, on every card, DM and App Home entry -------------------------------
@@ -102,14 +104,14 @@ class RecordLinks(Section):
         if pattern is None:
             return None
         if not re.fullmatch(r"https?://[^\s<>|\"`]+", pattern):
-            raise ValueError(f"a link is an http:// or https:// URL without spaces or <>|\"` ({pattern!r})")
+            raise problem("link_url", f"a link is an http:// or https:// URL without spaces or <>|\"` ({pattern!r})", value=pattern)
         names = _PLACEHOLDER.findall(pattern)
         unknown = [n for n in names if n not in LINK_FIELDS[info.field_name]]
         rest = _PLACEHOLDER.sub("", pattern)
         if unknown or "{" in rest or "}" in rest:
-            raise ValueError(f"unknown placeholder {unknown or pattern!r} (known: {{id}}, {{external_id}})")
+            raise problem("link_placeholder", f"unknown placeholder {unknown or pattern!r} (known: (id), (external_id))", value=", ".join(unknown) or pattern)
         if not names:
-            raise ValueError("the link names no record (use {id} or {external_id})")
+            raise problem("link_no_record", "the link names no record (use (id) or (external_id))")
         return pattern
 
     def url(self, kind: str, record: Any) -> str | None:

@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config_sections.base import Section
-from bot.periods import parse_period
+from bot.config_sections.base import Issue, Section, period as period_key, problem, unknown_id
 
 ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
 
@@ -22,16 +21,12 @@ class Target(Section):
     person: str | None = Field(None, description="The person the target is for.")
     amount: Decimal = Field(gt=0, description="The target in company currency (booked revenue of won deals).")
 
-    @field_validator("period")
-    @classmethod
-    def _period(cls, v: str) -> str:
-        parse_period(v)
-        return v
+    _period = field_validator("period")(period_key)
 
     @model_validator(mode="after")
     def _one_owner(self) -> Target:
         if (self.team is None) == (self.person is None):
-            raise ValueError("a target is for exactly one of 'team' or 'person'")
+            raise problem("target_owner", "a target is for exactly one of 'team' or 'person'")
         return self
 
 
@@ -49,7 +44,7 @@ class Digest(Section):
     @model_validator(mode="after")
     def _team_for_scope(self) -> Digest:
         if self.scope == "team" and not self.team:
-            raise ValueError("a digest with scope 'team' names its 'team'")
+            raise problem("digest_team", "a digest with scope 'team' names its 'team'")
         return self
 
 
@@ -113,26 +108,27 @@ class PipelineConfig(Section):
     def _phases(cls, v: dict[int, int]) -> dict[int, int]:
         bad = [k for k in v if k not in (1, 2, 3, 4, 5)]
         if bad or any(d < 1 for d in v.values()):
-            raise ValueError("stalled_days maps phases 1–5 to a number of days ≥ 1")
+            raise problem("stalled_days", "stalled_days maps phases 1–5 to a number of days ≥ 1")
         return v
 
 
-def problems(section: PipelineConfig, config: Any) -> list[str]:
+def problems(section: PipelineConfig, config: Any) -> list[Issue]:
+    teams, people = [t.id for t in config.teams], [p.id for p in config.people]
     out = []
     if section.fs_team and not config.team(section.fs_team):
-        out.append(f"fs_team: unknown team '{section.fs_team}'")
+        out.append(unknown_id("fs_team", "team", section.fs_team, teams))
     for i, t in enumerate(section.targets):
         if t.team and not config.team(t.team):
-            out.append(f"targets[{i}].team: unknown team '{t.team}'")
+            out.append(unknown_id(f"targets[{i}].team", "team", t.team, teams))
         if t.person and not config.person(t.person):
-            out.append(f"targets[{i}].person: unknown person '{t.person}'")
+            out.append(unknown_id(f"targets[{i}].person", "person", t.person, people))
     for i, d in enumerate(section.digests):
         if d.team and not config.team(d.team):
-            out.append(f"digests[{i}].team: unknown team '{d.team}'")
-    for m in section.bottleneck.managers:
+            out.append(unknown_id(f"digests[{i}].team", "team", d.team, teams))
+    for i, m in enumerate(section.bottleneck.managers):
         if not config.person(m):
-            out.append(f"bottleneck.managers: unknown person '{m}'")
+            out.append(unknown_id(f"bottleneck.managers[{i}]", "person", m, people))
     for i, h in enumerate(section.capacity.hires):
         if h.person and not config.person(h.person):
-            out.append(f"capacity.hires[{i}].person: unknown person '{h.person}'")
+            out.append(unknown_id(f"capacity.hires[{i}].person", "person", h.person, people))
     return out

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from bot.calendar import Duration
-from bot.config_sections.base import Section, duration
+from bot.config_sections.base import Issue, Section, duration, problem, unknown_id
 
 NEXT_FISCAL_YEAR = "next_fiscal_year"
 
@@ -16,7 +16,7 @@ class SendBackReason(Section):
     """Why FS sends a hand-off back: to the IS owner as an SAL again, or into the loop for N days."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="The reason's id (lowercase, digits, _), shown with its label from the catalogue (relay.sendback.<id>).")
-    action: str = Field("back_to_sal", pattern=r"^(back_to_sal|recycle)$", description="back_to_sal: the lead returns to its IS owner as an SAL; recycle: it enters the recycle loop.")
+    action: Literal["back_to_sal", "recycle"] = Field("back_to_sal", description="back_to_sal: the lead returns to its IS owner as an SAL; recycle: it enters the recycle loop.")
     recycle_days: int | None = Field(None, ge=1, le=3650, description="With action recycle: days until the lead is due for another approach.")
 
 
@@ -59,20 +59,15 @@ class RelayConfig(Section):
     @classmethod
     def _rules(cls, v: dict[str, int | str]) -> dict[str, int | str]:
         for reason, rule in v.items():
-            if isinstance(rule, str) and rule != NEXT_FISCAL_YEAR:
-                raise ValueError(f"lost_rules.{reason}: a number of days or '{NEXT_FISCAL_YEAR}'")
-            if isinstance(rule, int) and not 1 <= rule <= 3650:
-                raise ValueError(f"lost_rules.{reason}: days between 1 and 3650")
+            if isinstance(rule, str) and rule != NEXT_FISCAL_YEAR or isinstance(rule, int) and not 1 <= rule <= 3650:
+                raise problem("lost_rule", f"lost_rules.{reason}: days between 1 and 3650 or '{NEXT_FISCAL_YEAR}'", reason=reason, value=str(rule))
         return v
 
     def sendback(self, reason_id: str) -> SendBackReason | None:
         return next((r for r in self.sendback_reasons if r.id == reason_id), None)
 
 
-def problems(section: RelayConfig, config: Any) -> list[str]:
-    out = []
-    if section.fs_team:
-        team = config.team(section.fs_team)
-        if team is None:
-            out.append(f"fs_team: unknown team '{section.fs_team}'")
-    return out
+def problems(section: RelayConfig, config: Any) -> list[Issue]:
+    if section.fs_team and not config.team(section.fs_team):
+        return [unknown_id("fs_team", "team", section.fs_team, [t.id for t in config.teams])]
+    return []

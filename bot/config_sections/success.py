@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.calendar import Duration
-from bot.config_sections.base import Section, duration
+from bot.config_sections.base import Issue, Section, duration, problem, unknown_id
 
 Missing = Literal["ignore", "zero", "last_known"]
 
@@ -32,7 +32,7 @@ class Linear(Section):
     @model_validator(mode="after")
     def _distinct(self) -> Linear:
         if self.from_ == self.to:
-            raise ValueError("linear: 'from' and 'to' must differ")
+            raise problem("linear_same", "linear: 'from' and 'to' must differ")
         return self
 
 
@@ -54,9 +54,9 @@ class Measure(Section):
     @model_validator(mode="after")
     def _one_mapping(self) -> Measure:
         if (self.linear is None) == (not self.thresholds):
-            raise ValueError(f"measure '{self.id}': give exactly one of 'linear' or 'thresholds'")
+            raise problem("one_scoring", f"measure '{self.id}': give exactly one of 'linear' or 'thresholds'", id=self.id)
         if self.min_value > self.max_value:
-            raise ValueError(f"measure '{self.id}': min_value must not be above max_value")
+            raise problem("min_above_max", f"measure '{self.id}': min_value must not be above max_value", id=self.id)
         return self
 
 
@@ -67,7 +67,7 @@ class Bands(Section):
     @model_validator(mode="after")
     def _ordered(self) -> Bands:
         if self.yellow > self.green:
-            raise ValueError("bands: yellow must not be above green")
+            raise problem("bands_order", "bands: yellow must not be above green")
         return self
 
 
@@ -81,7 +81,7 @@ class Health(Section):
     def _unique(cls, v: list[Measure]) -> list[Measure]:
         ids = [m.id for m in v]
         if len(set(ids)) != len(ids):
-            raise ValueError("measure ids must be unique")
+            raise problem("duplicate_id", "measure ids must be unique", ids=", ".join(sorted({i for i in ids if ids.count(i) > 1})))
         return v
 
 
@@ -115,7 +115,7 @@ class Renewals(Section):
     @classmethod
     def _positive(cls, v: list[int]) -> list[int]:
         if any(o <= 0 for o in v):
-            raise ValueError("offsets are days before renewal and must be positive")
+            raise problem("offsets_positive", "offsets are days before renewal and must be positive")
         return sorted(set(v), reverse=True)
 
 
@@ -149,13 +149,13 @@ class SuccessConfig(Section):
     )
 
 
-def problems(section: SuccessConfig, config: Any) -> list[str]:
+def problems(section: SuccessConfig, config: Any) -> list[Issue]:
     out = []
     if section.cs_team and not config.team(section.cs_team):
-        out.append(f"cs_team: unknown team '{section.cs_team}'")
-    ids = {m.id for m in section.health.measures}
+        out.append(unknown_id("cs_team", "team", section.cs_team, [t.id for t in config.teams]))
+    ids = [m.id for m in section.health.measures]
     if section.alerts.collapse:
-        for m in section.alerts.collapse.measures:
+        for i, m in enumerate(section.alerts.collapse.measures):
             if m not in ids:
-                out.append(f"alerts.collapse.measures: unknown measure '{m}'")
+                out.append(unknown_id(f"alerts.collapse.measures[{i}]", "measure", m, ids))
     return out
