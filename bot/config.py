@@ -53,26 +53,26 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Company(_Model):
-    name: str
-    locale: Locale = "ja"
-    timezone: str = "Asia/Tokyo"
-    currency: str = "JPY"
-    fiscal_year_start_month: int = Field(4, ge=1, le=12)
+    name: str = Field(examples=["株式会社ミライクラウド"])
+    locale: Locale = Field("ja", examples=["ja"])
+    timezone: str = Field("Asia/Tokyo", examples=["Asia/Tokyo"])
+    currency: str = Field("JPY", examples=["JPY"])
+    fiscal_year_start_month: int = Field(4, ge=1, le=12, examples=["4"])
     # Facts given with a business time (a close date, `occurred_at`) before this day are refused.
-    earliest_date: date | None = None
+    earliest_date: date | None = Field(None, examples=["2020-04-01"])
     # How far ahead of Baton's clock a sender's business time may be (its clock may run fast).
-    clock_skew_minutes: int = Field(10, ge=0, le=1440)
+    clock_skew_minutes: int = Field(10, ge=0, le=1440, examples=["10"])
 
     _tz = field_validator("timezone")(zone)
 
 
 class CalendarConfig(_Model):
-    mode: Literal["business", "24x7"] = "business"
-    timezone: str | None = None
-    working_days: list[str] = ["mon", "tue", "wed", "thu", "fri"]
-    hours: str = "09:00-18:00"
-    holidays: str | None = "JP"
-    extra_holidays: list[str] = []
+    mode: Literal["business", "24x7"] = Field("business", examples=["24x7"])
+    timezone: str | None = Field(None, examples=["Asia/Tokyo"])
+    working_days: list[str] = Field(["mon", "tue", "wed", "thu", "fri"], examples=["[mon, tue, wed, thu, fri]"])
+    hours: str = Field("09:00-18:00", examples=["\"09:30-18:30\""])
+    holidays: str | None = Field("JP", examples=["JP"])
+    extra_holidays: list[str] = Field([], examples=["[\"12-29..01-03\", \"08-13..08-15\"]"])
 
     _tz = field_validator("timezone")(zone)
 
@@ -122,8 +122,8 @@ def hours(v: str) -> str:
 
 
 class AwayPeriod(_Model):
-    from_: date = Field(alias="from")
-    to: date
+    from_: date = Field(alias="from", examples=["2026-12-24"])
+    to: date = Field(examples=["2027-01-05"])
 
     @model_validator(mode="after")
     def _ordered(self) -> AwayPeriod:
@@ -133,14 +133,14 @@ class AwayPeriod(_Model):
 
 
 class Person(_Model):
-    id: str
-    name: str
-    slack_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
-    roles: list[Role] = Field(min_length=1)
-    capacity: int | None = Field(None, ge=1, description="most open MQLs this rep holds at once")
-    away: list[AwayPeriod] | bool = False
-    locale: Locale | None = None
-    timezone: str | None = None
+    id: str = Field(examples=["tanaka"])
+    name: str = Field(examples=["田中 彩"])
+    slack_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$", examples=["U0ISE0001"])
+    roles: list[Role] = Field(min_length=1, examples=["[is_rep]"])
+    capacity: int | None = Field(None, ge=1, description="most open MQLs this rep holds at once", examples=["25"])
+    away: list[AwayPeriod] | bool = Field(False, examples=["[{from: 2026-12-24, to: 2027-01-05}]"])
+    locale: Locale | None = Field(None, examples=["en"])
+    timezone: str | None = Field(None, examples=["America/Los_Angeles"])
 
     _tz = field_validator("timezone")(zone)
 
@@ -155,65 +155,65 @@ class Person(_Model):
 
 
 class Team(_Model):
-    id: str
-    name: str
-    function: TeamFunction
-    channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$")
-    manager: str | None = None
-    members: list[str] = []
-    calendar: str | None = None
-    locale: Locale | None = None
+    id: str = Field(examples=["is_enterprise"])
+    name: str = Field(examples=["IS エンタープライズ"])
+    function: TeamFunction = Field(examples=["inside_sales"])
+    channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$", examples=["C0IS0ENTERPRISE"])
+    manager: str | None = Field(None, examples=["sato"])
+    members: list[str] = Field([], examples=["[tanaka, suzuki, takahashi]"])
+    calendar: str | None = Field(None, examples=["tokyo_office"])
+    locale: Locale | None = Field(None, examples=["en"])
 
 
 class AttributeRule(_Model):
-    label: str
-    when: dict[str, Any]
-    points: int
+    label: str = Field(examples=["従業員1000名以上"])
+    when: dict[str, Any] = Field(examples=["{employees: {gte: 1000}}"])
+    points: int = Field(examples=["25"])
 
     _check = field_validator("when", mode="before")(_condition)
 
 
 class BehaviourRule(_Model):
-    label: str
-    activity: str
-    points: int
-    max_count: int | None = Field(None, ge=1)
+    label: str = Field(examples=["料金ページ閲覧"])
+    activity: str = Field(examples=["pricing_view"])
+    points: int = Field(examples=["10"])
+    max_count: int | None = Field(None, ge=1, examples=["3"])
 
 
 class Scoring(_Model):
-    threshold: int
-    behaviour_half_life: Duration | None = None
-    attributes: list[AttributeRule] = []
-    behaviours: list[BehaviourRule] = []
+    threshold: int = Field(examples=["60"])
+    behaviour_half_life: Duration | None = Field(None, examples=["30d"])
+    attributes: list[AttributeRule] = Field([], examples=["[{label: 従業員1000名以上, when: {employees: {gte: 1000}}, points: 25}]"])
+    behaviours: list[BehaviourRule] = Field([], examples=["[{label: デモ依頼, activity: demo_request, points: 50}]"])
 
     _dur = field_validator("behaviour_half_life", mode="before")(optional_duration)
 
 
 class RoutingRule(_Model):
-    label: str | None = None
-    when: dict[str, Any] = {}
-    team: str
-    mode: Literal["round_robin", "claim"] = "round_robin"
+    label: str | None = Field(None, examples=["エンタープライズ"])
+    when: dict[str, Any] = Field({}, examples=["{region: {in: [関東, 東京都]}, employees: {gte: 100}}"])
+    team: str = Field(examples=["is_enterprise"])
+    mode: Literal["round_robin", "claim"] = Field("round_robin", examples=["claim"])
 
     _check = field_validator("when", mode="before")(_condition)
 
 
 class Routing(_Model):
-    rules: list[RoutingRule] = Field(min_length=1)
+    rules: list[RoutingRule] = Field(min_length=1, examples=["[{label: エンタープライズ, when: {employees: {gte: 500}}, team: is_enterprise}]"])
 
 
 class Burst(_Model):
-    threshold: int = Field(5, ge=1)
-    window: Duration = Duration(seconds=600)
+    threshold: int = Field(5, ge=1, examples=["5"])
+    window: Duration = Field(Duration(seconds=600), examples=["10m"])
 
     _dur = field_validator("window", mode="before")(_duration)
 
 
 class RejectReason(_Model):
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
-    action: Literal["recycle", "close"]
-    recycle_after: Duration | None = None
-    note_required: bool = False
+    id: str = Field(pattern=r"^[a-z0-9_]+$", examples=["no_interest_now"])
+    action: Literal["recycle", "close"] = Field(examples=["recycle"])
+    recycle_after: Duration | None = Field(None, examples=["90d"])
+    note_required: bool = Field(False, examples=["true"])
 
     _dur = field_validator("recycle_after", mode="before")(optional_duration)
 
@@ -238,42 +238,42 @@ DEFAULT_REJECT_REASONS = [
 class MqlDecision(_Model):
     """`mql:` — how an MQL is decided (Accept → SAL / Reject → recycle or close)."""
 
-    who_may_decide: Literal["team", "assignee"] = "team"
-    burst: Burst = Burst()
-    reject_reasons: list[RejectReason] = Field(default_factory=lambda: list(DEFAULT_REJECT_REASONS), min_length=1)
+    who_may_decide: Literal["team", "assignee"] = Field("team", examples=["assignee"])
+    burst: Burst = Field(Burst(), examples=["{threshold: 5, window: 10m}"])
+    reject_reasons: list[RejectReason] = Field(default_factory=lambda: list(DEFAULT_REJECT_REASONS), min_length=1, examples=["[{id: not_a_fit, action: recycle, recycle_after: 180d}, {id: spam, action: close}]"])
 
     def reason(self, reason_id: str) -> RejectReason | None:
         return next((r for r in self.reject_reasons if r.id == reason_id), None)
 
 
 class SlaPolicy(_Model):
-    label: str | None = None
-    when: dict[str, Any] = {}
-    within: Duration
+    label: str | None = Field(None, examples=["デモ依頼"])
+    when: dict[str, Any] = Field({}, examples=["{activity: demo_request}"])
+    within: Duration = Field(examples=["30m"])
 
     _check = field_validator("when", mode="before")(_condition)
     _dur = field_validator("within", mode="before")(_duration)
 
 
 class SlaClock(_Model):
-    warn_at: float = Field(0.75, gt=0, lt=1)
-    escalate_to_manager: bool = True
-    reassign_after_breach: Duration | None = None
-    policies: list[SlaPolicy] = Field(min_length=1)
+    warn_at: float = Field(0.75, gt=0, lt=1, examples=["0.75"])
+    escalate_to_manager: bool = Field(True, examples=["true"])
+    reassign_after_breach: Duration | None = Field(None, examples=["2h"])
+    policies: list[SlaPolicy] = Field(min_length=1, examples=["[{label: デモ依頼, when: {activity: demo_request}, within: 30m}, {label: 標準, within: 1d}]"])
 
     _dur = field_validator("reassign_after_breach", mode="before")(optional_duration)
 
 
 class Sla(_Model):
-    mql_response: SlaClock = SlaClock(policies=[SlaPolicy(within=Duration(seconds=4 * 3600))])
+    mql_response: SlaClock = Field(SlaClock(policies=[SlaPolicy(within=Duration(seconds=4 * 3600))]), examples=["{warn_at: 0.75, policies: [{within: 4h}]}"])
 
 
 class ApiKey(_Model):
     """A REST API key: its value comes from the environment variable `env`, never from this file."""
 
-    name: str
-    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
-    scope: Literal["read", "write"] = "write"
+    name: str = Field(examples=["hubspot"])
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", examples=["BATON_API_KEY_HUBSPOT"])
+    scope: Literal["read", "write"] = Field("write", examples=["read"])
 
 
 class AppConfig(_Model):

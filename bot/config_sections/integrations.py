@@ -21,13 +21,13 @@ ENV = r"^[A-Z][A-Z0-9_]*$"
 
 
 class Webhook(Section):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="Stable id of the endpoint (in failure views and lanes).")
-    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="Where events are POSTed (http or https); redirects are not followed.")
-    events: list[str] = Field(min_length=1, description=f"Event types to send: {', '.join(WEBHOOK_EVENTS)}, or * for all.")
-    secret_env: str = Field(pattern=ENV, description="Environment variable holding the HMAC-SHA256 signing secret.")
-    timeout_seconds: float = Field(10, gt=0, le=30, description="One attempt gives up after this long (then retried with backoff).")
-    max_attempts: int = Field(20, ge=1, le=50, description="Attempts before a delivery is set aside as failed (list and replay under /api/admin/webhooks).")
-    enabled: bool = Field(True, description="false: nothing new is queued for this endpoint.")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="Stable id of the endpoint (in failure views and lanes).", examples=["crm"])
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="Where events are POSTed (http or https); redirects are not followed.", examples=["https://crm.example.com/hooks/baton"])
+    events: list[str] = Field(min_length=1, description=f"Event types to send: {', '.join(WEBHOOK_EVENTS)}, or * for all.", examples=["[stage.changed, deal.updated]"])
+    secret_env: str = Field(pattern=ENV, description="Environment variable holding the HMAC-SHA256 signing secret.", examples=["BATON_WEBHOOK_CRM_SECRET"])
+    timeout_seconds: float = Field(10, gt=0, le=30, description="One attempt gives up after this long (then retried with backoff).", examples=["10"])
+    max_attempts: int = Field(20, ge=1, le=50, description="Attempts before a delivery is set aside as failed (list and replay under /api/admin/webhooks).", examples=["20"])
+    enabled: bool = Field(True, description="false: nothing new is queued for this endpoint.", examples=["false"])
 
     @model_validator(mode="after")
     def _known_events(self) -> Webhook:
@@ -42,12 +42,12 @@ class Webhook(Section):
 
 
 class FieldMap(Section):
-    path: str | None = Field(None, max_length=200, description="Dotted path into the sender's JSON (list items by index: items.0.id).")
-    const: Any = Field(None, description="A constant value instead of a path.")
+    path: str | None = Field(None, max_length=200, description="Dotted path into the sender's JSON (list items by index: items.0.id).", examples=["properties.email"])
+    const: Any = Field(None, description="A constant value instead of a path.", examples=["hubspot"])
     transform: list[Literal["strip", "lower", "upper", "int", "float", "str", "bool", "epoch_ms"]] = Field(
-        [], description="Applied in order: strip, lower, upper, int, float, str, bool, epoch_ms (milliseconds since 1970 → ISO time)."
+        [], description="Applied in order: strip, lower, upper, int, float, str, bool, epoch_ms (milliseconds since 1970 → ISO time).", examples=["[strip, lower]"]
     )
-    default: Any = Field(None, description="Used when the path is missing or empty.")
+    default: Any = Field(None, description="Used when the path is missing or empty.", examples=["unknown"])
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldMap:
@@ -59,17 +59,17 @@ class FieldMap(Section):
 class Signature(Section):
     scheme: Literal["hmac_sha256", "hubspot_v3"] = Field(
         "hmac_sha256",
-        description="hmac_sha256: HMAC of the raw body in `header` (hex or base64, optional sha256= prefix); hubspot_v3: HubSpot's v3 signature (method + URL + body + timestamp, 5 minutes).",
+        description="hmac_sha256: HMAC of the raw body in `header` (hex or base64, optional sha256= prefix); hubspot_v3: HubSpot's v3 signature (method + URL + body + timestamp, 5 minutes).", examples=["hubspot_v3"],
     )
-    secret_env: str = Field(pattern=ENV, description="Environment variable holding the sender's signing secret.")
-    header: str = Field("X-Signature", max_length=100, description="Request header carrying the signature (hmac_sha256).")
-    encoding: Literal["hex", "base64"] = Field("hex", description="How the hmac_sha256 signature is written.")
+    secret_env: str = Field(pattern=ENV, description="Environment variable holding the sender's signing secret.", examples=["HUBSPOT_CLIENT_SECRET"])
+    header: str = Field("X-Signature", max_length=100, description="Request header carrying the signature (hmac_sha256).", examples=["X-Signature"])
+    encoding: Literal["hex", "base64"] = Field("hex", description="How the hmac_sha256 signature is written.", examples=["base64"])
 
 
 class InboundSource(Section):
-    items: str | None = Field(None, max_length=200, description="Dotted path to the list of records in the payload; empty: the payload is one record, or a list of records.")
-    fields: dict[str, FieldMap] = Field(min_length=1, description="Baton lead field (as in POST /api/leads) → where its value comes from.")
-    signature: Signature | None = Field(None, description="Verify the sender's signature instead of the bearer token.")
+    items: str | None = Field(None, max_length=200, description="Dotted path to the list of records in the payload; empty: the payload is one record, or a list of records.", examples=["results"])
+    fields: dict[str, FieldMap] = Field(min_length=1, description="Baton lead field (as in POST /api/leads) → where its value comes from.", examples=["{external_id: {path: id}, email: {path: properties.email, transform: [strip, lower]}}"])
+    signature: Signature | None = Field(None, description="Verify the sender's signature instead of the bearer token.", examples=["{scheme: hubspot_v3, secret_env: HUBSPOT_CLIENT_SECRET}"])
 
     @model_validator(mode="after")
     def _identity(self) -> InboundSource:
@@ -94,9 +94,9 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class RecordLinks(Section):
-    lead: str | None = Field(None, max_length=1000, description="URL of a lead in the CRM, e.g. https://crm.example.com/leads/{external_id} (placeholders {id}, {external_id}; http or https).")
-    opportunity: str | None = Field(None, max_length=1000, description="URL of a deal in the CRM (placeholders {id}, {external_id}).")
-    account: str | None = Field(None, max_length=1000, description="URL of a customer account in the CRM (placeholders {id}, {external_id}).")
+    lead: str | None = Field(None, max_length=1000, description="URL of a lead in the CRM, e.g. https://crm.example.com/leads/{external_id} (placeholders {id}, {external_id}; http or https).", examples=["https://crm.example.com/leads/{external_id}"])
+    opportunity: str | None = Field(None, max_length=1000, description="URL of a deal in the CRM (placeholders {id}, {external_id}).", examples=["https://crm.example.com/deals/{external_id}"])
+    account: str | None = Field(None, max_length=1000, description="URL of a customer account in the CRM (placeholders {id}, {external_id}).", examples=["https://crm.example.com/accounts/{id}"])
 
     @field_validator("lead", "opportunity", "account")
     @classmethod

@@ -66,22 +66,22 @@ class NotificationsConfig(Section):
     defaults: dict[str, Mode] = Field(
         default_factory=dict,
         description="Default mode per kind of DM (immediate | digest | off) for people who have not chosen one "
-        f"in App Home. Kinds: {', '.join(KINDS)}. An SLA escalation to a manager is always immediate.",
+        f"in App Home. Kinds: {', '.join(KINDS)}. An SLA escalation to a manager is always immediate.", examples=["{bottleneck: digest, renewal: \"off\"}"],
     )
     working_hours: str = Field(
         "09:00-18:00",
         description="Quiet hours are outside these local hours (and on weekends / holidays of the company "
         "calendar): a DM waits for the person's working hours in their own time zone. A person may pick "
-        "other hours in App Home.",
+        "other hours in App Home.", examples=["\"09:00-18:00\""],
     )
     quiet_hour_choices: list[str] = Field(
         default_factory=lambda: ["08:00-17:00", "09:00-18:00", "10:00-19:00", "08:00-20:00"],
-        description="The working-hours options offered in App Home.",
+        description="The working-hours options offered in App Home.", examples=["[\"08:00-17:00\", \"09:00-18:00\", \"10:00-19:00\"]"],
     )
     digest_time: str = Field(
         "08:30",
         description="When the personal daily digest (the DMs people chose to receive as a digest) is sent, "
-        "HH:MM in the company time zone, on working days.",
+        "HH:MM in the company time zone, on working days.", examples=["\"08:30\""],
     )
 
     @field_validator("working_hours")
