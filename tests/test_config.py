@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import ConfigError, Settings, load_config, parse_config
 
@@ -244,10 +246,6 @@ def test_config_validators_never_raise_bare_english():
 
 
 def test_every_check_config_key_is_in_both_catalogues():
-    import re
-
-    import yaml
-
     sources = [ROOT / "bot" / "config.py", ROOT / "bot" / "config_checks.py", *sorted((ROOT / "bot" / "config_sections").glob("*.py"))]
     code = "\n".join(p.read_text(encoding="utf-8") for p in sources)
     keys = set(re.findall(r'problem\("([a-z_]+)"', code)) | set(re.findall(r'Issue\([^,]+, "([a-z_]+)"', code))

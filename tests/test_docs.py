@@ -9,7 +9,9 @@ import sys
 import yaml
 
 from bot.config import AppConfig
+from bot.discover import import_all
 from bot.docs import CONFIG_DOC, KINDS_BEGIN, KINDS_END, ROOT, RUNBOOK, config_reference, kinds_table
+from bot.scheduler import registered_jobs
 
 
 def test_committed_configuration_reference_matches_the_models():
@@ -76,3 +78,14 @@ def test_each_example_is_yaml_for_its_own_key():
         assert example.startswith(f"{name}: "), (key, example)
         parsed = yaml.safe_load(example)
         assert isinstance(parsed, dict) and name in parsed, (key, example)
+
+
+def test_api_md_lists_every_job_an_admin_can_run():
+    """docs/api.md's job table names exactly the jobs `POST /api/admin/jobs/{name}` accepts, each
+    with when it is scheduled and what running it now does."""
+    import_all("jobs")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    table = text.split("| Job | Scheduled | What \"run now\" does (`result`) |", 1)[1].split("\n\n", 1)[0]
+    rows = {r.split("`")[1]: [c.strip() for c in r.strip().strip("|").split("|")] for r in table.splitlines() if r.startswith("| `")}
+    assert sorted(rows) == sorted(registered_jobs())
+    assert all(len(cells) == 3 and cells[1] and cells[2] for cells in rows.values()), rows
