@@ -2,8 +2,9 @@
 and named by a `cli.config.<key>` string, so the admin reads it in the company's language, with a
 "did you mean" for a misspelt key or id. Never a raw Python, regex or library message.
 
-`references` checks the ids the file points at (people, teams, calendars) on the raw YAML, so they
-are reported together with the schema's problems, each on its own line.
+`references` checks the ids the file points at (people, teams, calendars, in every section) and
+duplicate ids on the raw YAML, so they are reported together with the schema's problems, each on
+its own line.
 """
 
 from __future__ import annotations
@@ -52,36 +53,50 @@ def _ids(items: Any) -> list[str]:
     return [str(x["id"]) for x in items if isinstance(x, dict) and "id" in x] if isinstance(items, list) else []
 
 
+# Where the file names a person, team or calendar ("*": every item of a list).
+REFERENCES: tuple[tuple[Loc, str], ...] = (
+    (("teams", "*", "members", "*"), "person"), (("teams", "*", "manager"), "person"),
+    (("teams", "*", "calendar"), "calendar"), (("routing", "rules", "*", "team"), "team"),
+    (("relay", "fs_team"), "team"), (("pipeline", "fs_team"), "team"), (("success", "cs_team"), "team"),
+    (("pipeline", "targets", "*", "team"), "team"), (("pipeline", "targets", "*", "person"), "person"),
+    (("pipeline", "digests", "*", "team"), "team"), (("pipeline", "bottleneck", "managers", "*"), "person"),
+    (("pipeline", "capacity", "hires", "*", "person"), "person"),
+    (("forecast", "meetings", "*", "team"), "team"), (("forecast", "meetings", "*", "participants", "*"), "person"),
+)  # fmt: skip
+
+
+def _at(node: Any, pattern: Loc, loc: Loc = ()) -> list[tuple[Loc, Any]]:
+    """(location, value) of every value the pattern reaches in the raw file."""
+    if not pattern:
+        return [(loc, node)]
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        return [hit for i, x in enumerate(node) for hit in _at(x, rest, (*loc, i))] if isinstance(node, list) else []
+    return _at(node[head], rest, (*loc, head)) if isinstance(node, dict) and node.get(head) is not None else []
+
+
 def references(data: dict[str, Any]) -> list[tuple[Loc, str, dict[str, Any], str]]:
-    """(path, key, values, English) for every person / team / calendar id that is not defined."""
-    people, team_ids = _ids(data.get("people")), _ids(data.get("teams"))
-    calendars = list(data["calendars"]) if isinstance(data.get("calendars"), dict) else []
+    """(path, key, values, English) for every id the file points at that is not defined, and for
+    duplicate ids: found on the raw file, so reported even when other parts do not validate."""
+    known = {"person": _ids(data.get("people")), "team": _ids(data.get("teams")),
+             "calendar": list(data["calendars"]) if isinstance(data.get("calendars"), dict) else []}  # fmt: skip
     out: list[tuple[Loc, str, dict[str, Any], str]] = []
-
-    def check(loc: Loc, value: Any, known: list[str], key: str, what: str) -> None:
-        if isinstance(value, str) and value not in known:
-            hint = suggest(value, known)
-            out.append((loc, key, {"id": value, "hint": hint}, _hinted(f"unknown {what} '{value}'", hint)))
-
-    teams = data.get("teams") if isinstance(data.get("teams"), list) else []
-    for i, t in enumerate(teams):
-        if not isinstance(t, dict):
-            continue
-        for j, m in enumerate(t.get("members") or [] if isinstance(t.get("members"), list) else []):
-            check(("teams", i, "members", j), m, people, "unknown_person", "person")
-        if t.get("manager") is not None:
-            check(("teams", i, "manager"), t.get("manager"), people, "unknown_person", "person")
-        if t.get("calendar") is not None:
-            check(("teams", i, "calendar"), t.get("calendar"), calendars, "unknown_calendar", "calendar")
-    routing = data.get("routing") if isinstance(data.get("routing"), dict) else {}
-    for i, r in enumerate(routing.get("rules") or [] if isinstance(routing.get("rules"), list) else []):
-        if isinstance(r, dict) and "team" in r:
-            check(("routing", "rules", i, "team"), r["team"], team_ids, "unknown_team", "team")
+    for pattern, what in REFERENCES:
+        for loc, value in _at(data, pattern):
+            if isinstance(value, (str, int)) and str(value) not in known[what]:
+                hint = suggest(value, known[what])
+                out.append((loc, f"unknown_{what}", {"id": str(value), "hint": hint}, _hinted(f"unknown {what} '{value}'", hint)))
+    for section, key in (("people", "id"), ("people", "slack_id"), ("teams", "id")):
+        values = [str(x[key]) for x in data.get(section) or [] if isinstance(x, dict) and key in x] if isinstance(data.get(section), list) else []
+        dupes = sorted({v for v in values if values.count(v) > 1})
+        if dupes:
+            which = "duplicate_id" if key == "id" else "duplicate_slack_id"
+            out.append(((section,), which, {"ids": ", ".join(dupes)}, f"duplicate {key} {dupes}"))
     return out
 
 
-_REFERENCE = re.compile(r"unknown (person|team|calendar) '")
-_PATH = re.compile(r"^([A-Za-z_][\w.\[\]-]*): (.*)$", re.S)
+# Found again by the whole-file check at a coarser path (teams.x.members): reported once, from the raw file.
+_REFERENCE_KEYS = ("unknown_person", "unknown_team", "unknown_calendar")
 
 
 def _resolve(dotted: str, data: Any) -> Loc:
@@ -100,21 +115,42 @@ def _resolve(dotted: str, data: Any) -> Loc:
     return tuple(loc)
 
 
-def located(message: str, data: dict[str, Any], lines: dict[tuple, int]) -> list[Problem]:
-    """The whole-file checks ("a.b: msg; c.d: msg"), each on the line of its own key."""
-    from_line = _line_for_loc
+def located(issues: Any, data: dict[str, Any], lines: dict[tuple, int]) -> list[Problem]:
+    """The whole-file checks' issues (`path`, `key`, `values`, `text`), each on the line of its own key."""
     out = []
-    for part in message.split("; "):
-        m = _PATH.match(part)
-        if not m:
-            out.append(Problem("", None, "invalid", {"detail": part}, part))
-            continue
-        loc = _resolve(m.group(1), data)
-        # teams / routing references are found on the raw file already (`references`): not twice
-        covered = m.group(1).startswith(("teams.", "routing.rules")) and _REFERENCE.search(m.group(2))
-        key = "reference" if covered else "invalid"
-        out.append(Problem(_where(loc), from_line(loc, lines), key, {"detail": m.group(2)}, m.group(2)))
+    for issue in issues:
+        loc = _resolve(issue.path, data)
+        covered = issue.path.startswith(("teams.", "routing.rules")) and issue.key in _REFERENCE_KEYS
+        if not covered:
+            out.append(Problem(_where(loc), _line_for_loc(loc, lines), issue.key, dict(issue.values), issue.text))
     return out
+
+
+def data_loc(loc: Loc, data: Any) -> Loc:
+    """A pydantic error location without the union members it names (`int`, `list[AwayPeriod]` …):
+    only the keys and indexes of the file (and a missing key, last)."""
+    out: list[str | int] = []
+    node, missing = data, False
+    for seg in loc:
+        if isinstance(seg, str) and seg.startswith("function-"):
+            continue
+        if not missing and isinstance(node, (dict, list)) and _has(node, seg):
+            node = node[seg]
+        elif not missing and isinstance(seg, str) and ("[" in seg or seg in _TAGS or not isinstance(node, dict)):
+            continue  # a union member's tag, not a key of the file
+        else:
+            missing = True  # a key the file lacks ("required key missing"): the rest of the path follows it
+        out.append(seg)
+    return tuple(out)
+
+
+def _has(node: dict | list, seg: str | int) -> bool:
+    if isinstance(node, dict):
+        return seg in node
+    return isinstance(seg, int) and 0 <= seg < len(node)
+
+
+_TAGS = {"int", "str", "float", "bool", "Decimal", "date", "datetime", "none", "dict", "list"}
 
 
 def _line_for_loc(loc: Loc, lines: dict[tuple, int]) -> int | None:
@@ -172,6 +208,13 @@ def keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
 _PATTERNS = {
     r"^[CGD][A-Z0-9]{2,}$": "channel_id",
     r"^([01]\d|2[0-3]):[0-5]\d$": "bad_time",
+    r"^[UW][A-Z0-9]{2,}$": "slack_user_id",
+    r"^[A-Z][A-Z0-9_]*$": "env_name",
+    r"^https?://[^\s]+$": "url",
+    r"^[a-z0-9_]+$": "id_format",
+    r"^[a-z][a-z0-9_]{0,49}$": "id_format",
+    r"^[a-z][a-z0-9_-]{0,39}$": "id_format",
+    r"^[a-z][a-z0-9_.]{0,49}$": "id_format",
 }
 _TYPES = {
     "missing": "missing", "int_parsing": "integer", "int_type": "integer", "int_from_float": "integer",
@@ -203,9 +246,13 @@ def from_pydantic(err: dict[str, Any], loc: Loc, line: int | None, where: str, r
                    "bad_time": f"a time as HH:MM (24 h), e.g. 08:30, not '{shown}'"}.get(key, english)  # fmt: skip
         return Problem(where, line, key, {"value": shown}, english)
     if kind in ("literal_error", "enum"):
-        expected = str(ctx.get("expected", ""))
-        hint = suggest(value, re.findall(r"'([^']*)'", expected)) if isinstance(value, str) else None
-        return Problem(where, line, "one_of", {"expected": expected, "value": shown, "hint": hint}, _hinted(english, hint))
+        # pydantic's "'a', 'b' or 'c'" has an English "or": the choices are listed by the catalogue.
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if isinstance(value, bool) and {"on", "off", "yes", "no"} & set(choices):  # YAML reads a bare off as false
+            return Problem(where, line, "yaml_bool", {"expected": ", ".join(choices)}, "YAML reads a bare off/on/yes/no as true or false: quote it (\"off\")")
+        hint = suggest(value, choices) if isinstance(value, str) else None
+        expected = ", ".join(choices)
+        return Problem(where, line, "one_of", {"expected": expected, "value": shown, "hint": hint}, _hinted(f"use one of {expected}, not '{shown}'", hint))
     if kind in _TYPES:
         limit = next((ctx[k] for k in ("gt", "ge", "lt", "le", "min_length", "max_length") if k in ctx), "")
         return Problem(where, line, _TYPES[kind], {"value": shown, "limit": limit}, english)

@@ -74,15 +74,15 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def unknown_operators(when: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, operator) for every operator the language does not know."""
+    return [(field, op) for field, test in when.items() if isinstance(test, Mapping) for op in test if op not in OPERATORS]
+
+
 def check_condition(when: Mapping[str, Any]) -> None:
-    """Raise ValueError naming the first unknown operator (used by config validation)."""
-    for field, test in when.items():
-        if isinstance(test, Mapping):
-            for op in test:
-                if op not in OPERATORS:
-                    raise ValueError(
-                        f"unknown operator '{op}' for field '{field}' (use one of: {', '.join(OPERATORS)})"
-                    )
+    """Raise ValueError naming the first unknown operator."""
+    for field, op in unknown_operators(when):
+        raise ValueError(f"unknown operator '{op}' for field '{field}' (use one of: {', '.join(OPERATORS)})")
 
 
 def matches(when: Mapping[str, Any] | None, record: Mapping[str, Any]) -> bool:

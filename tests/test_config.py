@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import ConfigError, Settings, load_config, parse_config
 
@@ -153,3 +155,103 @@ def test_check_config_reports_every_mistake_at_once_in_the_company_language(tmp_
         assert raw not in out, raw
     if ja:  # the company's language throughout
         assert "unknown" not in out and "did you mean" not in out
+
+
+# Mistakes a RevOps admin makes, each with where check-config must point and a word its line must show.
+MANY = [  # (old, new, where, line fragment, word in the message)
+    ("  timezone: Asia/Tokyo        #", "  timezone: Asia/Tokio        #", "company.timezone", "Asia/Tokio", "Asia/Tokyo"),
+    ("    hours: \"09:00-18:00\"\n", "    hours: \"9時-18時\"\n", "calendars.tokyo_office.hours", "9時-18時", "9時-18時"),
+    ("behaviour_half_life: 30d", "behaviour_half_life: 30日", "scoring.behaviour_half_life", "30日", "30日"),
+    ("{employees: {gte: 1000}}", "{employees: {greter: 1000}}", "scoring.attributes[0].when", "greter", "gte"),
+    ("within: 30m}", "within: 30分}", "sla.mql_response.policies[0].within", "30分", "30分"),
+    ("handoff_within: 1d", "handoff_within: 2 hours", "relay.handoff_within", "2 hours", "2 hours"),
+    ("snooze_days: [30, 60, 90]", "snooze_days: [30, 60, 90]\n  nudge_hour: 25", "relay.nudge_hour", "nudge_hour: 25", "23"),
+    ("budget: next_fiscal_year", "budget: next_year", "relay.lost_rules", "next_year", "next_fiscal_year"),
+    ("{period: FY2026-Q3, team: field_sales", "{period: 2026Q3, team: field_sales", "pipeline.targets[1].period", "2026Q3", "FY2026-Q3"),
+    ("{period: FY2026-Q3, person: yoshida", "{period: FY2026-Q3, person: yosida", "pipeline.targets[3].person", "yosida", "yoshida"),
+    ("{channel: C0MANAGERS, time: \"08:00\"", "{channel: \"#managers\", time: \"8時\"", "pipeline.digests[0].channel", "#managers", "#managers"),
+    (None, None, "pipeline.digests[0].time", "time: \"8時\"", "8時"),  # the same line as the channel
+    ("weekday: mon", "weekday: monday", "pipeline.bottleneck.weekday", "monday", "mon"),
+    ("      period: quarter", "      period: quater", "forecast.meetings[0].period", "quater", "quarter"),
+    ("slack_id: U0ISE0002, roles: [is_rep]", "slack_id: suzuki, roles: [is_repp]", "people[4].slack_id", "is_repp", "suzuki"),
+    (None, None, "people[4].roles[0]", "is_repp", "is_rep"),
+    ("collapse: {percent: 50, days: 7, measures: [logins,", "collapse: {percent: 50, days: 7, measures: [login,", "success.alerts.collapse.measures[0]", "measures: [login,", "logins"),
+    ("    bottleneck: digest\n", "    bottleneck: off\n", "notifications.defaults.bottleneck", "bottleneck: off", '"off"'),
+]
+# What pydantic, Python or a regex would have said: never shown to the admin.
+RAW = ("Traceback", "Input should", "value is not a valid", "Value error", "String should match", "regex", "^[", "Error:", "validation error")
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_check_config_says_each_validator_problem_on_its_line_in_the_company_language(tmp_path, locale):
+    """Durations (2 hours, 30分), rules, periods, time zones, hours (9時), #channel names, enums,
+    numbers out of range, ids and YAML's bare off: each on its own line, named by its key and line,
+    with a "did you mean" where one is close, in the company's language."""
+    text = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    for old, new, *_ in MANY:
+        if old is not None:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+    lines = text.splitlines()
+    code, out = _check_config(tmp_path, text, locale)
+    assert code == 2
+    ja = locale == "ja"
+    reported = [t.strip() for t in out.splitlines() if t.strip().startswith("- ")]
+    assert len(reported) == len(MANY), out
+    for _, _, where, fragment, word in MANY:
+        n = next(i for i, t in enumerate(lines, 1) if fragment in t)
+        head = f"- {where}（{n} 行目）: " if ja else f"- {where} (line {n}): "
+        [row] = [r for r in reported if r.startswith(head)] or [None]
+        assert row is not None, (head, out)
+        assert word in row, (word, row)
+    assert ("問題が 18 件" if ja else "18 problem(s)") in out
+    for raw in RAW:
+        assert raw not in out, raw
+    if ja:  # every message from the Japanese catalogue: no English sentence left in it
+        for row in reported:
+            message = row.split("）: ", 1)[1]
+            assert any("\u3040" <= ch <= "\u30ff" for ch in message), row  # kana: a Japanese sentence
+            for english in ("unknown", "did you mean", "must", "' or '", "use one of", "write ", "should", "not a ", "cannot", "expected", "invalid"):
+                assert english not in message, (english, row)
+    else:
+        assert "did you mean 'Asia/Tokyo'?" in out and "did you mean 'gte'?" in out and "did you mean 'logins'?" in out
+        assert not any("\u3040" <= ch <= "\u30ff" for r in reported for ch in r.split("): ", 1)[1].replace("9時-18時", "").replace("30日", "").replace("30分", "").replace("8時", ""))
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_a_broken_file_and_a_missing_one_are_told_in_words(tmp_path, locale):
+    code, out = _check_config(tmp_path, "company: {name: x, locale: ja\npeople: [\n", locale)
+    assert code == 2 and ("YAML として読めません（" if locale == "ja" else "not valid YAML (near line") in out
+    for raw in (*RAW, "while parsing", "expected ',' or '}'"):
+        assert raw not in out, raw
+
+
+def test_whole_file_checks_name_each_mistake_by_its_own_key():
+    """Duplicates and ids inside sections that validate: one line each, under its own path."""
+    text = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    text = text.replace("{id: yamada,    name: 山田 健,   slack_id: U0MKT0002", "{id: tanaka,    name: 山田 健,   slack_id: U0MKT0002", 1)
+    with pytest.raises(ConfigError) as e:
+        parse_config(text)
+    by_where = {p.where: p for p in e.value.items}
+    assert by_where["people"].key == "duplicate_id" and by_where["people"].values["ids"] == "tanaka"
+    assert by_where["teams[0].members[1]"].key == "unknown_person"
+
+
+def test_config_validators_never_raise_bare_english():
+    """Every validator of app.yaml says its mistake as a catalogue key (`problem`, `Issue`), so it
+    reaches the admin in the company's language; a bare ValueError would come out in English."""
+    sources = [ROOT / "bot" / "config.py", *sorted((ROOT / "bot" / "config_sections").glob("*.py"))]
+    offenders = [f"{p.name}:{i}" for p in sources for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "raise ValueError" in line or "raise TypeError" in line]
+    assert offenders == []
+
+
+def test_every_check_config_key_is_in_both_catalogues():
+    sources = [ROOT / "bot" / "config.py", ROOT / "bot" / "config_checks.py", *sorted((ROOT / "bot" / "config_sections").glob("*.py"))]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in sources)
+    keys = set(re.findall(r'problem\("([a-z_]+)"', code)) | set(re.findall(r'Issue\([^,]+, "([a-z_]+)"', code))
+    keys |= set(re.findall(r'Problem\((?:where|""), (?:line|None), "([a-z_]+)"', code)) - {"plain"}
+    keys |= {f"unknown_{w}" for w in ("person", "team", "calendar", "measure")}
+    assert len(keys) > 40
+    for locale in ("ja", "en"):
+        catalogue = yaml.safe_load((ROOT / "templates" / "strings" / locale / "cli.yaml").read_text(encoding="utf-8"))["cli"]["config"]
+        assert sorted(keys - set(catalogue)) == [], locale

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from bot.calendar import _parse_hours  # noqa: PLC2701 - the one "HH:MM-HH:MM" parser
-from bot.config_sections.base import Section, problem
+from bot.config_checks import suggest
+from bot.config_sections.base import Issue, Section, problem
 
 Mode = Literal["immediate", "digest", "off"]
 
@@ -65,35 +66,34 @@ class NotificationsConfig(Section):
     defaults: dict[str, Mode] = Field(
         default_factory=dict,
         description="Default mode per kind of DM (immediate | digest | off) for people who have not chosen one "
-        f"in App Home. Kinds: {', '.join(KINDS)}. An SLA escalation to a manager is always immediate.",
+        f"in App Home. Kinds: {', '.join(KINDS)}. An SLA escalation to a manager is always immediate.", examples=["{bottleneck: digest, renewal: \"off\"}"],
     )
     working_hours: str = Field(
         "09:00-18:00",
         description="Quiet hours are outside these local hours (and on weekends / holidays of the company "
         "calendar): a DM waits for the person's working hours in their own time zone. A person may pick "
-        "other hours in App Home.",
+        "other hours in App Home.", examples=["\"09:00-18:00\""],
     )
     quiet_hour_choices: list[str] = Field(
         default_factory=lambda: ["08:00-17:00", "09:00-18:00", "10:00-19:00", "08:00-20:00"],
-        description="The working-hours options offered in App Home.",
+        description="The working-hours options offered in App Home.", examples=["[\"08:00-17:00\", \"09:00-18:00\", \"10:00-19:00\"]"],
     )
     digest_time: str = Field(
         "08:30",
         description="When the personal daily digest (the DMs people chose to receive as a digest) is sent, "
-        "HH:MM in the company time zone, on working days.",
+        "HH:MM in the company time zone, on working days.", examples=["\"08:30\""],
     )
 
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, v: str) -> str:
-        _parse_hours(v)
-        return v
+        return _hours(v)
 
     @field_validator("quiet_hour_choices")
     @classmethod
     def _choices(cls, v: list[str]) -> list[str]:
         for h in v:
-            _parse_hours(h)
+            _hours(h)
         return v
 
     @field_validator("digest_time")
@@ -101,7 +101,7 @@ class NotificationsConfig(Section):
     def _digest_time(cls, v: str) -> str:
         try:
             hh, mm = (int(x) for x in v.split(":"))
-        except ValueError:
+        except (ValueError, AttributeError):
             raise problem("bad_time", "digest_time must be HH:MM, e.g. 08:30", value=v) from None
         if not (0 <= hh < 24 and 0 <= mm < 60):
             raise problem("bad_time", "digest_time must be HH:MM, e.g. 08:30", value=v)
@@ -113,13 +113,24 @@ class NotificationsConfig(Section):
         return mode if mode in allowed else allowed[0]
 
 
-def problems(section: NotificationsConfig, config: Any) -> list[str]:
+def _hours(v: str) -> str:
+    try:
+        _parse_hours(v)
+    except (ValueError, AttributeError):
+        raise problem("bad_hours", f"bad hours '{v}': use HH:MM-HH:MM, e.g. 09:00-18:00", value=str(v)) from None
+    return v
+
+
+def problems(section: NotificationsConfig, config: Any) -> list[Issue]:
     out = []
+    kinds = ", ".join(KINDS)
     for kind, mode in section.defaults.items():
         if kind in NOT_DM_KINDS:
-            out.append(f"defaults.{kind}: not a kind of DM ({NOT_DM_KINDS[kind]}); kinds: {', '.join(KINDS)}")
+            out.append(Issue(f"defaults.{kind}", "not_dm_kind", {"kinds": kinds}, f"not a kind of DM ({NOT_DM_KINDS[kind]}); kinds: {kinds}"))
         elif kind not in KINDS:
-            out.append(f"defaults.{kind}: unknown kind (known: {', '.join(KINDS)})")
+            hint = suggest(kind, KINDS)
+            out.append(Issue(f"defaults.{kind}", "unknown_kind", {"kinds": kinds, "hint": hint}, f"unknown kind (known: {kinds})"))
         elif mode not in KINDS[kind]:
-            out.append(f"defaults.{kind}: '{mode}' is not allowed for this kind (allowed: {', '.join(KINDS[kind])})")
+            allowed = ", ".join(KINDS[kind])
+            out.append(Issue(f"defaults.{kind}", "mode_not_allowed", {"value": mode, "allowed": allowed}, f"'{mode}' is not allowed for this kind (allowed: {allowed})"))
     return out
