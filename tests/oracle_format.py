@@ -34,3 +34,18 @@ def avg1(v: float) -> str:
     """An average or a per-period count: at most one decimal, half up, no trailing ".0"."""
     d = _half_up(Decimal(str(v)), Decimal("0.1"))
     return f"{int(d):,}" if d == d.to_integral_value() else f"{d:,}"
+
+
+_JA_DOW = "月火水木金土日"
+
+
+def day(d, locale: str = "ja") -> str:
+    """A date in the current year: ja "11月24日(火)", en "Tue, Nov 24"."""
+    if locale == "ja":
+        return f"{d.month}月{d.day}日({_JA_DOW[d.weekday()]})"
+    return f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d.weekday()]}, {['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.month - 1]} {d.day}"
+
+
+def whole(v) -> int:
+    """Half up (away from zero) to a whole number."""
+    return int(_half_up(Decimal(v)))

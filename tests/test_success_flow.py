@@ -167,7 +167,7 @@ async def test_a_young_account_alerts_against_its_best_day_so_far(harness):
     assert (await signals(harness, acc, T0.date() + timedelta(days=2), nps=-10))["health_score"] == 80
     (alert,) = cs_posts(harness)
     text = str(alert["blocks"])
-    assert "NPS 40 → -10（100.0→20.0点、-80.0）" in text and "20 点低下" in text
+    assert "NPS 40 → -10（100→20点、-80）" in text and "20 点低下" in text
 
 
 async def test_back_dated_signals_build_their_days_history(harness):
@@ -186,7 +186,7 @@ async def test_drop_alert_content_buttons_and_posted_once_while_low(harness):
     assert "<@U0CSM>" in alert["text"] + text
     assert "60" in text and "100 → 60" in text  # score and trend
     assert "40 点低下" in text and "ログイン/席" in text and "-60%" in text  # which drops, which measure moved
-    assert "ログイン/席 5 → 2（100.0→40.0点、-60.0）" in text  # each measure in its own unit, points second
+    assert "ログイン/席 5 → 2（100→40点、-60）" in text  # each measure in its own unit, points second
     assert "1,200万円" in text and "あと 120 日" in text  # ARR, days to renewal (2027-03-31)
     assert actions(alert) == ["health_ack", "health_snooze", "health_escalate", "upsell_handoff"]
     (row,) = await alerts(harness)

@@ -414,11 +414,10 @@ async def add_signals(uow: UnitOfWork, acc: Account, raw: Any) -> SignalsResult:
         return SignalsResult(False, errors=errors)
     for day, signal, value in rows:
         await _upsert_signal(uow, acc.id, day, signal, value)
-    # Back-dated signals build their days' history (snapshots), oldest first, so drops and the
-    # maturity curve can be measured against them; today's score is the caller's refresh.
+    # Back-dated signals build their days' history (snapshots) and restate the later days they
+    # reach, so drops and the maturity curve are measured against it; today's score is the caller's refresh.
     now_day = today(uow)
-    for day in sorted({d for d, _, _ in rows if d < now_day}):
-        await health.recompute(uow, acc, day, current=False)
+    await health.rebuild(uow, acc, {d for d, _, _ in rows if d < now_day}, now_day)
     return SignalsResult(True, len(rows))
 
 

@@ -179,6 +179,27 @@ async def recompute(uow: UnitOfWork, account: Account, day: date, *, current: bo
     return Result(s, band, per, snap)
 
 
+async def rebuild(uow: UnitOfWork, account: Account, days: set[date], today: date) -> None:
+    """Back-dated signals on `days` (before `today`): each of those days' snapshot, and every later
+    snapshot whose windows reach back to one of them, are scored again from the signals as they are
+    now — oldest first, so a day's history is what its signals say, in whatever order they came."""
+    if not days:
+        return
+    config = uow.config.success.health
+    reach = max((m.window_days for m in config.measures), default=1)
+    first = min(days)
+    later = (
+        await uow.session.execute(
+            select(HealthSnapshot.day).where(
+                HealthSnapshot.account_id == account.id, HealthSnapshot.day > first, HealthSnapshot.day < today
+            )
+        )
+    ).scalars()
+    affected = {d for d in later if any(0 <= (d - b).days < reach for b in days)}
+    for day in sorted(days | affected):
+        await recompute(uow, account, day, current=False)
+
+
 async def history(uow: UnitOfWork, account_id: int, since: date | None = None) -> list[HealthSnapshot]:
     stmt = select(HealthSnapshot).where(HealthSnapshot.account_id == account_id)
     if since:

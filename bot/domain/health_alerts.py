@@ -78,17 +78,29 @@ async def triggers(uow: UnitOfWork, acc: Account, day: date, result: health.Resu
     return out, baseline or previous
 
 
-def moved(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per-measure changes (largest fall in points first), for the alert message: each measure
-    that moved, its value in its own unit first (8 → 4 features), its points second."""
+def _whole_points(config: Any, mid: str, entry: dict[str, Any]) -> int | None:
+    """A measure's points as shown: whole, half up, like the score — from its value (not from the
+    stored 0.1-rounded points, which would round twice)."""
+    m = next((m for m in config.measures if m.id == mid), None)
+    value = entry.get("value")
+    if m is not None and value is not None:
+        return health._round(health.points(m, float(value)))
+    return None if entry.get("points") is None else health._round(entry["points"])
+
+
+def moved(config: Any, before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-measure changes (largest fall first), for the alert message: each measure whose value or
+    shown points moved, its value in its own unit first (8 → 4 features), its points second — whole
+    points like the score, so the shown change is exactly the shown `to − from`."""
     out = []
     for mid, now in after.items():
         then = (before or {}).get(mid) or {}
-        if now.get("points") is None or then.get("points") is None:
+        to, frm = _whole_points(config, mid, now), _whole_points(config, mid, then)
+        if to is None or frm is None:
             continue
-        delta = round(now["points"] - then["points"], 1)
-        if abs(delta) >= 1 or (now.get("value") != then.get("value") and now.get("value") is not None and then.get("value") is not None):
-            out.append({"measure": mid, "from": then["points"], "to": now["points"], "delta": delta,
+        values_moved = now.get("value") != then.get("value") and now.get("value") is not None and then.get("value") is not None
+        if to != frm or values_moved:
+            out.append({"measure": mid, "from": frm, "to": to, "delta": to - frm,
                         "value_from": then.get("value"), "value_to": now.get("value")})  # fmt: skip
     return sorted(out, key=lambda m: m["delta"])
 
@@ -146,7 +158,7 @@ async def evaluate(uow: UnitOfWork, acc: Account, day: date, result: health.Resu
         "band": result.band,
         "baseline": {"score": baseline.score, "band": baseline.band, "day": baseline.day.isoformat()} if baseline else None,
         "triggers": found,
-        "moved": moved(baseline.measures if baseline else None, result.measures),
+        "moved": moved(uow.config.success.health, baseline.measures if baseline else None, result.measures),
     }
     alert = Alert(kind=KIND, subject=f"account:{acc.id}", fingerprint=f"{KIND}:{acc.id}:{(n or 0) + 1}",
                   state="open", data=data, created_at=now, updated_at=now)  # fmt: skip

@@ -115,6 +115,11 @@ async def cs_handoff_timer(uow: UnitOfWork, acc: Account, kind: str, timer_id: i
 # -- health alerts ------------------------------------------------------------------------------
 
 
+def _baseline_day(alert: Alert) -> date | None:
+    base = (alert.data or {}).get("baseline") or {}
+    return date.fromisoformat(base["day"]) if base.get("day") else None
+
+
 def render_alert(uow: UnitOfWork, alert: Alert, acc: Account, *, for_manager: bool = False) -> dict[str, Any]:
     team, locale, tz = _cs(uow)
     if for_manager:
@@ -122,7 +127,7 @@ def render_alert(uow: UnitOfWork, alert: Alert, acc: Account, *, for_manager: bo
     return uow.ctx.messages.message(
         "health_escalation" if for_manager else "health_alert", locale, tz,
         **account_values(uow, acc), alert=alert, data=alert.data, labels=_labels(uow),
-        units={m.id: m.unit for m in uow.config.success.health.measures}, due_at=due_at(alert),
+        units={m.id: m.unit for m in uow.config.success.health.measures}, due_at=due_at(alert), since=_baseline_day(alert),
         now=uow.now(), by=slack_id(uow.config, alert.acknowledged_by),
         escalated_by=slack_id(uow.config, (alert.data or {}).get("escalated_by")),
         manager=slack_id(uow.config, team.manager if team else None),
