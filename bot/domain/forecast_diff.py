@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 STEPS = ("new", "pulled_in", "increased", "decreased", "slipped", "lost", "won", "category")
@@ -96,7 +96,7 @@ def value_jpy(deal: dict[str, Any], rates: dict[str, Decimal] | None = None) -> 
     rate = (rates or {}).get(cur)
     if rate is None:
         raise ValueError(f"no JPY rate for currency {cur} (forecast.currencies)")
-    return (amount * Decimal(str(rate))).quantize(Decimal("1"))
+    return (amount * Decimal(str(rate))).quantize(Decimal("1"), rounding=ROUND_HALF_UP)  # whole yen, half up (docs/metrics.md)
 
 
 def in_measure(deal: dict[str, Any] | None, period: PeriodSpan) -> bool:
