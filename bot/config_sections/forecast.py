@@ -106,7 +106,7 @@ class ForecastConfig(Section):
     managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$", description="Channel ID for forecast summaries and roll-ups (default for meetings).")
     meetings: list[Meeting] = Field([], description="Recurring forecast meetings: prompts to reps, then a summary to managers.")
     # Lock point: the submission that counts for accuracy is the last one before start + N days.
-    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7}, description="Period kind → days before its end after which a submitted forecast is locked for accuracy.")
+    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7}, description="Period kind → days after its start after which a submitted forecast no longer counts for accuracy (the lock point).")
     # THE MODEL: quarterly ±5 %, monthly ±10 % of the actual.
     tolerance: dict[PeriodKind, float] = Field(default_factory=lambda: {"quarter": 0.05, "month": 0.10}, description="Period kind → the accuracy band counted as on target (0.05 = ±5 %).")
     # JPY per unit of each other currency deals may be in (deals are converted for every sum).
