@@ -85,8 +85,8 @@ async def test_accuracy_history_and_bias_have_the_known_answers(harness):
     assert (round(t2.error, 4), t2.inside) == (0.1111, False)
     assert not any(r.period_key == "FY2026-Q3" for r in records)
     kato, yoshida = acc.bias_of(records, "kato"), acc.bias_of(records, "yoshida")
-    assert (kato.label, kato.ratio, kato.sample) == ("optimistic", 1.1238, 8)  # (3×1.2 + 3×1.05 + 1.04 + 1.2) / 8
-    assert (yoshida.label, yoshida.ratio, yoshida.sample) == ("pessimistic", 0.825, 8)
+    assert (kato.label, kato.ratio, kato.sample) == ("optimistic", Decimal("1.12375"), 8)  # (3×1.2 + 3×1.05 + 1.04 + 1.2) / 8, exact
+    assert (yoshida.label, yoshida.ratio, yoshida.sample) == ("pessimistic", Decimal("0.825"), 8)
     p = {r.phase: r for r in phase_rates}
     assert (p[3].won, p[3].lost, p[3].rate, p[3].differs) == (8, 2, 0.8, True) and p[4].rate is None and not p[4].differs
 
@@ -99,10 +99,10 @@ async def test_team_view_shows_bias_and_adjusted_expectation(harness):
         uow.session.add(sub("yoshida", "quarter", date(2026, 10, 1), 4_125_000, h.clock.now()))
     await slash(h, "nakamura", "team")
     t = text_of(ephemerals(h, "nakamura")[-1])
-    assert "optimistic ×1.12 (n=8)" in t and "pessimistic ×0.82 (n=8)" in t
-    # Exact yen: kato 11,237,500 ÷ 1.1238 (the ratio as kept) = ¥9,999,555; yoshida 4,125,000 ÷ 0.825 = ¥5M;
-    # the team total is the sum of the rows as shown.
-    assert "submitted ¥11,237,500 / system ¥0 · optimistic" in t and "expect ¥9,999,555" in t and "expect ¥5,000,000" in t
-    assert "bias-adjusted ¥14,999,555" in t
+    assert "optimistic ×1.12 (n=8)" in t and "pessimistic ×0.83 (n=8)" in t  # two decimals, half up (0.825 → 0.83)
+    # Exact yen, by the exact ratio (not the one shown): kato 11,237,500 ÷ 1.12375 = ¥10M; yoshida
+    # 4,125,000 ÷ 0.825 = ¥5M; the team total is the sum of the rows as shown.
+    assert "submitted ¥11,237,500 / system ¥0 · optimistic" in t and "expect ¥10,000,000" in t and "expect ¥5,000,000" in t
+    assert "bias-adjusted ¥15,000,000" in t
     assert "phase 3: 80% (8/10) vs default 35%" in t
     assert "inside tolerance" in t

@@ -105,7 +105,7 @@ class ForecastConfig(Section):
     managers_channel: str | None = Field(None, pattern=r"^[CGD][A-Z0-9]{2,}$", description="Channel ID for forecast summaries and roll-ups (default for meetings).", examples=["C0MANAGERS"])
     meetings: list[Meeting] = Field([], description="Recurring forecast meetings: prompts to reps, then a summary to managers.", examples=["[{id: fs_weekly, rrule: \"FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0\", team: field_sales}]"])
     # Lock point: the submission that counts for accuracy is the last one before start + N days.
-    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7}, description="Period kind → days before its end after which a submitted forecast is locked for accuracy.", examples=["{quarter: 14, month: 7}"])
+    lock_days: dict[PeriodKind, int] = Field(default_factory=lambda: {"quarter": 14, "month": 7}, description="Period kind → days after its start after which a submitted forecast no longer counts for accuracy (the lock point).", examples=["{quarter: 14, month: 7}"])
     # THE MODEL: quarterly ±5 %, monthly ±10 % of the actual.
     tolerance: dict[PeriodKind, float] = Field(default_factory=lambda: {"quarter": 0.05, "month": 0.10}, description="Period kind → the accuracy band counted as on target (0.05 = ±5 %).", examples=["{quarter: 0.05, month: 0.10}"])
     # JPY per unit of each other currency deals may be in (deals are converted for every sum).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -41,14 +41,20 @@ class Accuracy:
 @dataclass(frozen=True)
 class Bias:
     person: str
-    ratio: float | None  # mean of submitted ÷ actual; > 1 optimistic, < 1 pessimistic
+    ratio: Decimal | None  # mean of submitted ÷ actual, exact; > 1 optimistic, < 1 pessimistic
     sample: int
     label: str  # optimistic | pessimistic | balanced | unknown
 
     def adjust(self, amount: Decimal, min_sample: int) -> Decimal:
+        """The call ÷ the bias, to the yen (half up). The exact ratio, not the one shown: ×0.24 on screen
+        may be 0.2449…, and dividing by the shown figure would be off by ¥10万s."""
         if self.ratio is None or self.sample < min_sample or self.ratio <= 0:
             return amount
-        return (amount / Decimal(str(self.ratio))).quantize(Decimal("1"))
+        return (amount / self.ratio).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+    def shown(self) -> str:
+        """The ratio as the team view shows it: two decimals, half up (×1.13 for 1.125)."""
+        return f"{self.ratio.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}" if self.ratio is not None else ""
 
 
 async def bookings(uow: UnitOfWork, start: date, end: date) -> list[tuple[str | None, Decimal, date]]:
@@ -109,12 +115,13 @@ async def history(uow: UnitOfWork, *, kind: str | None = None) -> list[Accuracy]
 
 
 def bias_of(records: list[Accuracy], person: str, band: float = 0.05) -> Bias:
-    ratios = [float(r.submitted / r.actual) for r in records if r.scope == "rep" and r.subject == person and r.actual > 0]
+    ratios = [Decimal(r.submitted) / Decimal(r.actual) for r in records if r.scope == "rep" and r.subject == person and r.actual > 0]
     if not ratios:
         return Bias(person, None, 0, "unknown")
-    ratio = sum(ratios) / len(ratios)
-    label = "optimistic" if ratio > 1 + band else "pessimistic" if ratio < 1 - band else "balanced"
-    return Bias(person, round(ratio, 4), len(ratios), label)
+    ratio = sum(ratios, Decimal(0)) / len(ratios)
+    b = Decimal(str(band))
+    label = "optimistic" if ratio > 1 + b else "pessimistic" if ratio < 1 - b else "balanced"
+    return Bias(person, ratio, len(ratios), label)
 
 
 async def biases(uow: UnitOfWork, people: list[str]) -> dict[str, Bias]:

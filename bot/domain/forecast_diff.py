@@ -12,7 +12,9 @@ and exclusive, so ``start + sum(steps) == now`` always holds (docs/metrics.md):
 - ``slipped``: open deals whose close date moved out of the period;
 - ``lost``: deals lost since (their value at the baseline);
 - ``won``: deals won in the period since the baseline (their value now — exactly the deals listed
-  as won), balanced by ``category`` taking their baseline value out of the open forecast;
+  as won), balanced by ``category`` taking their baseline value out of the open forecast; a deal
+  won outside the measure (another period, another rep) is listed as ``won_outside``, its baseline
+  value leaving through ``category``;
 - ``category``: moves between categories and owners — open → won (above), into / out of
   ``omitted``, moved to / from another rep's forecast, reopened, removed from the CRM, won in
   another period.
@@ -22,13 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 STEPS = ("new", "pulled_in", "increased", "decreased", "slipped", "lost", "won", "category")
 # change kinds, in the order they are shown
 KINDS = (
-    "new", "moved_in", "pulled_in", "won", "lost", "removed", "moved_out", "slipped", "amount_up", "amount_down",
+    "new", "moved_in", "pulled_in", "won", "won_outside", "lost", "removed", "moved_out", "slipped", "amount_up", "amount_down",
     "close_date", "phase", "category", "moved", "reopened",
 )  # fmt: skip
 
@@ -96,7 +98,7 @@ def value_jpy(deal: dict[str, Any], rates: dict[str, Decimal] | None = None) -> 
     rate = (rates or {}).get(cur)
     if rate is None:
         raise ValueError(f"no JPY rate for currency {cur} (forecast.currencies)")
-    return (amount * Decimal(str(rate))).quantize(Decimal("1"))
+    return (amount * Decimal(str(rate))).quantize(Decimal("1"), rounding=ROUND_HALF_UP)  # whole yen, half up (docs/metrics.md)
 
 
 def in_measure(deal: dict[str, Any] | None, period: PeriodSpan) -> bool:
@@ -195,6 +197,10 @@ def forecast_diff(
             continue  # nothing to do with this period
         if not kinds:
             continue
+        if "won" in kinds and not new_in:
+            # Won, but not in this measure (in another period, or by a rep outside `owners`): listed so,
+            # never as "won" — the won step is exactly the deals listed as won.
+            kinds[kinds.index("won")] = "won_outside"
         parts = _parts(kinds, old_in, new_in, bv, av)
         for k, v in parts.items():
             steps[k] += v
@@ -209,7 +215,9 @@ def _parts(kinds: list[str], old_in: bool, new_in: bool, bv: Decimal, av: Decima
     """The deal's change of the measure (av − bv) split over the waterfall steps (see the module)."""
     if "won" in kinds:
         # Its value moves from the open forecast to won: the won step is what was won.
-        parts = {"won": av if new_in else Decimal(0), "category": -bv}
+        parts = {"won": av, "category": -bv}
+    elif "won_outside" in kinds:
+        parts = {"category": -bv}
     elif "lost" in kinds:
         parts = {"lost": -bv, "category": av}
     elif not old_in and new_in:

@@ -213,7 +213,7 @@ async def team_message(uow: UnitOfWork, locale: str, team_id: str, kind: str) ->
         if sub is None:
             rows.append(_t(uow, locale, "forecast.team.missing", who=who(uow, rep), system=system))
         else:
-            blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=f"{bias.ratio:.2f}" if bias.ratio else "", n=bias.sample)
+            blabel = _t(uow, locale, f"forecast.team.bias.{bias.label}", ratio=bias.shown(), n=bias.sample)
             rows.append(_t(uow, locale, "forecast.team.row", who=who(uow, rep), submitted=sub_of[rep], system=system, bias=blabel, expect=expect))
         rows += adjusted_reps.get(rep, [])  # a manager's adjustment: submitted · adjusted · Baton's, and its history
     call = await fc.last_submission(uow, "", kind, p.start, scope="team", team_id=team_id)
