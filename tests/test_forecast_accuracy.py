@@ -106,3 +106,18 @@ async def test_team_view_shows_bias_and_adjusted_expectation(harness):
     assert "bias-adjusted ¥15,000,000" in t
     assert "phase 3: 80% (8/10) vs default 35%" in t
     assert "inside tolerance" in t
+
+
+async def test_a_phase_history_exactly_five_points_from_its_default_is_shown(harness):
+    """10 closed deals that reached phase 3, 3 won: 30 % against the 35 % default — 5 points apart
+    exactly, which a float comparison (0.35 − 0.3 = 0.04999…) used to hide."""
+    async with harness.baton.ctx.uow() as uow:
+        for i in range(10):
+            when = at(date(2026, 9, 1), 1 + i)
+            uow.session.add(StageEvent(entity_type="opportunity", entity_id=2000 + i, from_stage="phase_2", to_stage="phase_3", at=when,
+                                       actor="kato", team_id="fs", data={"owner": "kato"}))  # fmt: skip
+            uow.session.add(StageEvent(entity_type="opportunity", entity_id=2000 + i, from_stage="phase_3", to_stage="won" if i < 3 else "lost",
+                                       at=when, actor="kato", team_id="fs", data={"amount": "1000000", "currency": "JPY", "owner": "kato"}))  # fmt: skip
+    await slash(harness, "nakamura", "team")
+    text = text_of(ephemerals(harness, "nakamura")[-1])
+    assert "phase 3: 30% (3/10) vs default 35%" in text, text

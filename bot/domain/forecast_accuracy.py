@@ -10,6 +10,7 @@ within ±tolerance (quarter 5 %, month 10 % by default).
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,9 @@ from bot.domain import forecast as fc
 from bot.domain.forecast_diff import value_jpy
 from bot.domain.pipeline import NOT_A_LOSS
 from bot.models import ForecastSubmission, StageEvent
+
+
+DIFFERS_BY = Fraction(5, 100)  # a phase's history is shown beside its default from 5 points apart
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,8 @@ async def phase_win_rates(uow: UnitOfWork) -> list[PhaseRate]:
         lost = sum(n for reached, to, n in closed if to == "lost" and reached >= phase)
         default = float(cfg.phase_win_rates.get(phase, uow.config.pipeline.win_rate_fallback))
         rate = won / (won + lost) if won + lost else None
-        differs = rate is not None and won + lost >= cfg.history_min_sample and abs(rate - default) >= 0.05
+        # Exact: a history of exactly 30 % against a 35 % default differs by 5 points (floats say 4.99…).
+        differs = rate is not None and won + lost >= cfg.history_min_sample and abs(Fraction(won, won + lost) - Fraction(str(default))) >= DIFFERS_BY
         out.append(PhaseRate(phase, won, lost, rate, default, differs))
     return out
 
