@@ -116,6 +116,8 @@ POLICY: dict[str, tuple[Grant, ...]] = {
     "forecast.view": (is_("rep_id"), manages_rep()),
     # A manager's adjustment of a rep's number — their manager or a CRO; never the rep themselves.
     "forecast.adjust": (manages_rep(),),
+    # The company's forecast (every Field Sales team and Baton's company number) — a CRO or admin.
+    "forecast.company": (has_role("cro", "admin"),),
     # /bottleneck, /capacity and the bottleneck alert's buttons — anyone app.yaml makes a manager.
     "manager.commands": (lambda config, person, record: person.is_manager,),
 }

@@ -18,11 +18,11 @@ from bot.domain import forecast_backtest as fb
 from bot.domain.outcomes import Outcome, Result
 from bot.notify import forecast as nf
 from bot.notify.forecast_accuracy import accuracy_message
+from bot.notify.forecast_company import team_messages
 from bot.slack.ids import Command
 from handlers.common import Interaction
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-TEAMS_SHOWN = 3
 
 
 @dataclass
@@ -90,10 +90,10 @@ async def _answer(it: Interaction, uow: UnitOfWork, args: Args) -> Result | None
             await it.open_view(uow, await nf.submit_modal(uow, locale, me, args.kind))
         return scope
     if args.sub == "team":
-        teams = fc.teams_managed(uow, me)[:TEAMS_SHOWN]
-        for team_id in teams:
-            await it.tell(uow, await nf.team_message(uow, locale, team_id, args.kind))
-        return None if teams else fc.Scope(Outcome.NOT_ALLOWED, subject="forecast_team")
+        messages = await team_messages(uow, locale, me, args.kind)
+        for message in messages:
+            await it.tell(uow, message)
+        return None if messages else fc.Scope(Outcome.NOT_ALLOWED, subject="forecast_team")
     scope = fc.view_scope(uow, me, args.subject)
     if scope.ok and args.sub == "show":
         await it.tell(uow, await nf.overview_message(uow, locale, scope.rep))
