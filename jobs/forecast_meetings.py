@@ -40,6 +40,7 @@ async def arm(uow: UnitOfWork, now: datetime) -> int:
             data = {"meeting": m.id, "occurrence": occ.isoformat()}
             await timers.schedule(uow, "forecast_prompt", subject(m.id, occ), occ - timedelta(minutes=m.lead_time), data)
             await timers.schedule(uow, "forecast_summary", subject(m.id, occ), occ - timedelta(minutes=m.summary_before), data)
+            await timers.schedule(uow, "forecast_over", subject(m.id, occ), occ + fm.OVER_AFTER, data)
             armed += 1
     return armed
 
@@ -108,3 +109,11 @@ async def summary(uow: UnitOfWork, timer: Timer) -> None:
     await nf.send_summary(uow, meeting, occurrence, occ)
     if occ is not None:
         await fm.mark_summarised(uow, occ.id)
+
+
+@on_timer("forecast_over")
+async def over(uow: UnitOfWork, timer: Timer) -> None:
+    """The meeting is over: its prompts lose their buttons (answers are no longer taken)."""
+    meeting = uow.config.forecast.meeting((timer.data or {}).get("meeting", ""))
+    if meeting is not None:
+        await nf.close_prompts(uow, meeting, datetime.fromisoformat(timer.data["occurrence"]))

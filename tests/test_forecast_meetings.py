@@ -90,9 +90,7 @@ async def test_answers_are_refused_once_the_meeting_is_over_or_from_anyone_else(
     await h.deliver()
     assert not (r["body"] or {}).get("response_action")  # the modal closes; the refusal is told privately
     assert "This forecast meeting is over" in dms(h, "kato")[-1]["text"]
-    await h.click("kato", prompt, "forecast_explain")
-    assert "This forecast meeting is over" in text_of(ephemerals(h, "kato")[-1])
-    assert await _answers(h, occ.id) == []
+    assert await _answers(h, occ.id) == []  # and the prompt has lost its Explain button (the test below)
 
     async with h.baton.ctx.uow() as uow:
         h.clock.set(MEETING)  # back before the end, to see the other guards on their own
@@ -103,3 +101,16 @@ async def test_answers_are_refused_once_the_meeting_is_over_or_from_anyone_else(
         assert (await fm.record_explanation(uow, occ.id, "kato", {"forged": "x", "note": "  "})).outcome == "bad_input"
         assert (await fm.record_explanation(uow, occ.id, "kato", {f"deal_{k1}": "ok"})).outcome == "saved"
     assert await _answers(h, occ.id) == [("kato", f"deal_{k1}", k1, "ok")]
+
+
+async def test_once_the_meeting_is_over_the_prompt_keeps_its_changes_but_loses_its_buttons(harness):
+    h = harness
+    _, _, prompt = await _prompted(h)
+    assert {"forecast_explain", "forecast_submit"} <= {e["action_id"] for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    await h.advance(hours=1, minutes=28)  # 09:59: not yet over
+    (now,) = [m for m in dms(h, "kato") if "Forecast meeting" in text_of(m)]
+    assert any(b["type"] == "actions" for b in now["blocks"])
+    await h.advance(hours=1, minutes=2)  # 11:01: the meeting (10:00) is over
+    (closed,) = [m for m in dms(h, "kato") if "Forecast meeting" in text_of(m)]
+    assert closed["ts"] == prompt["ts"] and not any(b["type"] == "actions" for b in closed["blocks"])
+    assert "This meeting has passed" in text_of(closed) and "¥7,000,000" in text_of(closed)  # the change is still there

@@ -21,9 +21,10 @@ def _summaries(h):
 
 
 def _section_of(summary: str, who: str) -> str:
-    """The rep's part of the summary (sections are JSON strings in text_of)."""
-    start = summary.index(who)
-    nxt = [i for i in (summary.find("<@U0", start + 1),) if i > 0]
+    """The rep's part of the summary, from their heading `*<@U…>* · status` (sections are JSON
+    strings in text_of; a flagged call above the sections names the rep too)."""
+    start = summary.index(f"*{who}* ·")
+    nxt = [i for i in (summary.find("*<@U0", start + 1),) if i > 0]
     return summary[start : nxt[0] if nxt else len(summary)]
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from bot import formatting
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
@@ -16,7 +18,7 @@ from bot.domain import forecast_meetings as fm
 from bot.domain import forecast_model as baton_model
 from bot.domain.forecast_diff import STEPS, DealChange, Diff
 from bot.messages import escape_mrkdwn
-from bot.models import Opportunity
+from bot.models import Opportunity, OutboxMessage, SlackMessage
 from bot.notify import forecast_adjust as adjust_view
 from bot.notify import forecast_model as baton_view
 from bot.notify.forecast_accuracy import gap_lines
@@ -305,8 +307,32 @@ async def send_prompt(uow: UnitOfWork, meeting: Any, occurrence: datetime, rep: 
             {"action_id": Action.FORECAST_SUBMIT, "value": meeting.period, "text": _t(uow, locale, "forecast.btn.submit_forecast")},
         ],
     )  # fmt: skip
-    key = f"forecast-prompt:{meeting.id}:{occurrence.isoformat()}:{rep}"
+    key = prompt_key(meeting.id, occurrence, rep)
     await notify_person(uow, rep, "forecast_prompt", msg, key=key, dedupe_key=key)
+
+
+def prompt_key(meeting_id: str, occurrence: datetime, rep: str) -> str:
+    return f"forecast-prompt:{meeting_id}:{occurrence.isoformat()}:{rep}"
+
+
+async def close_prompts(uow: UnitOfWork, meeting: Any, occurrence: datetime) -> int:
+    """Once the meeting is over, each rep's prompt that reached Slack keeps its changes but loses
+    Explain / Submit / show all (the rule of every actionable message) and says so. Built from the
+    newest version Baton wrote. Returns how many prompts were updated."""
+    o, updated = OutboxMessage, 0
+    for rep in meeting_participants(uow, meeting):
+        key = prompt_key(meeting.id, occurrence, rep)
+        if await uow.session.get(SlackMessage, key) is None:
+            continue  # never posted (held for a digest, or the DM failed): nothing in Slack to update
+        message = await uow.session.scalar(
+            select(o.payload).where((o.key == key) | ((o.target_key == key) & (o.method == "chat.update"))).order_by(o.id.desc()).limit(1)
+        )
+        blocks = [b for b in (message or {}).get("blocks") or [] if b.get("type") != "actions"]
+        note = _t(uow, person_locale(uow.config, rep, meeting.team), "forecast.prompt.over")
+        blocks.append({"type": "context", "block_id": "meeting_over", "elements": [{"type": "mrkdwn", "text": note}]})
+        await enqueue(uow, "chat.update", {"text": (message or {}).get("text") or note, "blocks": blocks}, target_key=key)
+        updated += 1
+    return updated
 
 
 SUMMARY_CHANGES = 15  # per rep; the rest is counted
