@@ -23,7 +23,7 @@ from bot.domain import pipeline as pl
 from bot.domain import stage_rollup as rollup
 from bot.domain.sla_metrics import compliance
 from bot.domain.stage_rollup import Key
-from bot.models import Lead, Opportunity, StageEvent
+from bot.models import Account, Lead, Opportunity, StageEvent
 from bot.periods import month_of, period_of
 
 FUNNEL = ("lead", "mql", "sal", "sql", "opportunity", "won")
@@ -45,13 +45,21 @@ class Scope:
     opp_team: str | None  # filter on deals (FS team)
     function: str | None  # None: company
     sourced_by: str | None = None  # IS / marketing team: the deals made from its leads
+    csms: tuple[str, ...] | None = None  # CS team: its members, whose accounts (and their upsells) it covers
+
+    def accounts(self) -> Any:
+        """The CS team's accounts: those whose CSM is a member of the team."""
+        return Account.csm_id.in_(self.csms or ())
 
     def deals(self, stmt: Any) -> Any:
-        """`stmt` narrowed to this scope's deals: an FS team's own, the ones an IS team sourced, or all."""
+        """`stmt` narrowed to this scope's deals: an FS team's own, the ones an IS team sourced, the
+        upsell deals of a CS team's accounts, or all."""
         if self.opp_team:
             return stmt.where(Opportunity.team_id == self.opp_team)
         if self.sourced_by:
             return stmt.where(pl.sourced_by(self.sourced_by))
+        if self.csms is not None:
+            return stmt.where(Opportunity.kind == "upsell", Opportunity.account_id.in_(select(Account.id).where(self.accounts())))
         return stmt
 
 
@@ -61,7 +69,8 @@ def scope_of(uow: UnitOfWork, scope: str, team_id: str | None) -> Scope:
         return Scope(team_id, None, None, None)
     lead_team = team.id if team.function in ("inside_sales", "marketing") else None
     opp_team = team.id if team.function == "field_sales" else None
-    return Scope(team.id, lead_team, opp_team, team.function, lead_team)
+    csms = tuple(team.members) if team.function == "customer_success" else None
+    return Scope(team.id, lead_team, opp_team, team.function, lead_team, csms)
 
 
 def _local(uow: UnitOfWork, d: date, team_id: str | None) -> datetime:
@@ -113,6 +122,8 @@ def _stage_entries(counts: Counter[Key], scope: Scope) -> dict[str, int]:
     """Entries per stage from grouped events: leads, MQLs (not re-assignments), SALs, SQLs,
     opportunities (SQL → deal); deals created (None → phase 1), won, lost."""
     out: dict[str, int] = {}
+    if scope.csms is not None:
+        return out  # a CS team's population is accounts: no leads; its deals are counted from the table
     for (et, frm, to, team, reason), n in counts.items():
         if et == "lead" and to == "lead" and not is_new_lead(frm, to, reason):
             continue
@@ -142,6 +153,8 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
     counts = _stage_entries(grouped, scope)
     by_reason: dict[str | None, int] = {}
     for (et, frm, to, team, reason), n in grouped.items():
+        if scope.csms is not None:
+            break  # no leads in a CS team's population
         if et == "lead" and frm == "mql" and to in ("recycled", "closed") and (not scope.lead_team or team == scope.lead_team):
             by_reason[reason] = by_reason.get(reason, 0) + n
     # Most frequent first; ties by reason, no reason last.
@@ -153,6 +166,8 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
     )  # a scan beats the status index plus a row lookup per closed deal (no index on closed_at)
     stmt = scope.deals(stmt)
     closed = {s: (n, Decimal(a)) for s, n, a in (await uow.session.execute(stmt.group_by(o.status))).all()}
+    if scope.csms is not None:
+        counts["created"] = await _deals_created(uow, since, until, scope)
     return {
         "leads": counts.get("lead", 0), "mqls": counts.get("mql", 0), "sals": counts.get("sal", 0),
         "rejects": sum(n for _, n in reasons), "top_reasons": reasons[:3], "sqls": counts.get("sql", 0),
@@ -160,6 +175,56 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
         "created": counts.get("opportunity", 0) if scope.sourced_by else counts.get("created", 0),
         "won": closed.get("won", (0, Decimal(0))), "lost": closed.get("lost", (0, Decimal(0))),
     }  # fmt: skip
+
+
+async def _deals_created(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) -> int:
+    """Deals of the scope created (`None → phase_k`) in [since, until), by when it happened: read
+    from the events of the scope's deals (a CS team's upsells: few, and not in the roll-up's key)."""
+    ev = StageEvent
+    stmt = select(func.count()).where(
+        ev.entity_type == "opportunity", ev.from_stage.is_(None), ev.to_stage.in_(CREATED_AT), ev.occurred_at >= since,
+        ev.occurred_at < until, ev.entity_id.in_(scope.deals(select(Opportunity.id))),
+    )
+    return int(await uow.session.scalar(stmt) or 0)
+
+
+# -- a CS team's accounts -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Customers:
+    """A CS team's accounts (CSM a member of the team): live now, by health band; renewals due, churn
+    and upsell bookings in the period; churn in the digest's previous working day."""
+
+    accounts: int
+    arr: Decimal
+    bands: dict[str, int]  # green / yellow / red / none (no score yet)
+    renewals: tuple[int, Decimal]  # live accounts whose renewal date falls in the period
+    churned: tuple[int, Decimal]  # in the period (ARR when churned)
+    churned_day: tuple[int, Decimal]  # in [since, until)
+    upsell_won: tuple[int, Decimal]  # the accounts' upsell deals won in the period (by close time)
+
+
+async def customers(uow: UnitOfWork, scope: Scope, period: tuple[datetime, datetime], day: tuple[datetime, datetime], p_days: tuple[date, date]) -> Customers:
+    a, o, s = Account, Opportunity, uow.session
+    rows = (await s.execute(
+        select(a.health_band, func.count(), func.coalesce(func.sum(a.arr), 0)).where(scope.accounts(), a.churned.is_(False)).group_by(a.health_band)
+    )).all()  # fmt: skip
+    bands = {b: 0 for b in ("green", "yellow", "red", "none")}
+    for band, n, _ in rows:
+        bands[band if band in bands else "none"] += n
+
+    async def n_sum(stmt: Any) -> tuple[int, Decimal]:
+        n, total = (await s.execute(stmt)).one()
+        return int(n), Decimal(total)
+
+    tally = select(func.count(), func.coalesce(func.sum(a.arr), 0)).where(scope.accounts())
+    renewals = await n_sum(tally.where(a.churned.is_(False), a.renewal_date >= p_days[0], a.renewal_date < p_days[1]))
+    churned = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= period[0], a.churned_at < period[1]))
+    churned_day = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= day[0], a.churned_at < day[1]))
+    won = scope.deals(select(func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "won", o.closed_at >= period[0], o.closed_at < period[1]))
+    return Customers(
+        accounts=sum(n for _, n, _ in rows), arr=sum((Decimal(x) for _, _, x in rows), Decimal(0)), bands=bands,
+        renewals=renewals, churned=churned, churned_day=churned_day, upsell_won=await n_sum(won),
+    )  # fmt: skip
 
 
 def _a_sale(o: Any) -> Any:
@@ -284,7 +349,9 @@ async def trends(uow: UnitOfWork, today: date, scope: Scope) -> tuple[list[dict[
 
 # -- attention ------------------------------------------------------------------------------------
 async def attention(uow: UnitOfWork, scope: Scope, cap: int, today: date) -> tuple[list[dict[str, Any]], int]:
-    flagged = await pl.hygiene(uow, team_id=scope.opp_team, today=today, sourced_by_team=scope.sourced_by)
+    flagged = await pl.hygiene(
+        uow, team_id=scope.opp_team, today=today, sourced_by_team=scope.sourced_by, where=scope.deals(select(Opportunity.id)) if scope.csms is not None else None
+    )
     order = {f: i for i, f in enumerate(pl.FLAG_ORDER)}
     flagged.sort(key=lambda f: (min((order[x] for x in f.flags), default=9), f.opportunity.close_date or date.max))
     shown = flagged[:cap]
@@ -321,6 +388,7 @@ class Digest:
     more: int
     team_name: str | None = None
     backtest: fb.Latest | None = None  # the first digest of a month only (`monthly_backtest`)
+    cs: Customers | None = None  # a CS team's digest: its accounts (instead of leads, SLA, coverage, funnel)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -336,12 +404,16 @@ async def build(uow: UnitOfWork, *, scope: str, team_id: str | None, now: dateti
     tr, months, series = await trends(uow, today, sc)
     groups, more = await attention(uow, sc, cap, today)
     team = uow.config.team(team_id) if scope == "team" else None
+    cs = None
+    if sc.csms is not None:
+        p_bounds = pl.bounds(uow, period, team_id)
+        cs = await customers(uow, sc, p_bounds, (since, until), (period.start, period.end))
     return Digest(
         day=today, since=since, until=until, scope=sc,
-        flow=await flow(uow, since, until, sc), sla=await sla_lines(uow, since, until, sc),
+        flow=await flow(uow, since, until, sc), sla=[] if cs else await sla_lines(uow, since, until, sc),
         pipeline=await pipeline_by_phase(uow, sc),
         coverage=await pl.coverage(uow, team_id=sc.opp_team, period=period, now=now),
-        funnel=await funnel(uow, p_since, now, sc), funnel_period=period.key,
+        funnel=[] if cs else await funnel(uow, p_since, now, sc), funnel_period=period.key,
         trends=tr, months=months, series=series, attention=groups, more=more,
-        team_name=team.name if team else None, backtest=await monthly_backtest(uow, today, sc),
+        team_name=team.name if team else None, backtest=await monthly_backtest(uow, today, sc), cs=cs,
     )  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +21,7 @@ LEAD_FIELDS = (
     "employees", "country", "region", "source", "campaign",
 )  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Record ids are BIGINT; a larger number names no record and must not reach the driver (OverflowError
 # on SQLite, DataError on PostgreSQL). References kept in INTEGER columns (a deal's account_id,
 # source_lead_id) are bounded by MAX_REF.
@@ -119,6 +120,22 @@ class LeadIn(CleanInput):
     campaign: str | None = Field(None, max_length=200)
     activities: list[ActivityIn] = Field(default_factory=list, max_length=MAX_ACTIVITIES)
     mql: bool = False
+    # When the lead came in (and became an MQL, if this request makes it one) in the business: an
+    # ISO datetime with a zone, or a day (`YYYY-MM-DD`: the start of that day in the company zone,
+    # today = now). Bounded by `events.check_occurred`; default now.
+    occurred_at: datetime | date | None = None
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _day(cls, v: Any) -> Any:
+        """Parsed here, so a bad value is one error on `occurred_at` (not one per member of the union)."""
+        if v is None or isinstance(v, (datetime, date)):
+            return v
+        text = v.strip() if isinstance(v, str) else ""
+        try:
+            return date.fromisoformat(text) if _DAY.match(text) else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("not an ISO 8601 datetime with a zone (2026-04-01T10:00:00+09:00) or a day (2026-04-01)") from None
 
     @field_validator("external_id", mode="before")
     @classmethod

@@ -13,14 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc
 from bot.config import AppConfig
 from bot.context import UnitOfWork
 from bot.domain import routing, sla, timers
-from bot.domain.events import record_transition
+from bot.domain.events import check_occurred, occurred_on, record_transition
 from bot.domain.lead_input import (
     LEAD_FIELDS,
     MAX_ACTIVITIES,
@@ -35,7 +35,7 @@ from bot.domain.lead_input import (
 )
 from bot.domain.routing import Rotation
 from bot.domain.scoring import score_lead
-from bot.models import Activity, Lead, Stage
+from bot.models import Activity, Lead, Stage, StageEvent
 
 # Stages from which new interest makes a lead an MQL (a closed lead stays closed).
 PROMOTABLE = (Stage.lead, Stage.recycled)
@@ -86,6 +86,8 @@ async def ingest(uow: UnitOfWork, items: list[Any], actor: str = "api") -> list[
     good: list[tuple[int, LeadIn]] = []
     for i, raw in enumerate(items):
         parsed = parse_lead(raw)
+        if not isinstance(parsed, list) and (bad := time_errors(uow, parsed)):
+            parsed = bad
         if isinstance(parsed, list):
             results[i] = IntakeResult(i, False, errors=parsed)
         else:
@@ -161,6 +163,49 @@ def _default_tz(config: AppConfig) -> ZoneInfo:
     return ZoneInfo(config.company.timezone)
 
 
+# -- business time: when a lead came in / became an MQL, as the sender says (docs/metrics.md) -----
+
+
+def _aware(at: datetime, tz: ZoneInfo) -> datetime:
+    """An activity time: one without a zone is read in the company's zone."""
+    return (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
+
+
+def _activity_time_errors(uow: UnitOfWork, items: list[ActivityIn], where: str) -> list[FieldError]:
+    tz = _default_tz(uow.config)
+    out = []
+    for j, a in enumerate(items):
+        if a.at is not None and (problem := check_occurred(uow, _aware(a.at, tz))):
+            out.append(FieldError(f"{where}.{j}.at", problem))
+    return out
+
+
+def time_errors(uow: UnitOfWork, data: LeadIn) -> list[FieldError]:
+    """A lead's `occurred_at` and its activities' `at` bounded like every business time (422, nothing written)."""
+    problem = check_occurred(uow, data.occurred_at)
+    return ([FieldError("occurred_at", problem)] if problem else []) + _activity_time_errors(uow, data.activities, "activities")
+
+
+def lead_time(uow: UnitOfWork, data: LeadIn) -> datetime | None:
+    """When the lead came in, if the sender says so (a day: its start in the company zone, today = now)."""
+    v = data.occurred_at
+    if v is None or isinstance(v, datetime):
+        return v
+    return occurred_on(uow, v)
+
+
+async def _promotion_time(uow: UnitOfWork, lead: Lead, when: datetime | None, came_in: bool) -> datetime | None:
+    """When a promotion happened: `when` (None: now), but never before the lead's previous stage
+    change (an activity back-dated before the lead came in, or before it was recycled). `came_in`:
+    the lead was created by this request, at `when` — nothing happened to it before."""
+    if came_in or when is None or when >= uow.now():
+        return when
+    last = await uow.session.scalar(
+        select(func.max(StageEvent.occurred_at)).where(StageEvent.entity_type == "lead", StageEvent.entity_id == lead.id)
+    )
+    return max(when, as_utc(last)) if last is not None else when
+
+
 async def _upsert_batch(uow: UnitOfWork, items: list[tuple[int, LeadIn]], actor: str) -> list[IntakeResult]:
     s, now = uow.session, uow.now()
     known = await _Known.load(uow, [d for _, d in items])
@@ -187,18 +232,25 @@ async def _upsert_batch(uow: UnitOfWork, items: list[tuple[int, LeadIn]], actor:
         touched.append((index, data, lead, created))
     await s.flush()  # one INSERT for the new leads (their ids), UPDATEs for the known ones
     uow.held += [lead for _, _, lead, _ in touched]
-    for _, _, lead, created in touched:
+    for _, data, lead, created in touched:
         if created:
-            await record_transition(uow, "lead", lead.id, None, Stage.lead, actor=actor, data={"source": lead.source})
+            await record_transition(
+                uow, "lead", lead.id, None, Stage.lead, actor=actor, data={"source": lead.source}, occurred_at=lead_time(uow, data)
+            )
     activity = await _add_activities_many(
         uow, [(lead, data.activities, created) for _, data, lead, created in touched], _default_tz(uow.config)
     )
     promotions = Promotions()
-    for _, data, lead, _ in touched:
-        listed, new = activity[lead.id]
+    for _, data, lead, created in touched:
+        listed, fresh = activity[lead.id]
+        # A promotion now happened when the lead came in (`occurred_at`); an update's, at its newest activity.
+        when = lead_time(uow, data)
+        if when is None and not created and fresh:
+            when = max(fresh)
         await rescore_and_promote(
-            uow, lead, actor=actor, force_mql=data.mql, new_activities=new, activities=listed, promotions=promotions
-        )
+            uow, lead, actor=actor, force_mql=data.mql, new_activities=len(fresh), activities=listed, promotions=promotions,
+            occurred_at=when, came_in=created,
+        )  # fmt: skip
     await promotions.finish(uow)
     return [
         IntakeResult(index, True, lead.id, lead.external_id, lead.stage, lead.score, lead.owner_id or lead.assignee_id, created)
@@ -211,9 +263,9 @@ Activities = list[tuple[str, datetime]]
 
 async def _add_activities_many(
     uow: UnitOfWork, batch: list[tuple[Lead, list[ActivityIn], bool]], tz: ZoneInfo
-) -> dict[int, tuple[Activities, int]]:
+) -> dict[int, tuple[Activities, list[datetime]]]:
     """Insert activities not seen before (same lead, type and moment). Returns, per lead, all its
-    activities and how many were new."""
+    activities and the times of the new ones."""
     now = uow.now()
     existing: dict[int, Activities] = {lead.id: [] for lead, _, _ in batch}
     old_ids = sorted(lead.id for lead, _, created in batch if not created)
@@ -222,20 +274,19 @@ async def _add_activities_many(
         for lead_id, kind, at in rows:
             existing[lead_id].append((kind, as_utc(at)))
     fresh_rows: list[dict[str, Any]] = []
-    out: dict[int, tuple[Activities, int]] = {}
+    out: dict[int, tuple[Activities, list[datetime]]] = {}
     for lead, items, _ in batch:
         seen = set(existing[lead.id])
         wanted: dict[tuple[str, datetime], dict[str, Any]] = {}
         for a in items:
-            at = a.at or now
-            at = (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
+            at = _aware(a.at or now, tz)
             wanted[(a.type, at)] = dict(a.model_extra or {})
         fresh = [(k, v) for k, v in wanted.items() if k not in seen]
         fresh_rows += [
             {"lead_id": lead.id, "type": kind, "at": at, "data": {k: v for k, v in extra.items() if _json_safe(v)}}
             for (kind, at), extra in fresh
         ]
-        out[lead.id] = (existing[lead.id] + [k for k, _ in fresh], len(fresh))
+        out[lead.id] = (existing[lead.id] + [k for k, _ in fresh], [at for (_, at), _ in fresh])
     if fresh_rows:
         await uow.session.execute(insert(Activity), fresh_rows)
     return out
@@ -265,10 +316,12 @@ async def add_activities(uow: UnitOfWork, lead_ref: int | str, raw: Any, actor: 
             parsed.append(ActivityIn.model_validate(item))
         except ValidationError as e:
             errors += [FieldError(f"activities.{i}.{err.field}", err.message) for err in validation_errors(e)]
-    if errors:
+    if errors or (errors := _activity_time_errors(uow, parsed, "activities")):
         return errors
-    listed, new = (await _add_activities_many(uow, [(lead, parsed, False)], _default_tz(uow.config)))[lead.id]
-    await rescore_and_promote(uow, lead, actor=actor, new_activities=new, activities=listed)
+    listed, fresh = (await _add_activities_many(uow, [(lead, parsed, False)], _default_tz(uow.config)))[lead.id]
+    # A promotion these activities cause happened at the newest of them (its `at`; default now).
+    when = max(fresh) if fresh else None
+    await rescore_and_promote(uow, lead, actor=actor, new_activities=len(fresh), activities=listed, occurred_at=when)
     return IntakeResult(0, True, lead.id, lead.external_id, lead.stage, lead.score, lead.owner_id or lead.assignee_id)
 
 
@@ -281,6 +334,8 @@ async def rescore_and_promote(
     new_activities: int = 0,
     activities: Activities | None = None,
     promotions: Promotions | None = None,
+    occurred_at: datetime | None = None,
+    came_in: bool = False,
 ) -> None:
     if activities is None:
         rows = await uow.session.execute(select(Activity.type, Activity.at).where(Activity.lead_id == lead.id))
@@ -293,7 +348,10 @@ async def rescore_and_promote(
     # A recycled lead comes back only through *new* behaviour, not because it was sent again.
     returning = lead.stage == Stage.recycled
     if qualifies and lead.stage in PROMOTABLE and (not returning or new_activities or force_mql):
-        await promote_to_mql(uow, lead, record, actor=actor, returning=returning, promotions=promotions)
+        await promote_to_mql(
+            uow, lead, record, actor=actor, returning=returning, promotions=promotions,
+            occurred_at=await _promotion_time(uow, lead, occurred_at, came_in),
+        )  # fmt: skip
 
 
 @dataclass
@@ -322,7 +380,10 @@ async def promote_to_mql(
     actor: str,
     returning: bool = False,
     promotions: Promotions | None = None,
+    occurred_at: datetime | None = None,
 ) -> None:
+    """`occurred_at`: when it became an MQL in the business (validated by the caller; None: now).
+    The SLA clock runs from now all the same: it times Baton's own hand-off."""
     batch = promotions or Promotions()
     config, now = uow.config, uow.now()
     route = routing.choose_route(record, config)
@@ -345,6 +406,7 @@ async def promote_to_mql(
         uow, "lead", lead.id, from_stage, Stage.mql, actor=actor, team_id=route.team_id,
         data={"score": lead.score, "route": route.rule_label, "mode": route.mode, "assignee": assignee,
               "sla_policy": clock.policy, "sla_due_at": clock.due_at.isoformat(), "returning": returning},
+        occurred_at=occurred_at,
     )  # fmt: skip
     if promotions is None:
         await batch.finish(uow)

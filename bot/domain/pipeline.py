@@ -57,7 +57,7 @@ def sourced_by(team_id: str) -> Any:
 
 async def hygiene(
     uow: UnitOfWork, *, team_id: str | None = None, owner_id: str | None = None, today: date | None = None, now: datetime | None = None,
-    sourced_by_team: str | None = None,
+    sourced_by_team: str | None = None, where: Any = None,
 ) -> list[DealFlags]:
     """Open deals missing any of the 7 items, past their close date, with an overdue next action, or
     stalled (no phase change for longer than `pipeline.stalled_days[phase]`). Filtered in SQL."""
@@ -72,6 +72,8 @@ async def hygiene(
         stmt = stmt.where(o.team_id == team_id)
     if sourced_by_team:
         stmt = stmt.where(sourced_by(sourced_by_team))
+    if where is not None:  # a subquery of deal ids (a CS team: its accounts' upsells)
+        stmt = stmt.where(o.id.in_(where))
     if owner_id:
         stmt = stmt.where(o.owner_id == owner_id)
     out = []

@@ -141,7 +141,7 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     row = await enqueue(uow, "chat.postMessage", {"channel": digest.channel, **msg}, key=key, dedupe_key=key)
     if row is None:
         return False
-    if digest.chart:
+    if digest.chart and d.funnel:  # a CS team's digest has no funnel (its population is accounts): no chart
         png = charts.digest_chart(**chart_inputs(uow, d, locale, values["stage_names"]))
         await upload_png(
             uow, png, channel=digest.channel, filename=f"digest-{d.day.isoformat()}.png",

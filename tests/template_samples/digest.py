@@ -37,6 +37,7 @@ def _digest(**kw):
                 {"id": 13, "name": "Orphan", "amount": Decimal("500000"), "flags": ["past_close"], "missing": [], "stalled_days": None, "phase": 2}]},
         ],
         more=4,
+        cs=None,
     )
     return SimpleNamespace(**{**base, **kw})
 
@@ -56,3 +57,8 @@ SAMPLES = [
      "backtest": "*Backtest Month 2026-10*: actual ¥10,000,000 · Baton ¥9,600,000 (−4.0%) · call ¥12,000,000 (+20.0%) · commit sum ¥8,000,000 "
                  "(−20.0%) — running MAPE over 5 periods: Baton 6.2% · call 14.0% · commit sum 22.9%"},
 ]
+
+# a CS team's digest: its accounts instead of leads, SLA, coverage and funnel
+_CS = SimpleNamespace(accounts=12, arr=Decimal("98765000"), bands={"green": 7, "yellow": 3, "red": 1, "none": 1},
+                      renewals=(4, Decimal("31000000")), churned=(1, Decimal("2400000")), churned_day=(0, Decimal(0)), upsell_won=(2, Decimal("5500000")))
+SAMPLES.append({"d": _digest(team_name="CS <East>", sla=[], funnel=[], cs=_CS), "reasons_shown": [], "stage_names": STAGE_NAMES, "win_window": 12, "backtest": None})
