@@ -35,7 +35,7 @@ class Digest(Section):
 
     channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$", description="Slack channel ID (C…/G…) the digest is posted to.", examples=["C0FIELDSALES"])
     time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Time of day (HH:MM, the team's zone), working days only.", examples=["\"08:30\""])
-    scope: Literal["team", "company"] = Field("team", description="team: the team's deals; company: every deal.", examples=["company"])
+    scope: Literal["team", "company"] = Field("team", description="team: the team's own population (IS: its leads and the deals it sourced; FS: its deals; CS: its CSMs' accounts and their upsells — docs/metrics.md, Team scope); company: everything.", examples=["company"])
     team: str | None = Field(None, description="The team it reads (scope team) and whose calendar and zone it follows.", examples=["field_sales"])
     locale: Literal["ja", "en"] | None = Field(None, description="Language of the digest (default: the team's, else the company's).", examples=["en"])
     attention_cap: int = Field(12, ge=1, le=40, description='Most deals listed under "needs attention".', examples=["12"])
