@@ -434,7 +434,7 @@ def expected(f: dict, accounts: list[dict], alerts: list[dict], locale: str) -> 
     return out
 
 
-SEEDS = [1, 2, 3]
+SEEDS = [1, 2, 3, 23, 43]  # 3: the target already reached; 23: capacity from history; 43: a bottleneck named
 
 
 def test_the_histories_exercise_every_case():
@@ -451,6 +451,10 @@ def test_the_histories_exercise_every_case():
     deals = [d for f in fs for d in f["crm"]]
     assert any(d["status"] == "won" and d["close"] < Q3[0] for d in deals) and any(d["status"] == "won" and d["close"] >= Q3[0] for d in deals)
     assert {k for s in SEEDS for k in (a["kind"] for a in usage(s))} == {"established", "young", "imported"}
+    as_fed = [deals_of({**f, "crm": [{**d, "id": i} for i, d in enumerate(f["crm"])],
+                        "leads": [{**x, "deal": x["deal"] and {**x["deal"], "id": 0}} for x in f["leads"]]}) for f in fs]  # fmt: skip
+    assert any(bottleneck(ds) for ds in as_fed) and any(capacity(ds)["needed"] != 8.0 for ds in as_fed)
+    assert any(coverage(ds)["required"] == 0 for ds in as_fed) and any(coverage(ds)["required"] for ds in as_fed)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
