@@ -6,8 +6,8 @@ stake, average deal, downstream yield, forward conversion, median days in stage,
 WIP and its growth, IS load, the stages to watch — is compared with figures computed here from the
 generated facts alone (no import from bot.domain or bot.formatting). ja and en, SQLite and
 PostgreSQL. Definitions: docs/metrics.md (Bottleneck) and the docstring of the analysis: recent
-window [now − 28 d, now), baseline the 84 days before; a stage's forward move is to the next stage
-(phase 5: won), any other exit (lost) is not; conversion beyond one standard error; a slowdown
+window [now − 28 d, now), baseline the 84 days before; a stage's forward move is to any later stage
+(phase 5: won; these histories never skip one), any other exit (lost) is not; conversion beyond one standard error; a slowdown
 counts only past 1.25 × the baseline median with at least 20 forward moves."""
 
 from __future__ import annotations

@@ -38,6 +38,20 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "phase5": ("opportunity", "phase_5", "won"),
 }
 ORDER = list(STAGES)
+# Each entity's stages in order. A move to any later one is forward: a deal jumping from phase 2 to
+# phase 4 (or won from phase 3) made progress — it passed the phases it skipped. The skipped phases
+# count nothing (the deal never sat in them); moves back, lost, recycled and closed are the other exits.
+SEQUENCE: dict[str, tuple[str, ...]] = {
+    "lead": ("mql", "sal", "sql", "opportunity"),
+    "opportunity": ("phase_1", "phase_2", "phase_3", "phase_4", "phase_5", "won"),
+}
+
+
+def forward_of(entity: str, stage: str) -> tuple[str, ...]:
+    """The stages a move out of `stage` counts as forward to: every later stage of its entity."""
+    seq = SEQUENCE[entity]
+    return seq[seq.index(stage) + 1 :]
+
 SLOWDOWN = 1.25
 MIN_SAMPLE = 20  # fewer forward moves than this: the median is too noisy to compare  # a median time in stage this much longer than the baseline counts as slower
 
@@ -101,8 +115,8 @@ def _moves(counts: Counter[Key], team: str | None = None) -> tuple[dict[str, int
     return entries, exits
 
 
-async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, team: str | None = None) -> float | None:
-    """Median days from entering `stage` to moving forward, for the forward moves in the window."""
+async def _median_days(uow: UnitOfWork, entity: str, stage: str, forward: tuple[str, ...], since: datetime, until: datetime, team: str | None = None) -> float | None:
+    """Median days from entering `stage` to moving forward (to any later stage), for the forward moves in the window."""
     return await rollup.median_exit_days(uow, entity, stage, forward, since, until, team=team)
 
 
@@ -118,11 +132,16 @@ async def average_deal(uow: UnitOfWork, now: datetime, months: int = 12) -> Deci
     o = Opportunity
     avg = await uow.session.scalar(select(func.avg(o.amount)).where(o.status == "won", o.closed_at >= now - relativedelta(months=months)))
     if avg:
-        return Decimal(str(avg)).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # money: half up (docs/metrics.md)
+        return _yen(Decimal(str(avg)))
     fallback = uow.config.pipeline.capacity.average_deal_size
     if fallback:
         return fallback
-    return Decimal(await uow.session.scalar(select(func.coalesce(func.avg(o.amount), 0))) or 0).quantize(Decimal(1))
+    return _yen(Decimal(await uow.session.scalar(select(func.coalesce(func.avg(o.amount), 0))) or 0))
+
+
+def _yen(v: Decimal) -> Decimal:
+    """Money to the yen, half up (docs/metrics.md) — not Decimal's default half-to-even."""
+    return v.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def _is_capacity_per_day(uow: UnitOfWork, team: str | None = None) -> float:
@@ -145,16 +164,18 @@ async def analyse(uow: UnitOfWork, *, now: datetime | None = None, team: str | N
     cal = uow.config.calendar(None)
     working_days = sum(1 for i in range(cfg.recent_days) if cal.is_working_day((recent_from + timedelta(days=i)).astimezone(cal.tz).date())) or 1
     stats: list[StageStats] = []
-    for name, (entity, stage, fwd) in STAGES.items():
+    for name, (entity, stage, _) in STAGES.items():
+
+        ahead = forward_of(entity, stage)
 
         def window(entries: dict[str, int], exits: dict[tuple[str, str], int]) -> Window:
             out = sum(n for (f, _), n in exits.items() if f == stage)
-            forward = exits.get((stage, fwd), 0)
+            forward = sum(n for (f, t), n in exits.items() if f == stage and t in ahead)
             return Window(entries.get(stage, 0), forward, out - forward)
 
         recent, base = window(r_entries, r_exits), window(b_entries, b_exits)
-        recent.median_days = await _median_days(uow, entity, stage, fwd, recent_from, now, team)
-        base.median_days = await _median_days(uow, entity, stage, fwd, base_from, recent_from, team)
+        recent.median_days = await _median_days(uow, entity, stage, ahead, recent_from, now, team)
+        base.median_days = await _median_days(uow, entity, stage, ahead, base_from, recent_from, team)
         s = StageStats(name, recent, base, wip=wip.get(stage, 0))
         s.wip_growth = recent.arrivals - recent.forward - recent.other_exits
         if name == "mql_to_sal":
@@ -180,7 +201,7 @@ async def analyse(uow: UnitOfWork, *, now: datetime | None = None, team: str | N
         if rm and bm and rm > bm * SLOWDOWN and s.recent.forward >= MIN_SAMPLE:
             # Slower, not lost: half of the extra time's throughput is counted as at stake.
             s.delayed_units = 0.5 * min(float(max(s.wip, 0)), s.recent.forward * (rm / bm - 1))
-        s.at_stake = (Decimal(str((s.lost_units + s.delayed_units) * s.downstream_yield)) * avg).quantize(Decimal(1))
+        s.at_stake = _yen(Decimal(str((s.lost_units + s.delayed_units) * s.downstream_yield)) * avg)
     ranked = sorted((s for s in stats if s.at_stake > 0), key=lambda s: s.at_stake, reverse=True)
     return Analysis(now, cfg.recent_days, cfg.baseline_days, stats, ranked[0] if ranked else None, ranked[1:3], avg, team)
 

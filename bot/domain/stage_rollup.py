@@ -313,13 +313,20 @@ async def event_counts(
     return out
 
 
-def _exits_in(uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime) -> Any:
+Forward = str | tuple[str, ...]  # the stage moved to, or any of several (a skip forward counts as forward)
+
+
+def _to(forward: Forward) -> tuple[str, ...]:
+    return (forward,) if isinstance(forward, str) else tuple(forward)
+
+
+def _exits_in(uow: UnitOfWork, entity: str, stage: str, forward: Forward, since: datetime, until: datetime) -> Any:
     x = StageExit
-    return (x.from_stage == stage, x.to_stage == forward, x.at >= since, x.at < until, x.entity_type == entity, x.seconds.is_not(None))
+    return (x.from_stage == stage, x.to_stage.in_(_to(forward)), x.at >= since, x.at < until, x.entity_type == entity, x.seconds.is_not(None))
 
 
 async def _tail_days(
-    uow: UnitOfWork, w: int | None, entity: str, stage: str, forward: str, since: datetime, until: datetime, team: str | None = None
+    uow: UnitOfWork, w: int | None, entity: str, stage: str, forward: Forward, since: datetime, until: datetime, team: str | None = None
 ) -> list[float]:
     """Days in stage for the moves not folded yet (all of them when `w` is None), from the events."""
     ev, entry = StageEvent, aliased(StageEvent)
@@ -329,7 +336,7 @@ async def _tail_days(
         .scalar_subquery()
     )
     to, at = (ev.to_stage, ev.occurred_at) if w is None else (no_index(uow, ev.to_stage), no_index(uow, ev.occurred_at))  # not folded: the id range is the narrow part
-    stmt = select(ev.occurred_at, entered).where(to == forward, ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
+    stmt = select(ev.occurred_at, entered).where(to.in_(_to(forward)), ev.from_stage == stage, at >= since, at < until, ev.entity_type == entity)
     if w is not None:
         stmt = stmt.where(ev.id > w)
     if team is not None:
@@ -338,9 +345,9 @@ async def _tail_days(
 
 
 async def exit_days(
-    uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, *, raw: bool = False
+    uow: UnitOfWork, entity: str, stage: str, forward: Forward, since: datetime, until: datetime, *, raw: bool = False
 ) -> list[float]:
-    """Days in `stage` before each move `stage → forward` in [since, until) (moves with no entry
+    """Days in `stage` before each move `stage → forward` (one stage or any of several) in [since, until) (moves with no entry
     recorded are left out): folded moves from `stage_exits`, newer ones from the events."""
     w = None if raw else await _watermark(uow, zone(uow))
     days = await _tail_days(uow, w, entity, stage, forward, since, until)
@@ -351,7 +358,7 @@ async def exit_days(
 
 
 async def median_exit_days(
-    uow: UnitOfWork, entity: str, stage: str, forward: str, since: datetime, until: datetime, *, team: str | None = None
+    uow: UnitOfWork, entity: str, stage: str, forward: Forward, since: datetime, until: datetime, *, team: str | None = None
 ) -> float | None:
     """The median of `exit_days` (linear between the middle two, as `sla_metrics.percentile`); when
     everything is folded, the database picks the middle values instead of sending every row. For one

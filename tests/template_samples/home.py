@@ -36,7 +36,8 @@ PERIOD = SimpleNamespace(key="FY2026-Q3")
 RECYCLE = SimpleNamespace(recycle=SimpleNamespace(id=3, due_date=date(2026, 11, 20)), title="Initech / 佐々木", path="rejected")
 ALERT = SimpleNamespace(id=9, state="open")
 COVERAGE = SimpleNamespace(period=PERIOD, pipeline=Decimal("90000000"), required=Decimal("60000000"), ratio=1.5)
-NO_TARGET = SimpleNamespace(period=PERIOD, pipeline=Decimal("90000000"), required=None, ratio=None)
+NO_TARGET = SimpleNamespace(period=PERIOD, pipeline=Decimal("90000000"), required=None, ratio=None, target=None, won=Decimal(0))
+MET = SimpleNamespace(period=PERIOD, pipeline=Decimal("90000000"), required=Decimal(0), ratio=None, target=Decimal("80000000"), won=Decimal("95000000"))
 SLA_ROW = SimpleNamespace(within_sla_pct=87.5, measured=40)
 NUMBERS = SimpleNamespace(period=PERIOD, won=Decimal("20000000"), commit=Decimal("50000000"), best_case=Decimal("70000000"), target=Decimal("80000000"))
 STAGE = SimpleNamespace(stage="sal_to_sql", at_stake=Decimal("24000000"))
@@ -73,7 +74,7 @@ SAMPLES = [
         waiting_mqls=listing(FULL, total=30), sals=listing(FULL, total=9), recycles=listing([SimpleNamespace(**{**vars(RECYCLE), "recycle": SimpleNamespace(id=k, due_date=date(2026, 11, 20))}) for k in range(8)], total=12),
         deals=listing([(SimpleNamespace(**{**vars(HANDOFF if k % 2 else DEAL), "id": 50 + k}), ["next_action"]) for k in range(8)], total=20), forecast=FORECAST, accounts=listing([ACCOUNT] * 8, total=10),
         alerts=[(a, ACCOUNT) for a in many(ALERT)], team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3,
-        coverage=[(None, COVERAGE), ("FS", NO_TARGET)], awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
+        coverage=[(None, COVERAGE), ("FS", NO_TARGET), ("FS2", MET)], awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
         rollup=[("FS", NUMBERS)] * 2, bottleneck=STAGE, capacity=PLAN,
     ), team=[MEMBER] * 12, team_more=4),
     # A manager only (the longest lists: 8 rows each) with a claim-mode queue, a big team, escalations.
