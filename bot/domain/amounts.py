@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import case, func, null
+
 MAX_AMOUNT = Decimal("1e15")
 _SUFFIXES = (("億", Decimal(100_000_000)), ("万", Decimal(10_000)), ("m", Decimal(1_000_000)), ("k", Decimal(1000)))
 
@@ -34,3 +36,12 @@ def amount_or_none(text: Any) -> Decimal | None:
         return parse_amount(text)
     except ValueError:
         return None
+
+
+def in_jpy(amount: Any, currency: Any, rates: dict[str, Decimal]) -> Any:
+    """An amount column in JPY, as SQL, by the one rule of docs/metrics.md: JPY as it is, another
+    currency at `forecast.currencies` rounded to the whole yen (half up: amounts are never negative),
+    a currency without a rate NULL — left out of every sum, as the forecast leaves it out."""
+    cur = func.coalesce(currency, "JPY")
+    converted = [(cur == code, func.round(amount * rate)) for code, rate in sorted(rates.items()) if code != "JPY"]
+    return case((cur == "JPY", amount), *converted, else_=null())

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bot.config import Person
 from bot.context import UnitOfWork
 from bot.domain import permissions
+from bot.domain import pipeline as pl
 from bot.domain.outcomes import Outcome, Result
 from bot.domain import stage_rollup as rollup
 from bot.domain.stage_rollup import Key
@@ -130,13 +131,14 @@ async def _wip_now(uow: UnitOfWork, team: str | None = None) -> dict[str, int]:
 
 async def average_deal(uow: UnitOfWork, now: datetime, months: int = 12) -> Decimal:
     o = Opportunity
-    avg = await uow.session.scalar(select(func.avg(o.amount)).where(o.status == "won", o.closed_at >= now - relativedelta(months=months)))
+    jpy = pl.jpy(uow)
+    avg = await uow.session.scalar(select(func.avg(jpy)).where(o.status == "won", o.closed_at >= now - relativedelta(months=months)))
     if avg:
         return _yen(Decimal(str(avg)))
     fallback = uow.config.pipeline.capacity.average_deal_size
     if fallback:
         return fallback
-    return _yen(Decimal(await uow.session.scalar(select(func.coalesce(func.avg(o.amount), 0))) or 0))
+    return _yen(Decimal(await uow.session.scalar(select(func.coalesce(func.avg(jpy), 0))) or 0))
 
 
 def _yen(v: Decimal) -> Decimal:

@@ -152,7 +152,7 @@ async def plan(uow: UnitOfWork, *, now: datetime | None = None, period: Period |
     born = select(ev.entity_id).where(
         ev.entity_type == "opportunity", ev.from_stage.is_(None), ev.occurred_at >= now - timedelta(days=90), ev.occurred_at < now
     )
-    created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(o.amount), 0)).where(o.id.in_(born))) or 0)
+    created = Decimal(await uow.session.scalar(select(func.coalesce(func.sum(pl.jpy(uow)), 0)).where(o.id.in_(born))) or 0)
     return CapacityPlan(
         year=year, target=target, average_deal=avg, average_from_history=has_avg, won_deals=won_deals, fs_reps=len(fs_reps),
         deals_per_rep_year=per_rep, deals_from_history=from_history, revenue_per_rep=revenue_per_rep, reps_needed=reps_needed,

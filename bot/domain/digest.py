@@ -161,7 +161,7 @@ async def flow(uow: UnitOfWork, since: datetime, until: datetime, scope: Scope) 
     ranked = sorted(by_reason.items(), key=lambda rn: (-rn[1], rn[0] is None, rn[0] or ""))
     reasons = [(r or "other", n) for r, n in ranked]
     o = Opportunity
-    stmt = select(o.status, func.count(), func.coalesce(func.sum(o.amount), 0)).where(
+    stmt = select(o.status, func.count(), func.coalesce(func.sum(pl.jpy(uow)), 0)).where(
         rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
     )  # a scan beats the status index plus a row lookup per closed deal (no index on closed_at)
     stmt = scope.deals(stmt)
@@ -220,7 +220,7 @@ async def customers(uow: UnitOfWork, scope: Scope, period: tuple[datetime, datet
     renewals = await n_sum(tally.where(a.churned.is_(False), a.renewal_date >= p_days[0], a.renewal_date < p_days[1]))
     churned = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= period[0], a.churned_at < period[1]))
     churned_day = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= day[0], a.churned_at < day[1]))
-    won = scope.deals(select(func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "won", o.closed_at >= period[0], o.closed_at < period[1]))
+    won = scope.deals(select(func.count(), func.coalesce(func.sum(pl.jpy(uow)), 0)).where(o.status == "won", o.closed_at >= period[0], o.closed_at < period[1]))
     return Customers(
         accounts=sum(n for _, n, _ in rows), arr=sum((Decimal(x) for _, _, x in rows), Decimal(0)), bands=bands,
         renewals=renewals, churned=churned, churned_day=churned_day, upsell_won=await n_sum(won),
@@ -245,7 +245,7 @@ async def sla_lines(uow: UnitOfWork, since: datetime, until: datetime, scope: Sc
 
 async def pipeline_by_phase(uow: UnitOfWork, scope: Scope) -> list[dict[str, Any]]:
     o = Opportunity
-    stmt = scope.deals(select(o.phase, func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "open"))
+    stmt = scope.deals(select(o.phase, func.count(), func.coalesce(func.sum(pl.jpy(uow)), 0)).where(o.status == "open"))
     rows = dict((p, (n, Decimal(a))) for p, n, a in (await uow.session.execute(stmt.group_by(o.phase))).all())
     return [{"phase": p, "n": rows.get(p, (0, 0))[0], "amount": rows.get(p, (0, Decimal(0)))[1]} for p in (1, 2, 3, 4, 5)]
 
@@ -310,7 +310,7 @@ async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]
         return case(*[(col < b, i) for i, (_, b) in enumerate(months[:-1])], else_=k - 1).label("m")
 
     # A full scan of deals beats the status index plus a row lookup per closed deal; SQLite would take the index.
-    stmt = select(o.status, month(o.closed_at), func.count(), func.sum(o.amount)).where(
+    stmt = select(o.status, month(o.closed_at), func.count(), func.sum(pl.jpy(uow))).where(
         rollup.no_index(uow, o.status).in_(("won", "lost")), o.closed_at >= since, o.closed_at < until, _a_sale(o)
     )
     stmt = scope.deals(stmt)
@@ -320,7 +320,7 @@ async def monthly_series(uow: UnitOfWork, months: list[tuple[datetime, datetime]
             won_n[i], won_amt[i] = float(n), float(amount or 0)
         else:
             lost_n[i] = float(n)
-    stmt = scope.deals(select(month(o.created_at), func.sum(o.amount)).where(o.created_at >= since, o.created_at < until))
+    stmt = scope.deals(select(month(o.created_at), func.sum(pl.jpy(uow))).where(o.created_at >= since, o.created_at < until))
     created = [0.0] * k
     for i, amount in (await uow.session.execute(stmt.group_by(literal_column("m")))).all():
         created[i] = float(amount or 0)

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 
 from bot.context import UnitOfWork
 from bot.domain import stage_rollup
+from bot.domain.amounts import in_jpy
 from bot.domain.opportunities import missing_items
 from bot.models import Lead, Opportunity
 from bot.periods import Period, period_of, target_for
@@ -178,9 +179,16 @@ def revenue_team(uow: UnitOfWork, team_id: str | None) -> str | None:
     return team.id if team and team.function == "field_sales" else None
 
 
+
+def jpy(uow: UnitOfWork) -> Any:
+    """A deal's amount in JPY as SQL (`amounts.in_jpy` at the configured rates): every sum of deal
+    amounts — bookings, pipeline, coverage, the digest, capacity, the bottleneck — goes through it."""
+    return in_jpy(Opportunity.amount, Opportunity.currency, dict(uow.config.forecast.currencies))
+
+
 async def won_amount(uow: UnitOfWork, since: datetime, until: datetime, team_id: str | None = None) -> tuple[int, Decimal]:
     o = Opportunity
-    stmt = select(func.count(), func.coalesce(func.sum(o.amount), 0)).where(o.status == "won", o.closed_at >= since, o.closed_at < until)
+    stmt = select(func.count(), func.coalesce(func.sum(jpy(uow)), 0)).where(o.status == "won", o.closed_at >= since, o.closed_at < until)
     if team_id:
         stmt = stmt.where(o.team_id == team_id)
     n, total = (await uow.session.execute(stmt)).one()
@@ -203,7 +211,7 @@ async def coverage(uow: UnitOfWork, *, team_id: str | None = None, kind: str = "
     _, won = await won_amount(uow, since, until, team)
     rates = await win_rates(uow, team_id=team, now=now)
     o = Opportunity
-    stmt = select(func.coalesce(func.sum(o.amount), 0)).where(o.status == "open", o.close_date >= period.start, o.close_date < period.end)
+    stmt = select(func.coalesce(func.sum(jpy(uow)), 0)).where(o.status == "open", o.close_date >= period.start, o.close_date < period.end)
     if team:
         stmt = stmt.where(o.team_id == team)
     pipeline = Decimal(await uow.session.scalar(stmt) or 0)
