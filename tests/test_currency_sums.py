@@ -42,3 +42,15 @@ async def test_the_digest_and_forecast_sum_deals_in_jpy_at_the_configured_rates(
     await slash(harness, "kato", "")
     forecast = text_of(ephemerals(harness, "kato")[-1])
     assert f"*Pipeline*\\n¥{open_jpy:,}" in forecast and f"*Closed won*\\n¥{won_jpy:,}" in forecast  # the same figures as the digest
+
+
+async def test_coverage_leaves_out_a_deal_its_rep_marked_omitted_as_forecast_does(harness):
+    for ext, amount, category in (("A", 4_000_000, None), ("B", 6_000_000, "omitted")):
+        body = {"external_id": ext, "name": ext, "owner": "kato", "amount": amount, "phase": 3, "close_date": "2026-12-10"}
+        status, out = await harness.post("/api/opportunities", {**body, **({"forecast_category": category} if category else {})})
+        assert status in (200, 201), out
+    await harness.baton.scheduler.run_job("digest", channel="C0FS")
+    await harness.deliver()
+    assert "/ actual *¥4,000,000*" in text_of(harness.emu.channel_messages("C0FS")[-1])
+    await slash(harness, "kato", "")
+    assert "*Pipeline*\\n¥4,000,000" in text_of(ephemerals(harness, "kato")[-1])

@@ -260,7 +260,7 @@ def coverage(deals: list[dict]) -> dict:
     rate = sum(1 for d in closed if d["status"] == "won") / len(closed) if len(closed) >= 4 else 0.25
     remaining = max(Decimal(0), Decimal(100_000_000) - won_q)
     required = half_up(remaining / Decimal(str(rate))) if rate else None
-    pipeline = sum((d["amount"] for d in deals if d["status"] == "open" and d["close"] and Q3[0] <= d["close"] < Q3[1]), Decimal(0))
+    pipeline = sum((d["amount"] for d in deals if d["status"] == "open" and d["close"] and Q3[0] <= d["close"] < Q3[1] and d["category"] != "omitted"), Decimal(0))
     return {"won": won_q, "required": required, "pipeline": pipeline, "ratio": float(pipeline / required) if required else None}
 
 

@@ -211,7 +211,11 @@ async def coverage(uow: UnitOfWork, *, team_id: str | None = None, kind: str = "
     _, won = await won_amount(uow, since, until, team)
     rates = await win_rates(uow, team_id=team, now=now)
     o = Opportunity
-    stmt = select(func.coalesce(func.sum(jpy(uow)), 0)).where(o.status == "open", o.close_date >= period.start, o.close_date < period.end)
+    # The forecast's pipeline: a deal the rep marked `omitted` is not expected in the period (docs/metrics.md).
+    stmt = select(func.coalesce(func.sum(jpy(uow)), 0)).where(
+        o.status == "open", o.close_date >= period.start, o.close_date < period.end,
+        or_(o.forecast_category.is_(None), o.forecast_category != "omitted"),
+    )  # fmt: skip
     if team:
         stmt = stmt.where(o.team_id == team)
     pipeline = Decimal(await uow.session.scalar(stmt) or 0)
