@@ -3,18 +3,18 @@ what they can't), role names as words, and its buttons work from the tab itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.models import Alert
 from bot.slack.blockkit import validate_view
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, T0
 from tests.test_home import open_home, text_of
 from tests.test_relay import _qualify, _sal
 from tests.test_sla import ENTERPRISE, new_lead
-from tests.test_success_flow import CS_PEOPLE, CS_TEAM, healthy_then_drop
+from tests.test_success_flow import CS_PEOPLE, CS_TEAM, healthy_then_drop, new_account, signals, to_day
 
 CRO = "  - {id: inoue, name: 井上, slack_id: U0CRO, roles: [cro]}\n"
 
@@ -134,3 +134,16 @@ async def test_cro_sees_company_coverage_forecast_bottleneck_and_capacity(harnes
     assert "*全社* — FY2026-Q3 カバレッジ: パイプライン 3,000万円 / 必要 4億円" in body
     assert "FY2026-Q3 フォーキャスト: 受注 0円 · コミット 0円 · ベストケース 3,000万円 / 目標 1億円" in body
     assert ("ボトルネック" in body) and ("体制" in body)
+
+
+async def test_a_csm_with_more_open_alerts_than_the_list_shows_sees_how_many_there_are(harness):
+    """Ten accounts drop at once: the tab counts all ten, lists eight, and says how many more."""
+    day0, day7 = T0.date(), T0.date() + timedelta(days=7)
+    accounts = [await new_account(harness, external_id=f"ACC{i}", name=f"顧客{i:02d}") for i in range(10)]
+    for acc in accounts:
+        await signals(harness, acc, day0, logins=50, features_used=8)
+    await to_day(harness, day7)
+    for acc in accounts:
+        await signals(harness, acc, day7, logins=20, features_used=8)
+    body = text_of(await open_home(harness, "matsumoto"))
+    assert "対応中のヘルスアラート（10件）" in body and "ほか 2 件" in body

@@ -68,10 +68,10 @@ class HomeData:
     # "accounts" (a CSM: health, open alerts), "team" (manages a team), "company" (the CRO's figures).
     can: frozenset[str] = frozenset()
     recycles: Listing = field(default_factory=Listing)  # recycle items due for my IS teams
-    alerts: list[tuple[Alert, Account]] = field(default_factory=list)  # open health alerts on my accounts
+    alerts: Listing = field(default_factory=Listing)  # open health alerts on my accounts: (alert, account)
     team_sla: list[tuple[str, Any]] = field(default_factory=list)  # (team name, sla_metrics.Row), last SLA_DAYS
     coverage: list[tuple[str | None, Any]] = field(default_factory=list)  # (team name or None = company, pipeline.Coverage)
-    awaiting: list[tuple[Alert, Account]] = field(default_factory=list)  # escalated health alerts for a CS manager
+    awaiting: Listing = field(default_factory=Listing)  # escalated health alerts for a CS manager: (alert, account)
     rollup: list[tuple[str, Any]] = field(default_factory=list)  # (FS team name, forecast.Numbers) for the CRO
     bottleneck: Any = None  # bottleneck.StageStats of the one bottleneck (CRO), or None
     capacity: Any = None  # capacity.CapacityPlan (CRO)
@@ -95,15 +95,14 @@ def abilities(config: Any, person: Any) -> frozenset[str]:
     return frozenset(out)
 
 
-async def _alerts(uow: UnitOfWork, accounts: list[Account], states: tuple[str, ...]) -> list[tuple[Alert, Account]]:
+async def _alerts(uow: UnitOfWork, accounts: list[Account], states: tuple[str, ...]) -> Listing:
+    """The newest alerts (alert, account) up to the cap, and how many there are in all."""
     by_subject = {f"account:{a.id}": a for a in accounts}
     if not by_subject:
-        return []
-    rows = await uow.session.execute(
-        select(Alert).where(Alert.kind == ha.KIND, Alert.subject.in_(list(by_subject)), Alert.state.in_(states))
-        .order_by(Alert.id.desc()).limit(LIST_CAP)
-    )  # fmt: skip
-    return [(a, by_subject[a.subject]) for a in rows.scalars()]
+        return Listing()
+    q = select(Alert).where(Alert.kind == ha.KIND, Alert.subject.in_(list(by_subject)), Alert.state.in_(states))
+    found = await _listing(uow, q.order_by(Alert.id.desc()), select(func.count()).select_from(q.subquery()))
+    return Listing([(a, by_subject[a.subject]) for a in found.items], found.total)
 
 
 async def _manager_view(uow: UnitOfWork, data: HomeData, managed: list[Any]) -> None:

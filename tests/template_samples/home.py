@@ -48,8 +48,8 @@ ALL_ROLES = frozenset({"mqls", "deals", "accounts", "team", "company"})
 def data(**kw: object) -> SimpleNamespace:
     empty = listing([])
     base = {"name": "Aiko", "away": False, "away_until": None, "roles": ["is_rep"], "waiting_mqls": empty, "sals": empty, "deals": empty,
-            "forecast": None, "accounts": empty, "team_overdue": empty, "can": frozenset({"mqls"}), "recycles": empty, "alerts": [],
-            "team_sla": [], "coverage": [], "awaiting": [], "rollup": [], "bottleneck": None, "capacity": None}  # fmt: skip
+            "forecast": None, "accounts": empty, "team_overdue": empty, "can": frozenset({"mqls"}), "recycles": empty, "alerts": empty,
+            "team_sla": [], "coverage": [], "awaiting": empty, "rollup": [], "bottleneck": None, "capacity": None}  # fmt: skip
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -73,21 +73,21 @@ SAMPLES = [
         roles=["is_rep", "fs_rep", "csm", "manager", "cro"], can=ALL_ROLES,
         waiting_mqls=listing(FULL, total=30), sals=listing(FULL, total=9), recycles=listing([SimpleNamespace(**{**vars(RECYCLE), "recycle": SimpleNamespace(id=k, due_date=date(2026, 11, 20))}) for k in range(8)], total=12),
         deals=listing([(SimpleNamespace(**{**vars(HANDOFF if k % 2 else DEAL), "id": 50 + k}), ["next_action"]) for k in range(8)], total=20), forecast=FORECAST, accounts=listing([ACCOUNT] * 8, total=10),
-        alerts=[(a, ACCOUNT) for a in many(ALERT)], team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3,
-        coverage=[(None, COVERAGE), ("FS", NO_TARGET), ("FS2", MET)], awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
+        alerts=listing([(a, ACCOUNT) for a in many(ALERT)], total=23), team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3,
+        coverage=[(None, COVERAGE), ("FS", NO_TARGET), ("FS2", MET)], awaiting=listing([(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))], total=11),
         rollup=[("FS", NUMBERS)] * 2, bottleneck=STAGE, capacity=PLAN,
     ), team=[MEMBER] * 12, team_more=4),
     # A manager only (the longest lists: 8 rows each) with a claim-mode queue, a big team, escalations.
     values(data(
         roles=["is_manager", "cs_manager", "fs_manager"], can=frozenset({"team"}), waiting_mqls=listing(FULL, total=30),
         team_overdue=listing(FULL, total=15), team_sla=[("IS", SLA_ROW)] * 3, coverage=[("FS", COVERAGE)] * 2,
-        awaiting=[(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))],
+        awaiting=listing([(a, ACCOUNT) for a in many(SimpleNamespace(id=20, state="escalated"))], total=11),
     ), team=[MEMBER, CS_MEMBER] * 6, team_more=4),
     # An IS rep: MQLs with Accept / Reject, SALs with Qualify, a recycle due.
     values(data(waiting_mqls=listing([LEAD, LATE]), sals=listing([NO_SLA]), recycles=listing([RECYCLE]))),
     # An FS rep with no forecast yet; a CSM with an alert; a CRO with no target and no bottleneck.
     values(data(roles=["fs_rep"], can=frozenset({"deals"}), deals=listing([(DEAL, []), (HANDOFF, ["next_action"])]))),
-    values(data(roles=["csm"], can=frozenset({"accounts"}), accounts=listing([ACCOUNT]), alerts=[(SimpleNamespace(id=9, state="acknowledged"), ACCOUNT)])),
+    values(data(roles=["csm"], can=frozenset({"accounts"}), accounts=listing([ACCOUNT]), alerts=listing([(SimpleNamespace(id=9, state="acknowledged"), ACCOUNT)]))),
     values(data(roles=["cro"], can=frozenset({"team", "company"}), coverage=[(None, NO_TARGET)], rollup=[("FS", SimpleNamespace(**{**vars(NUMBERS), "target": None}))],
                 capacity=SimpleNamespace(**{**vars(PLAN), "reps_needed": None}))),
     values(data(
