@@ -48,8 +48,9 @@ class Baton:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(self.engine)
+        clock = clock or SystemClock()
         self.ctx = Context(
-            config=config, settings=settings, sessions=sessions, clock=clock or SystemClock(), messages=Messages(links=config.links)
+            config=config, settings=settings, sessions=sessions, clock=clock, messages=Messages(links=config.links, clock=clock)
         )
         # Our own durable outbox retries; the SDK's retry handlers would retry behind its back.
         self.client = AsyncWebClient(

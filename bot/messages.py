@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -42,9 +43,10 @@ def truncate(value: Any, limit: int) -> str:
 
 
 class Messages:
-    def __init__(self, templates: Path = TEMPLATES, links: RecordLinks | None = None):
+    def __init__(self, templates: Path = TEMPLATES, links: RecordLinks | None = None, clock: Any = None):
         self.templates = templates
         self.links = links or RecordLinks()  # app.yaml `links`: each record's URL in the CRM
+        self.clock = clock  # when set, a date in another year than today (in the message's zone) shows its year
         self.env = Environment(
             loader=FileSystemLoader(str(templates)),
             undefined=StrictUndefined,
@@ -74,7 +76,7 @@ class Messages:
             "pct": lambda v, d=0: formatting.format_percent(v, locale, d),
             "dt": lambda v, today=None: formatting.format_datetime(v, locale, tz, today=today),
             "hm": lambda v: formatting.format_time(v, locale, tz),
-            "day": lambda v: formatting.format_date(v, locale),
+            "day": lambda v: formatting.format_date(v, locale, self._today(tz)),
             "dur": lambda v: formatting.format_duration(v if isinstance(v, timedelta) else timedelta(seconds=v), locale),
             "tzname": lambda v: formatting.tz_label(tz, v, locale),
             "t": lambda key, **kw: self.text(locale, key, **kw),
@@ -83,6 +85,11 @@ class Messages:
             "P": payloads,  # button values / private_metadata: "value": P.Ref(lead.id)|string
             "links": self.links,  # links.url("lead", lead) → the CRM page, or None when not configured
         }
+
+    def _today(self, tz: Any) -> date | None:
+        if self.clock is None or not tz:
+            return None
+        return self.clock.now().astimezone(tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))).date()
 
     def _strings_for(self, locale: str) -> dict[str, Any]:
         """`strings/<locale>/*.yaml` merged (one file per flow or message); a key may live in one file only."""

@@ -39,11 +39,14 @@ def avg1(v: float) -> str:
 _JA_DOW = "月火水木金土日"
 
 
-def day(d, locale: str = "ja") -> str:
-    """A date in the current year: ja "11月24日(火)", en "Tue, Nov 24"."""
+def day(d, locale: str = "ja", today=None) -> str:
+    """ja "11月24日(火)", en "Tue, Nov 24"; with the year ("2027年1月12日(火)", "Tue, Jan 12, 2027")
+    when `today` is given and in another year."""
+    other = today is not None and today.year != d.year
     if locale == "ja":
-        return f"{d.month}月{d.day}日({_JA_DOW[d.weekday()]})"
-    return f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d.weekday()]}, {['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.month - 1]} {d.day}"
+        return f"{d.year}年" * other + f"{d.month}月{d.day}日({_JA_DOW[d.weekday()]})"
+    en = f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d.weekday()]}, {['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.month - 1]} {d.day}"
+    return en + f", {d.year}" * other
 
 
 def whole(v) -> int:

@@ -356,7 +356,7 @@ def expected(f: dict, accounts: list[dict], alerts: list[dict], locale: str) -> 
         if d["pending"]:
             continue
         gaps = missing(d)
-        close = f" · {'クローズ予定' if ja else 'closes'} {day(d['close'], locale)}" if d["close"] else ""
+        close = f" · {'クローズ予定' if ja else 'closes'} {day(d['close'], locale, TODAY)}" if d["close"] else ""
         flags = ("⚠️ " + ("未入力" if ja else "Missing") + ": " + ", ".join(ITEMS[locale][g] for g in gaps)) if gaps else ("✅ " + ("管理項目はすべて入力済み" if ja else "all management items filled in"))
         lines.append(f"*{d['name']}* · {'フェーズ' if ja else 'phase '}{d['phase']} · {money(d['amount'], locale)}{close}\n{flags}")
     call = Decimal(f["call"][0])
@@ -371,11 +371,11 @@ def expected(f: dict, accounts: list[dict], alerts: list[dict], locale: str) -> 
         final.append((snap["score"], acc["name"], snap["band"]))
     final.sort()
     emoji = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
-    renews = day(date(2027, 9, 30), locale)
+    renews = day(date(2027, 9, 30), locale, TODAY)
     # then the customers of the deals won (no usage yet: no score, last), ARR the deal's amount, renewing
     # a contract term (12 months) after the day the win was recorded
     rows = [(emoji[band], name, score, Decimal(1_200_000), renews) for score, name, band in final]
-    rows += [("⚪️", name, "-", Decimal(arr), day(date(TODAY.year + 1, TODAY.month, TODAY.day), locale)) for name, arr in f["wins"]]
+    rows += [("⚪️", name, "-", Decimal(arr), day(date(TODAY.year + 1, TODAY.month, TODAY.day), locale, TODAY)) for name, arr in f["wins"]]
     lines = [f"*担当顧客（{len(rows)}社）*" if ja else f"*My accounts ({len(rows)})*"]
     for band, name, score, arr, renewal in rows[:8]:
         lines.append(f"{band} *{name}* · {'ヘルス' if ja else 'health'} {score} · ARR {money(arr, locale)} · {'更新日' if ja else 'renews'} {renewal}")
