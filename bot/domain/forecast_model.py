@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import NormalDist
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.config_sections.forecast import ForecastModel
 from bot.context import UnitOfWork
@@ -73,35 +73,63 @@ class Log:
 def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> dict[int, Deal]:
     """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) in log order; `data` may
     be a dict or a tuple (amount, currency, owner) already taken out of it."""
-    deals: dict[int, Deal] = {}
-    current: dict[int, int] = {}
-    currency: dict[int, str] = {}
-    for etype, eid, to, at, reason, data in rows:
-        d = deals.get(eid)
+    return DealFold(jpy, phase_categories).feed(rows).deals
+
+
+class DealFold:
+    """The deals as of the rows fed so far, with the state a later `feed` continues from (the phase
+    each deal is at, its currency). `branch` shares the deals with this fold and copies a deal only
+    when a later row changes it, so a `Log` handed out earlier never changes under its reader."""
+
+    def __init__(self, jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> None:
+        self.jpy, self.phase_categories = jpy, phase_categories
+        self.deals: dict[int, Deal] = {}
+        self.current: dict[int, int] = {}
+        self.currency: dict[int, str] = {}
+        self._own: set[int] | None = None  # None: every deal is this fold's own
+
+    def branch(self) -> DealFold:
+        new = DealFold(self.jpy, self.phase_categories)
+        new.deals, new.current, new.currency, new._own = dict(self.deals), dict(self.current), dict(self.currency), set()
+        return new
+
+    def _deal(self, eid: int, at: Any) -> Deal:
+        d = self.deals.get(eid)
         if d is None:
-            d = deals[eid] = Deal(eid, created=at)
-        amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
-        if owner:
-            d.owner = owner
-        if cur:
-            currency[eid] = cur
-        if amount not in (None, ""):
-            d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
-        if etype == "opportunity.category":
-            if eid in current:
-                d.phases[current[eid]] = to
-            continue
-        if to.startswith("phase_"):
-            k = int(to[6:])
-            if eid not in current:
-                d.entry_phase = k
-            current[eid] = k
-            d.phases[k] = phase_categories.get(k, "pipeline")  # the default; a category event follows if not
-            d.outcome, d.closed = None, None  # a reopened deal is open again
-        elif to == "won" or to == "lost":
-            sale = not (to == "lost" and reason in NOT_A_LOSS)
-            d.outcome, d.closed = (to if sale else None), at
-    return deals
+            d = self.deals[eid] = Deal(eid, created=at)
+            if self._own is not None:
+                self._own.add(eid)
+        elif self._own is not None and eid not in self._own:  # shared with an earlier fold: copy first
+            d = self.deals[eid] = replace(d, phases=dict(d.phases))
+            self._own.add(eid)
+        return d
+
+    def feed(self, rows: Iterable[tuple]) -> DealFold:
+        current, currency, jpy = self.current, self.currency, self.jpy
+        for etype, eid, to, at, reason, data in rows:
+            d = self._deal(eid, at)
+            amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
+            if owner:
+                d.owner = owner
+            if cur:
+                currency[eid] = cur
+            if amount not in (None, ""):
+                d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
+            if etype == "opportunity.category":
+                if eid in current:
+                    d.phases[current[eid]] = to
+                continue
+            if to.startswith("phase_"):
+                k = int(to[6:])
+                if eid not in current:
+                    d.entry_phase = k
+                current[eid] = k
+                d.phases[k] = self.phase_categories.get(k, "pipeline")  # the default; a category event follows if not
+                d.outcome, d.closed = None, None  # a reopened deal is open again
+            elif to == "won" or to == "lost":
+                sale = not (to == "lost" and reason in NOT_A_LOSS)
+                d.outcome, d.closed = (to if sale else None), at
+        return self
 
 
 def _fields(data: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -119,24 +147,71 @@ def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
     return v * float(rate) if rate is not None else old
 
 
+DEAL_EVENTS = ("opportunity", "opportunity.category")
+CACHE = "forecast_model.log"  # the key of this module's entry in `Context.derived`
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """The deal log as last read by this process. `upto`: the highest event id folded; `count` and
+    `idsum`: of the folded events — an event that commits late below `upto` (PostgreSQL hands out ids
+    before commit) or one that disappears changes them, and the log is then read afresh."""
+
+    key: tuple
+    fold: DealFold
+    upto: int
+    count: int
+    idsum: int
+    subs_stamp: tuple
+    log: Log
+
+
+def _stamp_query(model: Any, *where: Any) -> Any:
+    return select(func.count(), func.coalesce(func.sum(model.id), 0), func.coalesce(func.max(model.id), 0)).where(*where)
+
+
 async def load(uow: UnitOfWork) -> Log:
-    """One pass over the deal events (columns only; the three data fields taken out by the database,
-    not whole JSON documents decoded here) and the submissions."""
+    """The deal events (columns only; the three data fields taken out by the database, not whole
+    JSON documents decoded here) and the submissions — read in full once per process, then only the
+    events added since (an aggregate check proves nothing changed below them), so a repeated
+    `/forecast` costs two aggregate queries and the new rows. Stage events are append-only."""
     ev = StageEvent
+    jpy, categories = fc.rates(uow), uow.config.pipeline.phase_categories
+    key = (tuple(sorted(jpy.items())), tuple(sorted(categories.items())))
+    cached: _Cached | None = uow.ctx.derived.get(CACHE)
+    if cached is not None and cached.key != key:
+        cached = None
     fields = [ev.data[k].as_string() for k in ("amount", "currency", "owner")]
-    rows = await uow.session.execute(
-        select(ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, *fields)
-        .where(ev.entity_type.in_(("opportunity", "opportunity.category")))
-        .order_by(ev.id)
-    )
-    deals = deals_from(((r[0], r[1], r[2], r[3], r[4], (r[5], r[6], r[7])) for r in rows), fc.rates(uow), uow.config.pipeline.phase_categories)
-    subs = [
-        Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
-                  s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
-        for s in await uow.session.scalars(select(ForecastSubmission).order_by(ForecastSubmission.submitted_at, ForecastSubmission.id))
-    ]  # fmt: skip
-    first = min((d.created for d in deals.values() if d.created), default=None)
-    return Log(deals, subs, first)
+    q = select(ev.id, ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, *fields).where(ev.entity_type.in_(DEAL_EVENTS))
+    if cached is not None:
+        count, idsum, _ = (await uow.session.execute(_stamp_query(ev, ev.entity_type.in_(DEAL_EVENTS), ev.id <= cached.upto))).one()
+        if (count, idsum) != (cached.count, cached.idsum):
+            cached = None
+    if cached is None:
+        fold, upto, count, idsum = DealFold(jpy, categories), 0, 0, 0
+    else:
+        fold, upto, count, idsum = cached.fold, cached.upto, cached.count, cached.idsum
+        q = q.where(ev.id > cached.upto)
+    rows = (await uow.session.execute(q.order_by(ev.id))).all()
+    if rows:
+        fold = fold.branch() if cached is not None else fold
+        fold.feed((r[1], r[2], r[3], r[4], r[5], (r[6], r[7], r[8])) for r in rows)
+        upto, count, idsum = rows[-1][0], count + len(rows), idsum + sum(r[0] for r in rows)
+    subs_stamp = tuple((await uow.session.execute(_stamp_query(ForecastSubmission))).one())
+    if cached is not None and not rows and subs_stamp == cached.subs_stamp:
+        return cached.log  # the same object: what was worked out from it (`Log.cache`) stays valid
+    if cached is not None and subs_stamp == cached.subs_stamp:
+        subs = cached.log.submissions
+    else:
+        subs = [
+            Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
+                      s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
+            for s in await uow.session.scalars(select(ForecastSubmission).order_by(ForecastSubmission.submitted_at, ForecastSubmission.id))
+        ]  # fmt: skip
+    first = min((d.created for d in fold.deals.values() if d.created), default=None)
+    log = Log(fold.deals, subs, first)
+    uow.ctx.derived[CACHE] = _Cached(key, fold, upto, count, idsum, subs_stamp, log)
+    return log
 
 
 # -- parameters -----------------------------------------------------------------------------------
