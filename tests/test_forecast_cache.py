@@ -66,3 +66,63 @@ async def test_a_new_deal_event_changes_a_repeated_forecast(harness):
         uow.session.add_all([event(top + 50, 900_002, "phase_4"), event(top + 60, 900_002, "lost", reason="price")])
     late = await shown()
     assert late != after and late == await shown(fresh=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_log_folded_on_estimates_exactly_as_one_read_afresh(seed):
+    """The cache's pieces without a database: random deal histories (reopened, re-amounted,
+    re-categorised, lost, sent back, won) fed in chunks — each chunk folded on from the last log,
+    whose tallies are carried over — give the same parameters and forecast as the whole history
+    folded at once."""
+    import random
+    from datetime import UTC, datetime
+
+    from bot.config_sections.forecast import ForecastModel
+    from bot.domain import forecast_model as fm
+    from bot.periods import period_of
+
+    rnd = random.Random(seed)
+    t = datetime(2024, 4, 1, tzinfo=UTC)
+    rows, last_phase = [], {}
+    for _ in range(600):
+        t += timedelta(hours=rnd.randint(1, 40))
+        deal = rnd.randint(1, 60)
+        data = {"owner": rnd.choice(["r1", "r2", "r3"]), "amount": str(rnd.randint(1, 90) * 100_000)} if rnd.random() < 0.5 else {}
+        roll = rnd.random()
+        if roll < 0.45 or deal not in last_phase:
+            last_phase[deal] = min(5, last_phase.get(deal, rnd.randint(0, 2)) + 1)
+            rows.append(("opportunity", deal, f"phase_{last_phase[deal]}", t, None, data))
+        elif roll < 0.6:
+            rows.append(("opportunity.category", deal, rnd.choice(["pipeline", "best_case", "commit"]), t, None, data))
+        elif roll < 0.8:
+            rows.append(("opportunity", deal, "won", t, None, data))
+        else:
+            rows.append(("opportunity", deal, "lost", t, rnd.choice(["price", "sent_back"]), data))
+    ctx = fm.Context(ForecastModel(min_phase_deals=3, min_category_deals=3, min_rep_deals=3, min_history_months=3, min_new_periods=1),
+                     {k: 0.1 * k for k in range(1, 6)}, {"month": 7, "quarter": 14}, UTC, 4)  # fmt: skip
+    cutoff = t + timedelta(days=1)
+    target = period_of("quarter", cutoff.date(), 4)
+
+    def estimate(log):
+        return fm.estimate(log, {"r1", "r2"}, {"r1", "r2", "r3"}, "quarter", target, cutoff, ctx), fm.seasonality(log, None, cutoff, ctx)
+
+    fresh_fold = fm.DealFold({}, {}).feed(rows)
+    fresh = fm.Log(fresh_fold.deals, [], min(d.created for d in fresh_fold.deals.values()), last_closed=fresh_fold.last_closed)
+    cuts = sorted(rnd.sample(range(1, len(rows)), 5))
+    fold = fm.DealFold({}, {}).feed(rows[: cuts[0]])
+    log = fm.Log(fold.deals, [], min(d.created for d in fold.deals.values()), last_closed=fold.last_closed)
+    estimate(log)  # works out the tallies the next logs carry over
+    for a, b in zip(cuts, [*cuts[1:], len(rows)]):
+        fold = fold.branch().feed(rows[a:b])
+        log = fm.Log(fold.deals, [], min(d.created for d in fold.deals.values()), parent=log, changed=fold.changed(), last_closed=fold.last_closed)
+        estimate(log)
+    assert estimate(log) == estimate(fresh)
+    # A cutoff before some closes (a backtest's lock point) counts only the deals closed before it.
+    closes = sorted(d.closed for d in fresh.deals.values() if d.outcome)
+    mid = closes[len(closes) // 2]
+    phase, _, _ = fm.estimate_common(log, mid, ctx)
+    before = [d for d in fresh.deals.values() if d.outcome and d.closed < mid]
+    assert 0 < len(before) < len(closes)
+    assert [phase[k].sample for k in range(1, 6)] == [sum(d.entry_phase <= k <= max(d.phases) for d in before) for k in range(1, 6)]
+    for name in ("closed", ("won_new", "month", UTC, 4, timedelta(days=7)), ("won_new", "quarter", UTC, 4, timedelta(days=14))):
+        assert {k: v for k, v in log.cache[name].items() if v} == {k: v for k, v in fresh.cache[name].items() if v}, name
