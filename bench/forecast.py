@@ -31,7 +31,7 @@ from bench.common import BENCH_CONFIG, finish, goal, main, result, runner, temp_
 
 SIZES = {
     "smoke": {"seeds": [1], "start": date(2024, 4, 1), "scale": 3.0},  # ~25k events to time
-    "full": {"seeds": [1, 2, 3, 4, 5], "start": date(2023, 4, 1), "scale": 281.0},  # ~1M events (~3,570 events per unit of scale)
+    "full": {"seeds": [1, 2, 3, 4, 5], "start": date(2023, 4, 1), "scale": 118.0},  # ~1M events (~8,450 events per unit of scale)
 }
 NOW = datetime(2026, 4, 20, 3, 0, tzinfo=UTC)
 FLOOR_SQL = "SELECT entity_id, max(to_stage), count(*) FROM stage_events WHERE entity_type = 'opportunity' GROUP BY entity_id"

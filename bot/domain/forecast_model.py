@@ -36,7 +36,7 @@ PHASES = range(1, 6)
 
 
 # -- the event log, read once ---------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Deal:
     """One deal as the stage-event log tells it (business times)."""
 
@@ -107,7 +107,7 @@ class DealFold:
     def _deal(self, eid: int, at: Any) -> Deal:
         d = self.deals.get(eid)
         if d is None:
-            d = self.deals[eid] = Deal(eid, created=at)
+            d = self.deals[eid] = Deal(eid, created=_utc(at))
             if self._own is not None:
                 self._own.add(eid)
         elif self._own is not None and eid not in self._own:  # shared with an earlier fold: copy first
@@ -116,17 +116,22 @@ class DealFold:
         return d
 
     def feed(self, rows: Iterable[tuple]) -> DealFold:
+        """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) as for `deals_from`."""
+        return self.feed_flat((et, i, to, at, reason, *(data if isinstance(data, tuple) else _fields(data or {}))) for et, i, to, at, reason, data in rows)
+
+    def feed_flat(self, rows: Iterable[Any]) -> DealFold:
+        """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, amount, currency, owner);
+        occurred_at may be SQLite's text, parsed only where it is used (a deal's first event, a close)."""
         current, currency, jpy, deals, own = self.current, self.currency, self.jpy, self.deals, self._own
-        for etype, eid, to, at, reason, data in rows:
+        for etype, eid, to, at, reason, amount, cur, owner in rows:
             d = deals.get(eid)
             if d is None or (own is not None and eid not in own):  # new, or shared with an earlier fold
                 d = self._deal(eid, at)
-            amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
             if owner:
                 d.owner = owner
             if cur:
                 currency[eid] = cur
-            if amount not in (None, ""):
+            if amount is not None and amount != "":
                 d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
             if etype == "opportunity.category":
                 if eid in current:
@@ -141,6 +146,7 @@ class DealFold:
                 d.outcome, d.closed = None, None  # a reopened deal is open again
             elif to == "won" or to == "lost":
                 sale = not (to == "lost" and reason in NOT_A_LOSS)
+                at = _utc(at)
                 d.outcome, d.closed = (to if sale else None), at
                 if at is not None and (self.last_closed is None or at > self.last_closed):
                     self.last_closed = at
@@ -164,6 +170,7 @@ def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
 
 DEAL_EVENTS = ("opportunity", "opportunity.category")
 CACHE = "forecast_model.log"  # the key of this module's entry in `Context.derived`
+STREAM_PART = 20_000  # events per part of the log read
 
 
 @dataclass(frozen=True)
@@ -216,11 +223,15 @@ async def load(uow: UnitOfWork) -> Log:
     else:
         fold, upto, count, idsum = cached.fold, cached.upto, cached.count, cached.idsum
         q = q.where(ev.id > cached.upto)
-    rows = (await (await uow.session.connection()).execute(q.order_by(ev.id))).all()  # Core rows: no ORM loading per row
-    if rows:
-        fold = fold.branch() if cached is not None else fold
-        fold.feed((r[1], r[2], r[3], _utc(r[4]), r[5], (r[6], r[7], r[8])) for r in rows)
-        upto, count, idsum = rows[-1][0], count + len(rows), idsum + sum(r[0] for r in rows)
+    # Core rows (no ORM loading per row), streamed in parts: a million events are never all in memory.
+    rows = 0
+    result = await (await uow.session.connection()).stream(q.order_by(ev.id))
+    async for part in result.partitions(STREAM_PART):
+        if not rows and cached is not None:
+            fold = fold.branch()
+        fold.feed_flat(r[1:] for r in part)
+        rows += len(part)
+        upto, count, idsum = part[-1][0], count + len(part), idsum + sum(r[0] for r in part)
     subs_stamp = tuple((await uow.session.execute(_stamp_query(ForecastSubmission))).one())
     if cached is not None and not rows and subs_stamp == cached.subs_stamp:
         return cached.log  # the same object: what was worked out from it (`Log.cache`) stays valid
