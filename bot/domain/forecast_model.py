@@ -123,14 +123,15 @@ class DealFold:
         """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, amount, currency, owner);
         occurred_at may be SQLite's text, parsed only where it is used (a deal's first event, a close)."""
         current, currency, jpy, deals, own = self.current, self.currency, self.jpy, self.deals, self._own
+        names: dict[str, str] = {}
         for etype, eid, to, at, reason, amount, cur, owner in rows:
             d = deals.get(eid)
             if d is None or (own is not None and eid not in own):  # new, or shared with an earlier fold
                 d = self._deal(eid, at)
             if owner:
-                d.owner = owner
+                d.owner = names.setdefault(owner, owner)  # one string per owner, not one per deal (the log is kept)
             if cur:
-                currency[eid] = cur
+                currency[eid] = names.setdefault(cur, cur)
             if amount is not None and amount != "":
                 d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
             if etype == "opportunity.category":
