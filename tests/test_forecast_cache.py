@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
+from bot.config_sections.forecast import ForecastModel
+from bot.domain import forecast_model as fm
 from bot.models import Opportunity, StageEvent
+from bot.periods import period_of
 from tests.test_forecast_flow import change, ephemerals, forecast_config, make_deal, slash, text_of
 
 
@@ -74,13 +78,6 @@ def test_a_log_folded_on_estimates_exactly_as_one_read_afresh(seed):
     re-categorised, lost, sent back, won) fed in chunks — each chunk folded on from the last log,
     whose tallies are carried over — give the same parameters and forecast as the whole history
     folded at once."""
-    import random
-    from datetime import UTC, datetime
-
-    from bot.config_sections.forecast import ForecastModel
-    from bot.domain import forecast_model as fm
-    from bot.periods import period_of
-
     rnd = random.Random(seed)
     t = datetime(2024, 4, 1, tzinfo=UTC)
     rows, last_phase = [], {}

@@ -9,17 +9,22 @@ configured fallback (`forecast.model.*`) named wherever history is too thin.
 The event log is read once (`load`) into plain `Deal`s; everything else is plain functions over
 plain values, so the backtest (`forecast_backtest`) re-estimates the parameters as of any past
 lock point without touching the database again.
+
+At a million events a full read takes seconds, so the process keeps the log (`Context.derived`) and
+a later `load` reads only the events added since; the counts and sums the estimates need are
+tallies carried from one log to the next by redoing only the deals that changed (`_tally`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import NormalDist
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import String, func, select, type_coerce
 
