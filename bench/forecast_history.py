@@ -20,6 +20,7 @@ this module never imports bot.domain, so it can also compute the expectation sid
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -125,7 +126,11 @@ def generate(seed: int, *, start: date = date(2023, 4, 1), end: date = date(2026
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
-    # Knuth; λ is small here
+    # Knuth, for small λ; e^-λ underflows near λ = 745 (the count would saturate), so a large λ is
+    # drawn as a sum of Poisson draws of smaller λ (a sum of Poissons is Poisson).
+    if lam > 200:
+        parts = math.ceil(lam / 200)
+        return sum(_poisson(rng, lam / parts) for _ in range(parts))
     n, p, limit = 0, 1.0, pow(2.718281828459045, -lam)
     while True:
         p *= rng.random()

@@ -55,6 +55,9 @@ class Context:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     # Work still running after Slack was answered (a report acks first): stop() and tests wait for it.
     in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
+    # What this process derived from the database and keeps between requests, by owning module (each
+    # entry checks itself against the database before use, e.g. the forecast model's deal log).
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -9,20 +9,26 @@ configured fallback (`forecast.model.*`) named wherever history is too thin.
 The event log is read once (`load`) into plain `Deal`s; everything else is plain functions over
 plain values, so the backtest (`forecast_backtest`) re-estimates the parameters as of any past
 lock point without touching the database again.
+
+At a million events a full read takes seconds, so the process keeps the log (`Context.derived`) and
+a later `load` reads only the events added since; the counts and sums the estimates need are
+tallies carried from one log to the next by redoing only the deals that changed (`_tally`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import NormalDist
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, func, select, type_coerce
 
+from bot.clock import as_utc
 from bot.config_sections.forecast import ForecastModel
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
@@ -35,7 +41,7 @@ PHASES = range(1, 6)
 
 
 # -- the event log, read once ---------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Deal:
     """One deal as the stage-event log tells it (business times)."""
 
@@ -68,40 +74,89 @@ class Log:
     submissions: list[Submitted]
     first: datetime | None  # the first deal fact: how much history there is
     cache: dict[Any, Any] = field(default_factory=dict)  # derived lists, worked out once per log
+    # The log this one was folded on from, and the deals that differ from it: a tally (`_tally`)
+    # the parent has already worked out is carried over by redoing only those deals.
+    parent: Log | None = None
+    changed: frozenset[int] = frozenset()
+    last_closed: datetime | None = None  # no deal closed after it (None: not known, worked out)
 
 
 def deals_from(rows: Iterable[tuple], jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> dict[int, Deal]:
     """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) in log order; `data` may
     be a dict or a tuple (amount, currency, owner) already taken out of it."""
-    deals: dict[int, Deal] = {}
-    current: dict[int, int] = {}
-    currency: dict[int, str] = {}
-    for etype, eid, to, at, reason, data in rows:
-        d = deals.get(eid)
+    return DealFold(jpy, phase_categories).feed(rows).deals
+
+
+class DealFold:
+    """The deals as of the rows fed so far, with the state a later `feed` continues from (the phase
+    each deal is at, its currency). `branch` shares the deals with this fold and copies a deal only
+    when a later row changes it, so a `Log` handed out earlier never changes under its reader."""
+
+    def __init__(self, jpy: dict[str, Decimal], phase_categories: dict[int, str]) -> None:
+        self.jpy, self.phase_categories = jpy, phase_categories
+        self.deals: dict[int, Deal] = {}
+        self.current: dict[int, int] = {}
+        self.currency: dict[int, str] = {}
+        self._own: set[int] | None = None  # None: every deal is this fold's own
+        self.last_closed: datetime | None = None  # the latest close fed (a reopened deal keeps it: a bound)
+
+    def branch(self) -> DealFold:
+        new = DealFold(self.jpy, self.phase_categories)
+        new.deals, new.current, new.currency, new._own = dict(self.deals), dict(self.current), dict(self.currency), set()
+        new.last_closed = self.last_closed
+        return new
+
+    def changed(self) -> frozenset[int]:
+        return frozenset(self._own or ())
+
+    def _deal(self, eid: int, at: Any) -> Deal:
+        d = self.deals.get(eid)
         if d is None:
-            d = deals[eid] = Deal(eid, created=at)
-        amount, cur, owner = data if isinstance(data, tuple) else _fields(data or {})
-        if owner:
-            d.owner = owner
-        if cur:
-            currency[eid] = cur
-        if amount not in (None, ""):
-            d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
-        if etype == "opportunity.category":
-            if eid in current:
-                d.phases[current[eid]] = to
-            continue
-        if to.startswith("phase_"):
-            k = int(to[6:])
-            if eid not in current:
-                d.entry_phase = k
-            current[eid] = k
-            d.phases[k] = phase_categories.get(k, "pipeline")  # the default; a category event follows if not
-            d.outcome, d.closed = None, None  # a reopened deal is open again
-        elif to == "won" or to == "lost":
-            sale = not (to == "lost" and reason in NOT_A_LOSS)
-            d.outcome, d.closed = (to if sale else None), at
-    return deals
+            d = self.deals[eid] = Deal(eid, created=_utc(at))
+            if self._own is not None:
+                self._own.add(eid)
+        elif self._own is not None and eid not in self._own:  # shared with an earlier fold: copy first
+            d = self.deals[eid] = replace(d, phases=dict(d.phases))
+            self._own.add(eid)
+        return d
+
+    def feed(self, rows: Iterable[tuple]) -> DealFold:
+        """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, data) as for `deals_from`."""
+        return self.feed_flat((et, i, to, at, reason, *(data if isinstance(data, tuple) else _fields(data or {}))) for et, i, to, at, reason, data in rows)
+
+    def feed_flat(self, rows: Iterable[Any]) -> DealFold:
+        """`rows`: (entity_type, entity_id, to_stage, occurred_at, reason, amount, currency, owner);
+        occurred_at may be SQLite's text, parsed only where it is used (a deal's first event, a close)."""
+        current, currency, jpy, deals, own = self.current, self.currency, self.jpy, self.deals, self._own
+        names: dict[str, str] = {}
+        for etype, eid, to, at, reason, amount, cur, owner in rows:
+            d = deals.get(eid)
+            if d is None or (own is not None and eid not in own):  # new, or shared with an earlier fold
+                d = self._deal(eid, at)
+            if owner:
+                d.owner = names.setdefault(owner, owner)  # one string per owner, not one per deal (the log is kept)
+            if cur:
+                currency[eid] = names.setdefault(cur, cur)
+            if amount is not None and amount != "":
+                d.amount = _jpy(amount, currency.get(eid, "JPY"), jpy, d.amount)
+            if etype == "opportunity.category":
+                if eid in current:
+                    d.phases[current[eid]] = to
+                continue
+            if to.startswith("phase_"):
+                k = int(to[6:])
+                if eid not in current:
+                    d.entry_phase = k
+                current[eid] = k
+                d.phases[k] = self.phase_categories.get(k, "pipeline")  # the default; a category event follows if not
+                d.outcome, d.closed = None, None  # a reopened deal is open again
+            elif to == "won" or to == "lost":
+                sale = not (to == "lost" and reason in NOT_A_LOSS)
+                at = _utc(at)
+                d.outcome, d.closed = (to if sale else None), at
+                if at is not None and (self.last_closed is None or at > self.last_closed):
+                    self.last_closed = at
+        return self
 
 
 def _fields(data: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -119,24 +174,91 @@ def _jpy(amount: Any, cur: str, jpy: dict[str, Decimal], old: float) -> float:
     return v * float(rate) if rate is not None else old
 
 
+DEAL_EVENTS = ("opportunity", "opportunity.category")
+CACHE = "forecast_model.log"  # the key of this module's entry in `Context.derived`
+STREAM_PART = 20_000  # events per part of the log read
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """The deal log as last read by this process. `upto`: the highest event id folded; `count` and
+    `idsum`: of the folded events — an event that commits late below `upto` (PostgreSQL hands out ids
+    before commit) or one that disappears changes them, and the log is then read afresh."""
+
+    key: tuple
+    fold: DealFold
+    upto: int
+    count: int
+    idsum: int
+    subs_stamp: tuple
+    log: Log
+
+
+def _utc(v: Any) -> datetime | None:
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    return as_utc(v)
+
+
+def _stamp_query(model: Any, *where: Any) -> Any:
+    return select(func.count(), func.coalesce(func.sum(model.id), 0), func.coalesce(func.max(model.id), 0)).where(*where)
+
+
 async def load(uow: UnitOfWork) -> Log:
-    """One pass over the deal events (columns only; the three data fields taken out by the database,
-    not whole JSON documents decoded here) and the submissions."""
+    """The deal events (columns only; the three data fields taken out by the database, not whole
+    JSON documents decoded here) and the submissions — read in full once per process, then only the
+    events added since (an aggregate check proves nothing changed below them), so a repeated
+    `/forecast` costs two aggregate queries and the new rows. Stage events are append-only."""
     ev = StageEvent
+    jpy, categories = fc.rates(uow), uow.config.pipeline.phase_categories
+    key = (tuple(sorted(jpy.items())), tuple(sorted(categories.items())))
+    cached: _Cached | None = uow.ctx.derived.get(CACHE)
+    if cached is not None and cached.key != key:
+        cached = None
     fields = [ev.data[k].as_string() for k in ("amount", "currency", "owner")]
-    rows = await uow.session.execute(
-        select(ev.entity_type, ev.entity_id, ev.to_stage, ev.occurred_at, ev.reason, *fields)
-        .where(ev.entity_type.in_(("opportunity", "opportunity.category")))
-        .order_by(ev.id)
-    )
-    deals = deals_from(((r[0], r[1], r[2], r[3], r[4], (r[5], r[6], r[7])) for r in rows), fc.rates(uow), uow.config.pipeline.phase_categories)
-    subs = [
-        Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
-                  s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
-        for s in await uow.session.scalars(select(ForecastSubmission).order_by(ForecastSubmission.submitted_at, ForecastSubmission.id))
-    ]  # fmt: skip
-    first = min((d.created for d in deals.values() if d.created), default=None)
-    return Log(deals, subs, first)
+    # occurred_at as the driver gives it: SQLite's text parsed here by fromisoformat, several times
+    # faster than SQLAlchemy's per-row DateTime processing (PostgreSQL hands datetimes already).
+    at = type_coerce(ev.occurred_at, String)
+    q = select(ev.id, ev.entity_type, ev.entity_id, ev.to_stage, at, ev.reason, *fields).where(ev.entity_type.in_(DEAL_EVENTS))
+    if cached is not None:
+        count, idsum, _ = (await uow.session.execute(_stamp_query(ev, ev.entity_type.in_(DEAL_EVENTS), ev.id <= cached.upto))).one()
+        if (count, idsum) != (cached.count, cached.idsum):
+            cached = None
+    if cached is None:
+        fold, upto, count, idsum = DealFold(jpy, categories), 0, 0, 0
+    else:
+        fold, upto, count, idsum = cached.fold, cached.upto, cached.count, cached.idsum
+        q = q.where(ev.id > cached.upto)
+    # Core rows (no ORM loading per row), streamed in parts: a million events are never all in memory.
+    rows = 0
+    result = await (await uow.session.connection()).stream(q.order_by(ev.id))
+    async for part in result.partitions(STREAM_PART):
+        if not rows and cached is not None:
+            fold = fold.branch()
+        fold.feed_flat(r[1:] for r in part)
+        rows += len(part)
+        upto, count, idsum = part[-1][0], count + len(part), idsum + sum(r[0] for r in part)
+    subs_stamp = tuple((await uow.session.execute(_stamp_query(ForecastSubmission))).one())
+    if cached is not None and not rows and subs_stamp == cached.subs_stamp:
+        return cached.log  # the same object: what was worked out from it (`Log.cache`) stays valid
+    if cached is not None and subs_stamp == cached.subs_stamp:
+        subs = cached.log.submissions
+    else:
+        subs = [
+            Submitted(s.scope, (s.team_id if s.scope == "team" else s.person_id) or "", s.period_kind, s.period_start,
+                      s.submitted_at, float(s.commit_amount), tuple(s.snapshot or ()))
+            for s in await uow.session.scalars(select(ForecastSubmission).order_by(ForecastSubmission.submitted_at, ForecastSubmission.id))
+        ]  # fmt: skip
+    parent = cached.log if cached is not None and rows else None
+    if parent is None:
+        first = min((d.created for d in fold.deals.values() if d.created), default=None)
+    else:  # deals are never removed and keep their creation: only new ones can be earlier
+        first = min((c for c in (parent.first, *(fold.deals[i].created for i in fold.changed())) if c), default=None)
+    if parent is not None:
+        parent.parent = None  # one generation back is enough to carry tallies over
+    log = Log(fold.deals, subs, first, parent=parent, changed=fold.changed() if parent else frozenset(), last_closed=fold.last_closed)
+    uow.ctx.derived[CACHE] = _Cached(key, fold, upto, count, idsum, subs_stamp, log)
+    return log
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -184,6 +306,10 @@ class Context:
     def lock(self, kind: str, p: Period) -> date:
         return p.start + timedelta(days=self.lock_days.get(kind, 14 if kind == "quarter" else 7))
 
+    def key(self) -> tuple:
+        """Everything above as one hashable value (what a cached estimate was made with)."""
+        return (self.cfg.model_dump_json(), tuple(sorted(self.phase_defaults.items())), tuple(sorted(self.lock_days.items())), str(self.zone), self.fiscal_start)
+
 
 def context(uow: UnitOfWork) -> Context:
     f = uow.config.forecast
@@ -195,45 +321,99 @@ def closed_before(log: Log, cutoff: datetime) -> list[Deal]:
     return [d for d in log.deals.values() if d.outcome and d.closed and d.closed < cutoff]
 
 
-def phase_rates(closed: list[Deal], ctx: Context) -> dict[int, Param]:
-    won, n = defaultdict(int), defaultdict(int)
-    for d in closed:
-        top = max(d.phases, default=d.entry_phase)
-        for k in range(d.entry_phase, top + 1):  # a deal created at phase 4 never was a phase-1 deal
-            n[k] += 1
-            won[k] += d.outcome == "won"
-    out = {}
-    for k in PHASES:
-        enough = n[k] >= ctx.cfg.min_phase_deals
-        out[k] = Param(f"phase_{k}", won[k] / n[k] if enough else ctx.phase_defaults[k], n[k], not enough)
+Tally = Counter  # key → count (or yen × 100): additive over deals, so a new log redoes only its changed deals
+
+
+def _tally(log: Log, name: Any, contribution: Callable[[Deal], Iterable[tuple[Any, int]]]) -> Tally:
+    """Σ over the log's deals of `contribution(deal)`, worked out once per log; from the parent's
+    tally when it has one (minus the changed deals as they were, plus them as they are)."""
+    if name in log.cache:
+        return log.cache[name]
+    parent = log.parent
+    if parent is not None and name in parent.cache:
+        t = Counter(parent.cache[name])
+        for i in log.changed:
+            if (old := parent.deals.get(i)) is not None:
+                for k, v in contribution(old):
+                    t[k] -= v
+            for k, v in contribution(log.deals[i]):
+                t[k] += v
+    else:
+        t = Counter()
+        for d in log.deals.values():
+            for k, v in contribution(d):
+                t[k] += v
+    log.cache[name] = t
+    return t
+
+
+def _closed_counts(d: Deal) -> list[tuple[Any, int]]:
+    """What a closed deal adds to the win-rate counts: per phase it passed, per phase × category it
+    held, and per owner (with the phase it entered at, for the calibration's expectation)."""
+    if not (d.outcome and d.closed):
+        return []
+    w = int(d.outcome == "won")
+    out: list[tuple[Any, int]] = []
+    for k in range(d.entry_phase, max(d.phases, default=d.entry_phase) + 1):  # a deal created at phase 4 never was a phase-1 deal
+        out += [(("n", k), 1), (("won", k), w)]
+    for k, c in d.phases.items():
+        out += [(("n", k, c), 1), (("won", k, c), w)]
+    if d.owner:
+        out += [(("n", d.owner), 1), (("won", d.owner), w), (("entered", d.owner, d.entry_phase), 1)]
     return out
 
 
-def category_rates(closed: list[Deal], ctx: Context) -> dict[tuple[int, str], Param]:
-    won, n = defaultdict(int), defaultdict(int)
-    for d in closed:
-        for k, c in d.phases.items():
-            n[(k, c)] += 1
-            won[(k, c)] += d.outcome == "won"
+def all_closed_before(log: Log, cutoff: datetime) -> bool:
+    """No deal of the log closed at or after `cutoff`."""
+    if log.last_closed is None and "last_closed" not in log.cache:
+        log.cache["last_closed"] = max((d.closed for d in log.deals.values() if d.closed), default=None)
+    last = log.last_closed or log.cache["last_closed"]
+    return last is None or last < cutoff
+
+
+def closed_tally(log: Log, cutoff: datetime) -> Tally:
+    """The win-rate counts over the deals closed before `cutoff`: the log's own tally when no deal
+    closed at or after it (the forecast of now), else counted afresh (a past lock point)."""
+    if all_closed_before(log, cutoff):
+        return _tally(log, "closed", _closed_counts)
+    t: Tally = Counter()
+    for d in closed_before(log, cutoff):
+        for k, v in _closed_counts(d):
+            t[k] += v
+    return t
+
+
+def phase_rates(t: Tally, ctx: Context) -> dict[int, Param]:
+    out = {}
+    for k in PHASES:
+        n = t[("n", k)]
+        enough = n >= ctx.cfg.min_phase_deals
+        out[k] = Param(f"phase_{k}", t[("won", k)] / n if enough else ctx.phase_defaults[k], n, not enough)
+    return out
+
+
+def category_rates(t: Tally, ctx: Context) -> dict[tuple[int, str], Param]:
     return {
-        key: Param(f"phase_{key[0]}/{key[1]}", won[key] / n[key], n[key], False)
-        for key in n if n[key] >= ctx.cfg.min_category_deals
+        (key[1], key[2]): Param(f"phase_{key[1]}/{key[2]}", t[("won", key[1], key[2])] / n, n, False)
+        for key, n in sorted(t.items(), key=lambda kv: str(kv[0]))
+        if key[0] == "n" and len(key) == 3 and isinstance(key[1], int) and n >= ctx.cfg.min_category_deals
     }  # fmt: skip
 
 
-def rep_calibration(closed: list[Deal], phase: dict[int, Param], ctx: Context) -> dict[str, Param]:
+def rep_calibration(t: Tally, phase: dict[int, Param], ctx: Context) -> dict[str, Param]:
     """Per rep: deals won ÷ deals the phase rates expected (from the phase each deal entered at).
     Below 1: the rep's deals win less often than their phases say (an optimistic rep)."""
-    won, expected, n = defaultdict(int), defaultdict(float), defaultdict(int)
-    for d in closed:
-        if d.owner:
-            n[d.owner] += 1
-            won[d.owner] += d.outcome == "won"
-            expected[d.owner] += phase[d.entry_phase].value if d.entry_phase in phase else 0.0
+    expected: dict[str, float] = defaultdict(float)
+    for key, m in sorted(t.items(), key=lambda kv: str(kv[0])):  # a fixed order: the same sum however the tally was built
+        if key[0] == "entered" and m and key[2] in phase:
+            expected[key[1]] += m * phase[key[2]].value
     out = {}
-    for rep in n:
-        enough = n[rep] >= ctx.cfg.min_rep_deals and expected[rep] > 0
-        out[rep] = Param(f"rep/{rep}", won[rep] / expected[rep] if enough else 1.0, n[rep], not enough)
+    for key, n in sorted(t.items(), key=lambda kv: str(kv[0])):
+        if key[0] != "n" or len(key) != 2 or not isinstance(key[1], str) or n <= 0:
+            continue
+        rep = key[1]
+        enough = n >= ctx.cfg.min_rep_deals and expected[rep] > 0
+        out[rep] = Param(f"rep/{rep}", t[("won", rep)] / expected[rep] if enough else 1.0, n, not enough)
     return out
 
 
@@ -275,27 +455,32 @@ def _periods(kind: str, first: date, cutoff: date, ctx: Context) -> list[Period]
 
 def _new_business(log: Log, owners: set[str] | None, periods: list[Period], kind: str, ctx: Context) -> dict[Period, float]:
     """Per period: JPY won inside it from deals of `owners` (None: everyone's) created on or after its lock point."""
-    out = {p: 0.0 for p in periods}
-    if not periods:
-        return out
-    lo, hi = periods[0].start, periods[-1].end
-    cache: dict[date, Period] = {}
-    for owner, amount, created, closed in _won_days(log, ctx):
-        if (owners is not None and owner not in owners) or not (lo <= closed < hi):
-            continue
-        first = closed.replace(day=1)
-        p = cache.get(first) or cache.setdefault(first, period_of(kind, first, ctx.fiscal_start))  # type: ignore[arg-type]
-        if p in out and created >= ctx.lock(kind, p):
-            out[p] += amount
-    return out
+    by_start: dict[date, int] = defaultdict(int)
+    for (start, owner), cents in _won_new(log, kind, ctx).items():
+        if owners is None or owner in owners:
+            by_start[start] += cents
+    return {p: by_start.get(p.start, 0) / 100 for p in periods}
 
 
-def _won_days(log: Log, ctx: Context) -> list[tuple[str | None, float, date, date]]:
-    """(owner, amount, created day, won day) of every won deal, local days — worked out once per log."""
-    key = ("won_days", ctx.zone)
-    if key not in log.cache:
-        log.cache[key] = [(d.owner, d.amount, ctx.day(d.created), ctx.day(d.closed)) for d in log.deals.values() if d.outcome == "won" and d.created and d.closed]
-    return log.cache[key]
+def _won_new(log: Log, kind: str, ctx: Context) -> Tally:
+    """(start of the period of `kind` it was won in, owner) → yen × 100 won from deals created on or
+    after that period's lock point (whole hundredths of a yen: sums carried over stay exact)."""
+    periods: dict[tuple[int, int], tuple[date, date]] = {}  # (year, month) → (its period's start, lock point)
+    zone = ctx.zone
+
+    def won(d: Deal) -> list[tuple[Any, int]]:
+        if d.outcome != "won" or not d.created or not d.closed:
+            return []
+        closed = d.closed.astimezone(zone)
+        month = (closed.year, closed.month)
+        if month not in periods:
+            p = period_of(kind, date(closed.year, closed.month, 1), ctx.fiscal_start)  # type: ignore[arg-type]
+            periods[month] = (p.start, ctx.lock(kind, p))
+        start, lock = periods[month]
+        return [((start, d.owner), round(d.amount * 100))] if d.created.astimezone(zone).date() >= lock else []
+
+    some = period_of(kind, date(2000, 1, 1), ctx.fiscal_start)  # type: ignore[arg-type]
+    return _tally(log, ("won_new", kind, ctx.zone, ctx.fiscal_start, ctx.lock(kind, some) - some.start), won)
 
 
 def seasonality(log: Log, owners: set[str] | None, cutoff: datetime, ctx: Context) -> tuple[dict[int, Param], int]:
@@ -343,9 +528,9 @@ def estimate(log: Log, owners: set[str], team: set[str], kind: str, target: Peri
 
 
 def estimate_common(log: Log, cutoff: datetime, ctx: Context) -> tuple:
-    closed = closed_before(log, cutoff)
-    phase = phase_rates(closed, ctx)
-    return phase, category_rates(closed, ctx), rep_calibration(closed, phase, ctx)
+    t = closed_tally(log, cutoff)
+    phase = phase_rates(t, ctx)
+    return phase, category_rates(t, ctx), rep_calibration(t, phase, ctx)
 
 
 # -- the forecast -----------------------------------------------------------------------------------
@@ -441,7 +626,15 @@ async def current(uow: UnitOfWork, kind: str, *, rep: str | None = None, team: s
     p = fc.period(uow, kind)
     owners, slip = scope_owners(uow, rep=rep, team=team)
     now = uow.now()
-    params = estimate(log, owners, slip, kind, p, now, ctx)
+    # The parameters depend on the cutoff only through its day, the deals closed and the calls made
+    # before it: while no deal closed after the last close in the log, they hold for the whole day.
+    closed_all = all_closed_before(log, now)
+    key = ("params", kind, frozenset(owners), frozenset(slip), p, ctx.day(now), sum(s.submitted_at < now for s in log.submissions), ctx.key())
+    params = log.cache.get(key) if closed_all else None
+    if params is None:
+        params = estimate(log, owners, slip, kind, p, now, ctx)
+        if closed_all:
+            log.cache[key] = params
     deals = await fc.snapshot(uow, sorted(owners), p.start)
     return forecast(deals, owners, p, fc.today(uow), ctx.lock(kind, p), params, ctx.cfg)
 
