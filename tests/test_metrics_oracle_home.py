@@ -147,7 +147,7 @@ async def feed(harness, f: dict, seed: int) -> None:
         assert status in (200, 201), body
         d["id"] = body["id"]
         if d["syncs"][0].get("status") == "won":
-            f["wins"].append((d["name"], d["amount"]))
+            f["wins"].append((d["name"], d["amount"], date.fromisoformat(d["syncs"][0]["close_date"])))
 
     async def decide(lead: dict) -> None:
         who = lead["assignee"] or MEMBERS[lead["team"]][0]  # claim mode: whoever of the team takes it
@@ -178,7 +178,7 @@ async def feed(harness, f: dict, seed: int) -> None:
             assert status == 200, res
             d["id"] = res["id"]
             if d["status"] == "won":
-                f["wins"].append((lead["payload"]["company"], d["amount"]))
+                f["wins"].append((lead["payload"]["company"], d["amount"], d["close"]))
 
     for lead in f["leads"]:
         if not lead["late"]:
@@ -191,7 +191,7 @@ async def feed(harness, f: dict, seed: int) -> None:
         for s in d["syncs"][1:]:
             assert (await harness.post("/api/opportunities", s))[0] == 200
             if s.get("status") == "won":
-                f["wins"].append((d["name"], d["amount"]))
+                f["wins"].append((d["name"], d["amount"], date.fromisoformat(s["close_date"])))
     for lead in f["leads"]:  # a hand-off deal is made at the SQL: its id
         if lead["fate"] == "sql":
             status, body = await harness.get(f"/api/leads/{lead['id']}")
@@ -373,9 +373,9 @@ def expected(f: dict, accounts: list[dict], alerts: list[dict], locale: str) -> 
     emoji = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
     renews = day(date(2027, 9, 30), locale, TODAY)
     # then the customers of the deals won (no usage yet: no score, last), ARR the deal's amount, renewing
-    # a contract term (12 months) after the day the win was recorded
+    # a contract term (12 months) after the deal's close date (the day it was won, however late synced)
     rows = [(emoji[band], name, score, Decimal(1_200_000), renews) for score, name, band in final]
-    rows += [("⚪️", name, "-", Decimal(arr), day(date(TODAY.year + 1, TODAY.month, TODAY.day), locale, TODAY)) for name, arr in f["wins"]]
+    rows += [("⚪️", name, "-", Decimal(arr), day(close + relativedelta(months=12), locale, TODAY)) for name, arr, close in f["wins"]]
     lines = [f"*担当顧客（{len(rows)}社）*" if ja else f"*My accounts ({len(rows)})*"]
     for band, name, score, arr, renewal in rows[:8]:
         lines.append(f"{band} *{name}* · {'ヘルス' if ja else 'health'} {score} · ARR {money(arr, locale)} · {'更新日' if ja else 'renews'} {renewal}")

@@ -476,3 +476,16 @@ async def test_the_escalation_dm_loses_its_button_once_acknowledged(harness):
     assert actions(dm) == [] and "役員訪問" in str(dm["blocks"]) and "<@U0CSMGR>" in str(dm["blocks"])
     (alert,) = cs_posts(harness)
     assert "health_ack" not in actions(alert)
+
+
+async def test_a_deal_synced_late_as_won_makes_a_customer_from_its_close_date(harness):
+    """Won on 2026-05-08 (a late sync on T0): the contract starts then and renews a term later, not a
+    year from the day Baton heard of it."""
+    status, body = await harness.post("/api/opportunities", {"external_id": "LATE", "name": "遅延工業",
+                                                             "owner": "kato", "amount": 3_000_000, "phase": 5, "status": "won",
+                                                             "close_date": "2026-05-08"})  # fmt: skip
+    assert status in (200, 201), body
+    await harness.deliver()
+    async with harness.baton.ctx.uow() as uow:
+        acc = (await uow.session.execute(select(Account).where(Account.name == "遅延工業"))).scalar_one()
+    assert (acc.contract_start, acc.renewal_date) == (date(2026, 5, 8), date(2027, 5, 8))

@@ -45,6 +45,15 @@ def today(uow: UnitOfWork) -> date:
     return uow.now().astimezone(uow.config.team_calendar(team.id if team else None).tz).date()
 
 
+def won_on(uow: UnitOfWork, opp: Opportunity) -> date:
+    """The day the deal was won, in business time (a deal synced late as won months ago became a
+    customer then: its contract and renewal date count from that day), else today."""
+    if opp.closed_at is None:
+        return today(uow)
+    team = uow.config.cs_team()
+    return opp.closed_at.astimezone(uow.config.team_calendar(team.id if team else None).tz).date()
+
+
 def add_months(d: date, months: int) -> date:
     """Same day `months` later, clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
     m = d.month - 1 + months
@@ -441,7 +450,7 @@ async def on_deal_won(uow: UnitOfWork, ev: StageChanged) -> None:
     existing = await uow.session.scalar(select(Account).where(Account.source_opportunity_id == opp.id))
     if existing is not None:
         return
-    start = today(uow)
+    start = won_on(uow, opp)
     team = uow.config.cs_team()
     # The CSM by rule: the customer's CSM when the deal names a known account, else round robin in CS.
     known = await uow.session.get(Account, opp.account_id) if opp.account_id else None
