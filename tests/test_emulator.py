@@ -362,6 +362,27 @@ async def test_rate_limit_per_channel():
         await emu.stop()
 
 
+async def test_web_api_tiers_refuse_a_burst_beyond_a_minutes_calls_as_slack_does():
+    """chat.update is Tier 3 (50 per minute per workspace, bursts up to that): the 51st call at once is
+    refused with Retry-After, and a call is allowed again once the bucket has refilled."""
+    clock = FakeClock()
+    emu = SlackEmulator(signing_secret=SECRET, clock=clock)
+    await emu.start()
+    try:
+        client = AsyncWebClient(token="xoxb-sandbox", base_url=emu.api_url, retry_handlers=[])
+        posted = await client.chat_postMessage(channel="C1", text="v0")
+        for i in range(50):
+            await client.chat_update(channel="C1", ts=posted["ts"], text=f"v{i + 1}")
+        with pytest.raises(SlackApiError) as exc:
+            await client.chat_update(channel="C1", ts=posted["ts"], text="one too many")
+        assert exc.value.response.status_code == 429 and int(exc.value.response.headers["Retry-After"]) >= 1
+        clock.t += 1.2  # 50 per minute: one call back after 1.2 s
+        await client.chat_update(channel="C1", ts=posted["ts"], text="later")
+        assert emu.channel_messages("C1")[-1]["text"] == "later"
+    finally:
+        await emu.stop()
+
+
 # --------------------------------------------------------------------- acting as a user
 
 

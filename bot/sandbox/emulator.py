@@ -117,6 +117,17 @@ class _Bucket:
     updated: float
 
 
+# Slack's Web API rate tiers (calls per minute per workspace and method; https://api.slack.com/apis/rate-limits),
+# for every method Baton calls. Slack allows short bursts over them: each method's bucket holds one
+# minute's calls and refills at its rate. chat.postMessage has its own per-channel limit (`rate_limit`).
+RATE_TIERS: dict[str, int] = {
+    "chat.update": 50, "chat.delete": 50, "conversations.open": 50, "conversations.join": 50,
+    "conversations.info": 50, "conversations.history": 50, "conversations.replies": 50,
+    "chat.postEphemeral": 100, "users.info": 100, "views.open": 100, "views.push": 100,
+    "views.update": 100, "views.publish": 100, "files.getUploadURLExternal": 20, "files.completeUploadExternal": 20,
+}  # fmt: skip
+
+
 def _truthy(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip().lower() in ("1", "true", "yes", "on")
@@ -209,6 +220,7 @@ class SlackEmulator:
         self._faults: list[_Fault] = []
         self._rate_limits: dict[str, float] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self.rate_tiers: dict[str, int] = dict(RATE_TIERS)  # per method per minute, on by default (as Slack)
 
         self._ids = itertools.count(1)
         self._last_ts_us = 0
@@ -504,13 +516,22 @@ class SlackEmulator:
         return None
 
     def _rate_limited(self, method: str, params: dict) -> int | None:
-        """Retry-After seconds when the call exceeds its budget, else None."""
+        """Retry-After seconds when the call exceeds its budget, else None: the method's tier (per
+        workspace), then a per-channel limit set with `rate_limit`."""
+        tier = self.rate_tiers.get(method)
+        if tier is not None:
+            wait = self._take(("tier:" + method, ""), tier / 60.0, float(tier))
+            if wait is not None:
+                return wait
         rate = self._rate_limits.get(method)
         if rate is None:
             return None
         key = (method, self._channel_key(str(params.get("channel") or params.get("channel_id") or "")))
+        return self._take(key, rate, max(1.0, rate))
+
+    def _take(self, key: tuple[str, str], rate: float, capacity: float) -> int | None:
+        """One call from a token bucket refilling at `rate` per second: None, or the seconds to wait."""
         now = self._now()
-        capacity = max(1.0, rate)
         bucket = self._buckets.setdefault(key, _Bucket(capacity, now))
         bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
