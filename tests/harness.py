@@ -40,6 +40,8 @@ class Harness:
         )
         # Slack's 3 s trigger lifetime is wall time; a CI machine under load must not turn it into flakiness.
         self.emu.trigger_ttl = 30.0
+        # Rate limits refill on the bot's clock: a Retry-After the bot waits out is waited out here too.
+        self.emu.rate_clock = self.clock
         self.baton: Baton | None = None
         self._runner: web.AppRunner | None = None
         self._socket = None  # the bot's AsyncSocketModeHandler in Socket Mode

@@ -221,6 +221,9 @@ class SlackEmulator:
         self._rate_limits: dict[str, float] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self.rate_tiers: dict[str, int] = dict(RATE_TIERS)  # per method per minute, on by default (as Slack)
+        # The clock rate limits refill on (default: the emulator's). A test gives it the bot's injectable
+        # clock, so a Retry-After the bot waits out on its clock is waited out here too.
+        self.rate_clock: Any = None
 
         self._ids = itertools.count(1)
         self._last_ts_us = 0
@@ -531,7 +534,7 @@ class SlackEmulator:
 
     def _take(self, key: tuple[str, str], rate: float, capacity: float) -> int | None:
         """One call from a token bucket refilling at `rate` per second: None, or the seconds to wait."""
-        now = self._now()
+        now = self.rate_clock.now().timestamp() if self.rate_clock is not None else self._now()
         bucket = self._buckets.setdefault(key, _Bucket(capacity, now))
         bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def test_postgres_restarted_mid_run(tmp_path):
     cleanly (no stack trace), later ones succeed, and every acknowledged lead is posted exactly once."""
     port = free_port()
     pgdir = Path(f"/tmp/baton-pg-restart-{port}")
+    shutil.rmtree(pgdir, ignore_errors=True)  # a fresh server: an earlier run's data on a reused port would hold these leads
     admin = _pg("start", port, pgdir)
     db_url = admin.rsplit("/", 1)[0] + "/postgres"
 
@@ -113,3 +115,4 @@ def test_postgres_restarted_mid_run(tmp_path):
         asyncio.run(run())
     finally:
         _pg("stop", port, pgdir)
+        shutil.rmtree(pgdir, ignore_errors=True)
