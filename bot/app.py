@@ -21,7 +21,7 @@ import jobs
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.context import Context
-from bot.db import make_engine, make_sessionmaker, migrate
+from bot.db import database_down, make_engine, make_sessionmaker, migrate
 from bot.integrations.webhooks import Sender
 from bot.leader import Leadership, SqliteProcessLock
 from bot.logsafe import bolt_logger
@@ -202,6 +202,9 @@ async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse
         if e.content_type == "application/json" or e.status < 400:
             raise
         return web.json_response({"error": e.reason}, status=e.status)
-    except Exception:
+    except Exception as e:
+        if database_down(e):  # nothing was written; the caller retries (one log line, not a traceback per request)
+            log.warning("database unavailable on %s %s (%s)", request.method, request.path, type(e).__name__)
+            return web.json_response({"error": "database unavailable, retry later"}, status=503, headers={"Retry-After": "5"})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal error"}, status=500)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Integer, event, func, inspect, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -245,3 +246,18 @@ def _upgrade(url: str) -> None:
 async def migrate(url: str) -> None:
     """Bring the schema to head. Alembic's env runs its own event loop, so it gets a thread."""
     await asyncio.to_thread(_upgrade, url)
+
+
+# What a database that cannot be reached raises: told in one line (the dispatcher's first failure
+# carries the traceback; the API answers 503), never a traceback per lane, pass or request.
+DATABASE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+
+
+def database_down(e: BaseException) -> bool:
+    """The database is away (refused, dropped, restarting), not a bad row or a bug. PostgreSQL says
+    so with SQLSTATE class 08 (connection exception) or 57P (shutting down, starting up)."""
+    if isinstance(e, DATABASE_DOWN) or (isinstance(e, DBAPIError) and e.connection_invalidated):
+        return True
+    orig = getattr(e, "orig", None)
+    state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    return state.startswith(("08", "57P"))

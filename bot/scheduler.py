@@ -174,9 +174,15 @@ class Scheduler:
     def request_arm(self) -> None:
         """After a commit that may have added timers: (re)arm the wake-up without blocking the caller."""
         if self.aps.running:
-            task = asyncio.get_running_loop().create_task(self.arm())
+            task = asyncio.get_running_loop().create_task(self._arm_in_background())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _arm_in_background(self) -> None:
+        try:
+            await self.arm()
+        except Exception as e:  # noqa: BLE001 — the database may be away: the sweep finds due timers anyway
+            log.warning("timers: could not re-arm the next wake-up (%s); the sweep will find due timers", type(e).__name__)
 
     async def arm(self) -> None:
         if self._lock.locked():

@@ -35,11 +35,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
 from bot.context import UnitOfWork
+from bot.db import database_down
 from bot.models import OutboxMessage, SlackMessage
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ RESPOND = "response_url"
 RESPONSE_URL_GONE = frozenset({"expired_url", "used_url"})
 IN_DOUBT = "in_doubt:"
 MAX_BACKOFF = 300.0
-# What a database that cannot be reached raises: told in one line (the dispatcher's first failure
-# carries the traceback), never a traceback per lane and pass.
-DATABASE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+def _lane_failed(e: BaseException, what: str, *args: Any) -> None:
+    if database_down(e):
+        log.warning(what + ": cannot reach the database (%s); retrying", *args, type(e).__name__)
+    else:
+        log.exception(what + " failed; retrying", *args)
 PASS_BACKOFF = 10.0  # the longest wait between delivery passes while the database is unreachable
 
 
@@ -344,15 +347,15 @@ class Delivery:
             try:
                 await self._dispatch()
                 failures = 0
-            except DATABASE_DOWN as e:
+            except Exception as e:  # the worker must outlive any single bad row or a database blip
                 failures += 1
-                # One line per retry, the traceback only the first time: a database down for an hour
-                # must not write a traceback every half second.
-                log.warning("delivery: cannot reach the database (%s); retrying in %.1f s",
-                            type(e).__name__, self._pass_wait(failures), exc_info=failures == 1)  # fmt: skip
-            except Exception:  # the worker must outlive any single bad row
-                failures += 1
-                log.exception("delivery pass failed; retrying")
+                if database_down(e):
+                    # One line per retry, the traceback only the first time: a database down for an hour
+                    # must not write a traceback every half second.
+                    log.warning("delivery: cannot reach the database (%s); retrying in %.1f s",
+                                type(e).__name__, self._pass_wait(failures), exc_info=failures == 1)  # fmt: skip
+                else:
+                    log.exception("delivery pass failed; retrying")
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -390,10 +393,8 @@ class Delivery:
             async with self._unpaced:
                 if not self._stopping:
                     await self._attempt(p, target, parent)
-        except DATABASE_DOWN as e:
-            log.warning("delivery of outbox %s: cannot reach the database (%s); retrying", p.id, type(e).__name__)
-        except Exception:
-            log.exception("delivery of outbox %s failed; retrying", p.id)
+        except Exception as e:  # noqa: BLE001
+            _lane_failed(e, "delivery of outbox %s", p.id)
 
     async def _webhook(self, p: _Pick) -> None:
         """One webhook row, in its own pool: a slow or dead endpoint holds only webhook lanes."""
@@ -401,10 +402,8 @@ class Delivery:
             async with self._webhook_slots:
                 if not self._stopping and self.webhooks is not None:
                     await self._attempt(p, None, None)
-        except DATABASE_DOWN as e:
-            log.warning("webhook delivery of outbox %s: cannot reach the database (%s); retrying", p.id, type(e).__name__)
-        except Exception:
-            log.exception("webhook delivery of outbox %s failed; retrying", p.id)
+        except Exception as e:  # noqa: BLE001
+            _lane_failed(e, "webhook delivery of outbox %s", p.id)
         finally:
             self._wake.set()  # the lane's next row (if any) can go now
 
@@ -420,10 +419,8 @@ class Delivery:
                     return
                 if not await self._send_in_order(channel, batch):
                     return  # the channel waits for a parent post; recording that post wakes the dispatcher
-        except DATABASE_DOWN as e:  # the dispatcher starts this lane again on its next pass
-            log.warning("delivery to %s: cannot reach the database (%s); retrying", channel, type(e).__name__)
-        except Exception:
-            log.exception("delivery to %s failed; retrying", channel)
+        except Exception as e:  # noqa: BLE001 — the dispatcher starts this lane again on its next pass
+            _lane_failed(e, "delivery to %s", channel)
 
     async def _send_in_order(self, channel: str, batch: list[_Claimed]) -> bool:
         """Send one channel's claimed rows in order. Whatever is left when the channel must wait

@@ -84,7 +84,7 @@ def test_postgres_restarted_mid_run(tmp_path):
                     assert await send(i) == 201
                 await asyncio.to_thread(_pg, "stop", port, pgdir)
                 during = [await send(100 + i) for i in range(3)]
-                assert all(code in (0, 500, 503) for code in during), during
+                assert all(code in (0, 503) for code in during), during  # "database unavailable, retry later"
                 await asyncio.to_thread(_pg, "start", port, pgdir)
                 later = []
                 for i in range(10):
