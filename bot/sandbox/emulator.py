@@ -1195,15 +1195,21 @@ class SlackEmulator:
         self._tickets.discard(ticket)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        await ws.send_json(
-            {
-                "type": "hello",
-                "num_connections": len(self._sockets) + 1,
-                "debug_info": {"host": "applink-sandbox", "build_number": 1, "approximate_connection_time": 18060},
-                "connection_info": {"app_id": self.app_id},
-            }
-        )
+        # Registered before the hello: once the bot has its hello it may be sent envelopes, and the
+        # newest connection is the one they go to (not a closing one of a process that stopped).
         self._sockets.append(ws)
+        try:
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self._sockets),
+                    "debug_info": {"host": "applink-sandbox", "build_number": 1, "approximate_connection_time": 18060},
+                    "connection_info": {"app_id": self.app_id},
+                }
+            )
+        except BaseException:
+            self._sockets.remove(ws)
+            raise
         self._socket_open.set()
         try:
             async for msg in ws:
