@@ -489,3 +489,23 @@ async def test_a_deal_synced_late_as_won_makes_a_customer_from_its_close_date(ha
     async with harness.baton.ctx.uow() as uow:
         acc = (await uow.session.execute(select(Account).where(Account.name == "遅延工業"))).scalar_one()
     assert (acc.contract_start, acc.renewal_date) == (date(2026, 5, 8), date(2027, 5, 8))
+
+
+async def test_a_churn_told_late_is_dated_when_it_happened(harness):
+    """The CRM says the customer left on Oct 5: churn counts in that day's period, and the loop's
+    re-approach counts from then. A future or unreadable date is refused and changes nothing."""
+    acc = await new_account(harness)
+    for bad in ("2027-01-05", "5 Oct", "2026-10-05T10:00:00"):
+        status, body = await harness.post(f"/api/accounts/{acc}/churn", {"reason": "competitor", "occurred_at": bad})
+        assert status == 422 and body["errors"][0]["field"] == "occurred_at", (bad, body)
+    status, body = await harness.get(f"/api/accounts/{acc}")
+    assert not body["churned"]
+    status, body = await harness.post(f"/api/accounts/{acc}/churn", {"reason": "competitor", "occurred_at": "2026-10-05"})
+    assert status == 200 and body["churned"], body
+    async with harness.baton.ctx.uow() as uow:
+        account = await uow.session.get(Account, acc)
+        ev = await uow.session.scalar(select(StageEvent).where(StageEvent.entity_type == "account", StageEvent.to_stage == "churned"))
+        loop = await uow.session.scalar(select(Recycle).where(Recycle.entity_type == "account", Recycle.entity_id == acc))
+    assert account.churned_at.astimezone(JST) == datetime(2026, 10, 5, tzinfo=JST) == ev.occurred_at.astimezone(JST)
+    assert ev.at.astimezone(JST) == T0  # recorded now
+    assert loop.due_date == date(2026, 10, 5) + timedelta(days=harness.config.relay.churn_days)

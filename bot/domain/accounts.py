@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,10 +22,10 @@ from bot.config import Person
 from bot.context import UnitOfWork, subscribe
 from bot.domain import cs_handoff, health, opportunities, permissions, relay
 from bot.domain.amounts import parse_amount
-from bot.domain.events import StageChanged, record_transition
+from bot.domain.events import StageChanged, check_occurred, occurred_on, record_transition
 from bot.domain.health_alerts import refresh
 from bot.domain.outcomes import Outcome, Result
-from bot.domain.lead_input import CleanInput, FieldError, find_by_ref, validation_errors
+from bot.domain.lead_input import CleanInput, FieldError, business_time, find_by_ref, validation_errors
 from bot.domain.routing import next_rep
 from bot.models import Account, Opportunity, UsageSignal
 
@@ -289,6 +289,13 @@ class ChurnIn(CleanInput):
     reason: str = Field("", max_length=100)
     note: str | None = Field(None, max_length=2000)
     actor: str | None = Field(None, min_length=1, max_length=100)
+    # When the customer churned in the business (a datetime with a zone, or a day); default now.
+    occurred_at: datetime | date | None = None
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _when(cls, v: Any) -> Any:
+        return business_time(v)
 
 
 def parse_churn(raw: Any) -> ChurnIn | list[FieldError]:
@@ -300,21 +307,27 @@ def parse_churn(raw: Any) -> ChurnIn | list[FieldError]:
         return validation_errors(e)
 
 
-async def churn(uow: UnitOfWork, acc: Account, reason: str, *, actor: str, note: str | None = None) -> list[FieldError]:
-    """Mark churned with a reason: the stage event ``churned`` (the recycle loop subscribes to it)."""
+async def churn(
+    uow: UnitOfWork, acc: Account, reason: str, *, actor: str, note: str | None = None, occurred_at: datetime | date | None = None
+) -> list[FieldError]:
+    """Mark churned with a reason: the stage event ``churned`` (the recycle loop subscribes to it),
+    dated `occurred_at` in the business when the sender knows it (a late notice), else now."""
     if acc.churned:
         return [FieldError("churned", "the account is already churned")]
     if not reason:
         return [FieldError("reason", "a churned account needs a reason")]
     if reason not in uow.config.success.churn_reasons:
         return [FieldError("reason", f"unknown reason '{reason}' (one of: {', '.join(uow.config.success.churn_reasons)})")]
+    if problem := check_occurred(uow, occurred_at):
+        return [FieldError("occurred_at", problem)]
     now = uow.now()
+    when = occurred_at if occurred_at is None or isinstance(occurred_at, datetime) else occurred_on(uow, occurred_at)
     old = acc.cs_stage
-    acc.churned, acc.churned_at, acc.churn_reason, acc.updated_at = True, now, reason, now
+    acc.churned, acc.churned_at, acc.churn_reason, acc.updated_at = True, when or now, reason, now
     await uow.session.flush()
     await record_transition(
         uow, "account", acc.id, old, "churned", actor=actor, team_id=_team_id(uow), reason=reason, note=note,
-        data={"arr": str(acc.arr), "currency": acc.currency, "csm": acc.csm_id, "ae": acc.ae_id},
+        data={"arr": str(acc.arr), "currency": acc.currency, "csm": acc.csm_id, "ae": acc.ae_id}, occurred_at=when,
     )  # fmt: skip
     return []
 

@@ -99,6 +99,18 @@ class ActivityIn(CleanInput):
         return self
 
 
+def business_time(v: Any) -> Any:
+    """An API's `occurred_at`: an ISO datetime with a zone, or a day. Parsed in one place, so a bad
+    value is one error on the field (not one per member of the union); bounds: `events.check_occurred`."""
+    if v is None or isinstance(v, (datetime, date)):
+        return v
+    text = v.strip() if isinstance(v, str) else ""
+    try:
+        return date.fromisoformat(text) if _DAY.match(text) else datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not an ISO 8601 datetime with a zone (2026-04-01T10:00:00+09:00) or a day (2026-04-01)") from None
+
+
 class LeadIn(CleanInput):
     """The lead JSON of the public API (documented in docs/api.md). Unknown fields become attributes."""
 
@@ -128,14 +140,7 @@ class LeadIn(CleanInput):
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _day(cls, v: Any) -> Any:
-        """Parsed here, so a bad value is one error on `occurred_at` (not one per member of the union)."""
-        if v is None or isinstance(v, (datetime, date)):
-            return v
-        text = v.strip() if isinstance(v, str) else ""
-        try:
-            return date.fromisoformat(text) if _DAY.match(text) else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError("not an ISO 8601 datetime with a zone (2026-04-01T10:00:00+09:00) or a day (2026-04-01)") from None
+        return business_time(v)
 
     @field_validator("external_id", mode="before")
     @classmethod

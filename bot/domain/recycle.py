@@ -152,7 +152,7 @@ async def on_stage_changed(uow: UnitOfWork, ev: StageChanged) -> None:
         if account is None:
             return
         source = await uow.session.get(Opportunity, account.source_opportunity_id) if account.source_opportunity_id else None
-        due = churn_due_date(config, team_today(config, None, uow.now()))
+        due = churn_due_date(config, team_today(config, None, account.churned_at or uow.now()))  # from the day it churned
         lead = await _lead_for(uow, source.source_lead_id if source else None, account.name, ev.actor, "churned", ev.reason, due)
         await enter(
             uow, entity_type="account", entity_id=account.id, lead_id=lead.id, reason=ev.reason or account.churn_reason,

@@ -42,7 +42,7 @@ async def post_churn(request: web.Request) -> web.Response:
         acc = await accounts.find(uow, request.match_info["id"])
         if acc is None:
             return bad(404, {"errors": [{"field": "id", "error": "no such account"}]})
-        errors = await accounts.churn(uow, acc, parsed.reason, actor=parsed.actor or "api", note=parsed.note or None)
+        errors = await accounts.churn(uow, acc, parsed.reason, actor=parsed.actor or "api", note=parsed.note or None, occurred_at=parsed.occurred_at)
         if errors:
             return bad(409 if errors[0].field == "churned" else 422, {"errors": [e.as_dict() for e in errors]})
         out = accounts.as_dict(acc)
