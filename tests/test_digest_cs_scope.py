@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.test_digest_chart import figures  # noqa: F401 — the fixture keeping each chart's figure
 from tests.oracle_format import yen
 from tests.test_metrics_oracle import _texts
 
@@ -170,3 +171,22 @@ async def test_each_cs_team_digest_shows_only_its_accounts(harness):
     company = _texts(harness.emu.channel_messages("C0MGRS")[-1]["blocks"])
     open_all = [d for d in DEALS if d[4] == "open"]
     assert f"計 {len(open_all)}件 {yen(sum(d[2] for d in open_all))}" in company, company
+
+
+async def test_a_cs_team_digest_charts_its_accounts_by_health(harness, figures):
+    """No lead funnel for a CS team: its chart's left panel is its live accounts by health band
+    (top to bottom: healthy, watch, at risk, no score), in the digest's thread like every chart."""
+    await feed(harness)
+    harness.clock.advance(timedelta(days=1))
+    for team in ("A", "B"):
+        channel = CHANNEL[team]
+        assert await harness.baton.scheduler.run_job("digest", channel=channel) == [channel]
+        await harness.deliver()
+        fig = figures[-1]
+        live = [a for a in ACCOUNTS if TEAM_OF[a[1]] == team and not a[5]]
+        bars = {b: sum(band(a[4]) == b for a in live) for b in ("green", "yellow", "red", "none")}
+        left = fig.axes[0]
+        assert [bar.get_width() for bar in left.patches][::-1] == [bars["green"], bars["yellow"], bars["red"], bars["none"]]
+        assert left.get_title() == (f"顧客のヘルス（{len(live)}社）" if LOCALE[team] == "ja" else f"Accounts by health ({len(live)})")
+        [msg] = [m for m in harness.emu.channel_messages(channel) if m["text"].startswith(("パイプライン・ダイジェスト", "Pipeline digest"))]
+        assert [f for m in harness.emu.thread(channel, msg["ts"]) for f in m.get("files", [])], "no chart in the digest's thread"

@@ -97,20 +97,25 @@ def chart_inputs(uow: UnitOfWork, d: Any, locale: str, stage_names: dict[str, st
     figure computed a second way), labels from the catalogues. Win rate is left out: the digest
     gives 0 for a month with no closed deal, which a line would show as a real 0%."""
     msgs = uow.ctx.messages
+    axes = {k: msgs.text(locale, f"pl_chart_axis.{k}") for k in ("month", "cohort", "count", "yen", "yen_man", "pct")}
+    series = [
+        charts.Series(msgs.text(locale, f"pl_kpi.{k['kpi']}"), "yen" if k["money"] else "count", d.series[k["kpi"]])
+        for k in d.trends if not k["ratio"]
+    ]  # fmt: skip
+    if d.cs is not None:  # a CS team's population is accounts: its live accounts by health band, not a lead funnel
+        bars = [(msgs.text(locale, f"pl_chart_band.{b}"), d.cs.bands.get(b, 0), None) for b in ("green", "yellow", "red", "none")]
+        left_title = msgs.text(locale, "pl_chart_health", n=d.cs.accounts)
+        axes["cohort"] = msgs.text(locale, "pl_chart_axis.accounts")
+        series = [s for s in series if any(s.values)]  # its lead KPIs are not its population
+    else:
+        bars = [(stage_names[s["stage"]], s["n"], s["rate"]) for s in d.funnel]
+        left_title = msgs.text(locale, "pl_chart_funnel", period=d.funnel_period)
     return {
         "labels": charts.Labels(
-            title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()),
-            funnel_title=msgs.text(locale, "pl_chart_funnel", period=d.funnel_period),
-            trend_title=msgs.text(locale, "pl_chart_trend"),
-            axes={k: msgs.text(locale, f"pl_chart_axis.{k}") for k in ("month", "cohort", "count", "yen", "yen_man", "pct")},
+            title=msgs.text(locale, "pl_chart_title", day=d.day.isoformat()), funnel_title=left_title,
+            trend_title=msgs.text(locale, "pl_chart_trend"), axes=axes,
         ),
-        "funnel": [(stage_names[s["stage"]], s["n"], s["rate"]) for s in d.funnel],
-        "months": d.months,
-        "series": [
-            charts.Series(msgs.text(locale, f"pl_kpi.{k['kpi']}"), "yen" if k["money"] else "count", d.series[k["kpi"]])
-            for k in d.trends if not k["ratio"]
-        ],
-        "locale": locale,
+        "funnel": bars, "months": d.months, "series": series, "locale": locale,
     }
 
 
@@ -141,7 +146,7 @@ async def post_digest(uow: UnitOfWork, digest: Any, now: Any, key: str) -> bool:
     row = await enqueue(uow, "chat.postMessage", {"channel": digest.channel, **msg}, key=key, dedupe_key=key)
     if row is None:
         return False
-    if digest.chart and d.funnel:  # a CS team's digest has no funnel (its population is accounts): no chart
+    if digest.chart and (d.funnel or d.cs is not None):
         png = charts.digest_chart(**chart_inputs(uow, d, locale, values["stage_names"]))
         await upload_png(
             uow, png, channel=digest.channel, filename=f"digest-{d.day.isoformat()}.png",
