@@ -69,15 +69,14 @@ async def statuses(harness) -> dict[str, str]:  # noqa: ANN001
         return {r.payload.get("text"): r.status for r in rows}
 
 
-# Real time, not the injectable clock: on PostgreSQL in the full suite the other channels took longer
-# than the hang in 2 of 6 runs (never alone); open problem in the closing note of session 3.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_channel_whose_post_hangs_does_not_hold_up_the_others_and_stop_does_not_wait_for_it(harness):
     emu, delivery = harness.emu, harness.baton.delivery
-    # Slack keeps the first post waiting this long, then answers with an error: long enough that the
-    # other channels finish well before it even on a loaded machine (the assertion is "did not wait").
-    emu.timeout_seconds = 6.0
-    emu.inject("chat.postMessage", kind="timeout", times=1)
+    # Slack keeps C1's post waiting this long, then answers with an error: long enough that the other
+    # channels finish well before it even on a loaded machine (the assertion is "did not wait"). The
+    # fault names C1: injected on "the first post", it hit whichever lane started first, and a hang on
+    # C2's first post rightly holds b2 (that, not delivery, was the PostgreSQL flake of session 3).
+    emu.timeout_seconds = 4.0
+    emu.inject("chat.postMessage", kind="timeout", times=1, channel="C1")
     await queue(harness, post("C1", "a1"), post("C2", "b1"), post("C2", "b2"), post("C3", "c1"), post("C3", "c2"))
     sent = Sent(delivery)
     delivery.stop_grace = 0.2

@@ -79,9 +79,10 @@ class _Fault:
     retry_after: int
     probability: float | None
     rng: random.Random
+    channel: str | None = None  # only calls to this channel (None: any)
 
-    def matches(self, method: str) -> bool:
-        if self.method not in ("*", method) or self.times == 0:
+    def matches(self, method: str, channel: str | None = None) -> bool:
+        if self.method not in ("*", method) or self.times == 0 or (self.channel is not None and channel != self.channel):
             return False
         return self.probability is None or self.rng.random() < self.probability
 
@@ -492,11 +493,12 @@ class SlackEmulator:
         retry_after: int = 1,
         probability: float | None = None,
         seed: int | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls (None = all) of ``method`` fail with ``kind``."""
+        """Make the next ``times`` calls (None = all) of ``method`` (to ``channel``, if given) fail with ``kind``."""
         if kind not in _FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_FAULT_KINDS)}")
-        self._faults.append(_Fault(method, kind, times, max(1, int(retry_after)), probability, random.Random(seed)))
+        self._faults.append(_Fault(method, kind, times, max(1, int(retry_after)), probability, random.Random(seed), channel))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -509,9 +511,9 @@ class SlackEmulator:
             raise ValueError("per_channel_per_second must be > 0")
         self._rate_limits[method] = per_channel_per_second
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, channel: str | None = None) -> _Fault | None:
         for fault in self._faults:
-            if fault.matches(method):
+            if fault.matches(method, channel):
                 if fault.times is not None:
                     fault.times -= 1
                 self._faults = [f for f in self._faults if f.times != 0]
@@ -574,7 +576,7 @@ class SlackEmulator:
         call: dict[str, Any] = {"method": method, "params": params, "status": None, "error": None, "at": self._now()}
         self.calls.append(call)
 
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, str(params.get("channel") or "") or None)
         if fault is not None:
             return await self._apply_fault(fault, call, request)
         if method == "apps.connections.open":  # the one method that wants the app-level token
