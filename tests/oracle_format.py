@@ -52,3 +52,12 @@ def day(d, locale: str = "ja", today=None) -> str:
 def whole(v) -> int:
     """Half up (away from zero) to a whole number."""
     return int(_half_up(Decimal(v)))
+
+
+def texts(node) -> str:
+    """Every string in a message or view (its blocks, as JSON), joined by newlines: what a person reads."""
+    if isinstance(node, dict):
+        return "\n".join(texts(v) for v in node.values())
+    if isinstance(node, list):
+        return "\n".join(texts(v) for v in node)
+    return node if isinstance(node, str) else ""

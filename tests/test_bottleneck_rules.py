@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.test_metrics_oracle import _texts
+from tests.oracle_format import texts as _texts
 
 
 @pytest.fixture

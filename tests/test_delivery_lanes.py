@@ -5,7 +5,6 @@ and leaves nothing claimed that it did not send."""
 
 from __future__ import annotations
 
-import pytest
 
 import asyncio
 from collections.abc import Callable

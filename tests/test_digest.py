@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import pipeline as pl
 from bot.models import Opportunity, StageEvent
 from tests.conftest import T0
+from tests.oracle_format import texts as _texts
 
 JST = ZoneInfo("Asia/Tokyo")
 FRI = datetime(2026, 11, 20, 11, 0, tzinfo=JST)  # Monday 11-23 is 勤労感謝の日: Friday is the previous working day
@@ -25,14 +26,6 @@ def _opp(name, amount, close, *, status="open", phase=2, changed=None, closed_at
     return Opportunity(name=name, owner_id="kato", team_id="fs", amount=Decimal(amount), close_date=close, phase=phase, status=status,
                        phase_changed_at=changed or T0 - timedelta(days=2), closed_at=closed_at, created_at=T0 - timedelta(days=60),
                        updated_at=T0, **full)  # fmt: skip
-
-
-def _texts(node) -> str:
-    if isinstance(node, dict):
-        return "\n".join(_texts(v) for v in node.values())
-    if isinstance(node, list):
-        return "\n".join(_texts(v) for v in node)
-    return node if isinstance(node, str) else ""
 
 
 async def seed(harness):

@@ -5,7 +5,7 @@ bot.domain), in ja (team A) and en (team B), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import FIXTURES
 from tests.test_digest_chart import figures  # noqa: F401 — the fixture keeping each chart's figure
 from tests.oracle_format import yen
-from tests.test_metrics_oracle import _texts
+from tests.oracle_format import texts as _texts
 
 JST = ZoneInfo("Asia/Tokyo")
 PEOPLE = (

@@ -11,23 +11,17 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.models import ForecastAdjustment, ForecastSubmission
-from tests.test_forecast_flow import ephemerals, forecast_config, make_deal, slash, submit_via_modal, text_of
+from tests.test_forecast_flow import add_second_fs_team, ephemerals, forecast_config, make_deal, slash, submit_via_modal, text_of
 
 
 @pytest.fixture
 def config_path(tmp_path):
     path = forecast_config(tmp_path, meetings=False)
     cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cfg["people"] += [
-        {"id": "mori", "name": "Mori", "slack_id": "U0MORI", "roles": ["fs_manager"]},
-        {"id": "ueda", "name": "Ueda", "slack_id": "U0UEDA", "roles": ["fs_rep"]},
-        {"id": "inoue", "name": "Inoue", "slack_id": "U0CRO", "roles": ["cro"]},
-    ]
-    cfg["teams"].append({"id": "fs2", "name": "Field Sales West", "function": "field_sales", "channel": "C0FS",
-                         "manager": "mori", "members": ["ueda"], "calendar": "tokyo"})  # fmt: skip
+    add_second_fs_team(cfg)
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return path
 

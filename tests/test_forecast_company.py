@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.test_forecast_flow import ephemerals, forecast_config, slash, submit_via_modal, text_of
+from tests.test_forecast_flow import add_second_fs_team, ephemerals, forecast_config, slash, submit_via_modal, text_of
 
 PHASE_RATE = {4: 0.6}  # forecast.phase_win_rates (default): phase 4 is a commit deal
 
@@ -18,13 +18,7 @@ PHASE_RATE = {4: 0.6}  # forecast.phase_win_rates (default): phase 4 is a commit
 def config_path(tmp_path):
     path = forecast_config(tmp_path, meetings=False)
     cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cfg["people"] += [
-        {"id": "mori", "name": "Mori", "slack_id": "U0MORI", "roles": ["fs_manager"]},
-        {"id": "ueda", "name": "Ueda", "slack_id": "U0UEDA", "roles": ["fs_rep"]},
-        {"id": "inoue", "name": "Inoue", "slack_id": "U0CRO", "roles": ["cro"]},
-    ]
-    cfg["teams"].append({"id": "fs2", "name": "Field Sales West", "function": "field_sales", "channel": "C0FS",
-                         "manager": "mori", "members": ["ueda"], "calendar": "tokyo"})  # fmt: skip
+    add_second_fs_team(cfg)
     cfg["pipeline"]["targets"] += [{"period": "FY2026-Q3", "team": "fs", "amount": 15_000_000},
                                    {"period": "FY2026-Q3", "team": "fs2", "amount": 5_000_000}]  # the company's: their sum
     cfg["forecast"]["model"] = {"close_in_period": 1.0, "min_phase_deals": 100_000, "min_category_deals": 100_000,

@@ -42,6 +42,17 @@ def forecast_config(tmp_path, meetings=True):
     return path
 
 
+def add_second_fs_team(cfg: dict) -> None:
+    """A second Field Sales team (Field Sales West: manager mori, rep ueda) and a CRO (inoue)."""
+    cfg["people"] += [
+        {"id": "mori", "name": "Mori", "slack_id": "U0MORI", "roles": ["fs_manager"]},
+        {"id": "ueda", "name": "Ueda", "slack_id": "U0UEDA", "roles": ["fs_rep"]},
+        {"id": "inoue", "name": "Inoue", "slack_id": "U0CRO", "roles": ["cro"]},
+    ]
+    cfg["teams"].append({"id": "fs2", "name": "Field Sales West", "function": "field_sales", "channel": "C0FS",
+                         "manager": "mori", "members": ["ueda"], "calendar": "tokyo"})  # fmt: skip
+
+
 @pytest.fixture
 def config_path(tmp_path):
     return forecast_config(tmp_path)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import forecast_meetings as fm
 from tests.conftest import JST
-from tests.test_forecast_flow import MGR_CH, change, dms, ephemerals, forecast_config, make_deal, submit_via_modal, text_of
+from tests.test_forecast_flow import MGR_CH, change, dms, forecast_config, make_deal, submit_via_modal, text_of
 
 MEETING = datetime(2026, 11, 30, 10, 0, tzinfo=JST)  # the first Monday meeting after T0 (Tue Nov 24 10:00)
 

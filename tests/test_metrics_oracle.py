@@ -13,7 +13,7 @@ from decimal import ROUND_FLOOR, Decimal
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.oracle_format import percent, yen
+from tests.oracle_format import percent, texts as _texts, yen
 
 TODAY = date(2026, 11, 24)  # T0 (10:00 JST): FY2026-Q3 is Oct 1 – Dec 31
 Q3 = (date(2026, 10, 1), date(2027, 1, 1))
@@ -110,14 +110,6 @@ def config_path(request, tmp_path):
     path = tmp_path / f"app-{request.param}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _texts(node) -> str:
-    if isinstance(node, dict):
-        return "\n".join(_texts(v) for v in node.values())
-    if isinstance(node, list):
-        return "\n".join(_texts(v) for v in node)
-    return node if isinstance(node, str) else ""
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

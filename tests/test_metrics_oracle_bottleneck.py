@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import FIXTURES, JST, T0
 from tests.oracle_format import avg1, percent, yen
-from tests.test_metrics_oracle import _texts
+from tests.oracle_format import texts as _texts
 
 END = 115  # the analysis runs on day 115 at 10:00
 NOW = T0 + timedelta(days=END)

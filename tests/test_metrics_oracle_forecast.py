@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import FIXTURES, T0
-from tests.oracle_format import percent, yen
+from tests.oracle_format import percent, texts as _texts, yen
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 7, 1, 10, 0, tzinfo=JST)  # a Wednesday; FY2026-Q2 (Jul–Sep) has just begun
@@ -311,14 +311,6 @@ async def step_deals(h, world: World, now: datetime) -> None:
                 d["owner"] = "yoshida" if d["owner"] == "kato" else "kato"
                 payload["owner"] = d["owner"]
         await sync(h, world, payload)
-
-
-def _texts(node) -> str:
-    if isinstance(node, dict):
-        return "\n".join(_texts(v) for v in node.values())
-    if isinstance(node, list):
-        return "\n".join(_texts(v) for v in node)
-    return node if isinstance(node, str) else ""
 
 
 def ephemeral(h, person: str) -> dict:

@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import FIXTURES, T0
 from tests.oracle_format import avg1, day, percent, whole
-from tests.test_metrics_oracle import _texts
+from tests.oracle_format import texts as _texts
 
 CS_PEOPLE = (
     "  - {id: kato,     name: 加藤, slack_id: U0KATO, roles: [fs_rep]}\n"

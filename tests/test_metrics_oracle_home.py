@@ -30,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 from tests.conftest import FIXTURES, JST, T0
 from tests.oracle_format import avg1, day, percent, yen
 from tests.test_home import open_home
-from tests.test_metrics_oracle import _texts
+from tests.oracle_format import texts as _texts
 from tests.test_metrics_oracle_health import CS_PEOPLE, CS_TEAM, simulate, usage
 from tests.test_metrics_oracle_health import feed as feed_usage
 
@@ -408,7 +408,7 @@ def expected(f: dict, accounts: list[dict], alerts: list[dict], locale: str) -> 
     # FS manager
     cov = coverage(deals)
     gaps = sum(1 for d in mine if missing(d))
-    out["nakamura"] = [f"<@U0KATO> — " + (f"MQL 0件（SLA超過 0）· 商談 {len(mine)}件（未入力あり {gaps}）" if ja else f"0 MQLs (0 past SLA) · {len(mine)} deals ({gaps} with gaps)"),
+    out["nakamura"] = ["<@U0KATO> — " + (f"MQL 0件（SLA超過 0）· 商談 {len(mine)}件（未入力あり {gaps}）" if ja else f"0 MQLs (0 past SLA) · {len(mine)} deals ({gaps} with gaps)"),
                        coverage_line("Field Sales", cov, locale)]  # fmt: skip
     # CRO
     lines = [coverage_line("全社" if ja else "Company", cov, locale)]
