@@ -133,6 +133,10 @@ class ForecastConfig(Section):
     def lock_at(self, kind: str, start: Any) -> Any:
         return start + timedelta(days=self.lock_days.get(kind, 14 if kind == "quarter" else 7))
 
+    def tolerance_for(self, kind: str) -> float:
+        """The accuracy band of a period kind (THE MODEL: quarter ±5 %, month ±10 %)."""
+        return self.tolerance.get(kind, 0.05 if kind == "quarter" else 0.10)  # type: ignore[call-overload]
+
 
 def problems(section: ForecastConfig, config: Any) -> list[Issue]:
     teams, people = [t.id for t in config.teams], [p.id for p in config.people]

@@ -21,6 +21,7 @@ from bot.context import UnitOfWork
 from bot.domain import forecast_backtest as fb
 from bot.domain import pipeline as pl
 from bot.domain import stage_rollup as rollup
+from bot.domain.amounts import in_jpy
 from bot.domain.sla_metrics import compliance
 from bot.domain.stage_rollup import Key
 from bot.models import Account, Lead, Opportunity, StageEvent
@@ -205,8 +206,9 @@ class Customers:
 
 async def customers(uow: UnitOfWork, scope: Scope, period: tuple[datetime, datetime], day: tuple[datetime, datetime], p_days: tuple[date, date]) -> Customers:
     a, o, s = Account, Opportunity, uow.session
+    arr = in_jpy(a.arr, a.currency, dict(uow.config.forecast.currencies))  # ARR in JPY, as every deal amount
     rows = (await s.execute(
-        select(a.health_band, func.count(), func.coalesce(func.sum(a.arr), 0)).where(scope.accounts(), a.churned.is_(False)).group_by(a.health_band)
+        select(a.health_band, func.count(), func.coalesce(func.sum(arr), 0)).where(scope.accounts(), a.churned.is_(False)).group_by(a.health_band)
     )).all()  # fmt: skip
     bands = {b: 0 for b in ("green", "yellow", "red", "none")}
     for band, n, _ in rows:
@@ -216,7 +218,7 @@ async def customers(uow: UnitOfWork, scope: Scope, period: tuple[datetime, datet
         n, total = (await s.execute(stmt)).one()
         return int(n), Decimal(total)
 
-    tally = select(func.count(), func.coalesce(func.sum(a.arr), 0)).where(scope.accounts())
+    tally = select(func.count(), func.coalesce(func.sum(arr), 0)).where(scope.accounts())
     renewals = await n_sum(tally.where(a.churned.is_(False), a.renewal_date >= p_days[0], a.renewal_date < p_days[1]))
     churned = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= period[0], a.churned_at < period[1]))
     churned_day = await n_sum(tally.where(a.churned.is_(True), a.churned_at >= day[0], a.churned_at < day[1]))

@@ -107,7 +107,7 @@ async def history(uow: UnitOfWork, *, kind: str | None = None) -> list[Accuracy]
             booked_cache[(p.start, p.end)] = await bookings(uow, p.start, p.end)
         owners = {subject} if scope == "rep" else set(fc.team_members(uow, subject))
         actual = sum((a for o, a, _ in booked_cache[(p.start, p.end)] if o in owners), Decimal(0))
-        tol = cfg.tolerance.get(k, 0.05 if k == "quarter" else 0.10)
+        tol = cfg.tolerance_for(k)
         if actual > 0:
             err = float((s.commit_amount - actual) / actual)
             inside = abs(err) <= tol + 1e-12

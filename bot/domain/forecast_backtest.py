@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
+from bot.domain import permissions
 from bot.domain import forecast_model as fm
 from bot.domain.forecast_diff import PeriodSpan, in_measure
 from bot.domain.outcomes import Outcome, Result
@@ -135,7 +136,7 @@ def _row(
     f = fm.forecast(snapshot, owners, p, lock, lock, params, ctx.cfg)
     actual = actual_of(log, owners, p, ctx)
     values = {"baton": float(f.point), "call": call, "commit": commit_sum(snapshot, owners, p)}
-    tol = tolerance.get(kind, 0.05 if kind == "quarter" else 0.10)
+    tol = tolerance[kind]  # every kind given (`ForecastConfig.tolerance_for`)
     errors: dict[str, float | None] = {m: ((v - actual) / actual if actual > 0 else None) for m, v in values.items()}
     inside = {m: (abs(e) <= tol + 1e-12 if e is not None else values[m] == 0) for m, e in errors.items()}
     return Row(scope, subject, kind, p, actual, values, errors, inside, tuple(f.fallbacks))
@@ -161,7 +162,7 @@ async def run(uow: UnitOfWork, log: fm.Log | None = None) -> list[Row]:
     members = {t: set(fc.team_members(uow, t)) for t in teams}
     team_of = {rep: t for t, reps in members.items() for rep in reps}
     log = log or await fm.load(uow)
-    return backtest(log, fm.context(uow), fc.today(uow), members, team_of, dict(uow.config.forecast.tolerance))
+    return backtest(log, fm.context(uow), fc.today(uow), members, team_of, {k: uow.config.forecast.tolerance_for(k) for k in fc.KINDS})
 
 
 # -- what people see: /forecast accuracy, the monthly digest line ------------------------------------
@@ -186,8 +187,7 @@ class Report(Result):
 def scope_of_viewer(uow: UnitOfWork, viewer: str) -> tuple[str, str] | Result:
     """Whose backtest a person sees: the company for a CRO, the (first) team a manager manages,
     else their own calls."""
-    person = uow.config.person(viewer)
-    if person is not None and "cro" in person.roles:
+    if permissions.allows("forecast.company", uow.config, uow.config.person(viewer), None):  # as /forecast team's company view
         return "company", ""
     scope = fc.view_scope(uow, viewer, "team" if fc.teams_managed(uow, viewer) else None)
     if not scope.ok:

@@ -36,7 +36,7 @@ async def call_gaps(uow: UnitOfWork, reps: list[str], kind: str) -> list[Gap]:
     """The reps (in the order given) whose last call for the current period is beyond the tolerance
     from Baton's forecast for them; a rep without a call is not flagged here (the summary says so)."""
     p = fc.period(uow, kind)
-    tolerance = uow.config.forecast.tolerance.get(kind, 0.05 if kind == "quarter" else 0.10)
+    tolerance = uow.config.forecast.tolerance_for(kind)
     log: fm.Log | None = None
     out = []
     for rep in reps:

@@ -33,6 +33,7 @@ from bot.config_sections.forecast import ForecastModel
 from bot.context import UnitOfWork
 from bot.domain import forecast as fc
 from bot.domain.forecast_diff import PeriodSpan, in_measure
+from bot.domain import pipeline as pl
 from bot.domain.pipeline import NOT_A_LOSS
 from bot.models import ForecastSubmission, StageEvent
 from bot.periods import Period, month_of, period_of
@@ -143,8 +144,7 @@ class DealFold:
                 if eid in current:
                     d.phases[current[eid]] = to
                 continue
-            if to.startswith("phase_"):
-                k = int(to[6:])
+            if (k := pl.phase_of(to)) is not None:  # a malformed stage name is skipped, never a crash of /forecast
                 if eid not in current:
                     d.entry_phase = k
                 current[eid] = k

@@ -123,7 +123,7 @@ async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetim
         if to == "won":
             won += n
         else:
-            phase = _phase_of(frm) or 1
+            phase = phase_of(frm) or 1
             lost_from[phase] = lost_from.get(phase, 0) + n
     lost = sum(lost_from.values())
     if won + lost < cfg.win_rate_min_closed:
@@ -135,7 +135,8 @@ async def win_rates(uow: UnitOfWork, *, team_id: str | None = None, now: datetim
     return WinRates(by_phase[1], by_phase, won, lost, True, cfg.win_rate_window_months)
 
 
-def _phase_of(stage: str | None) -> int | None:
+def phase_of(stage: str | None) -> int | None:
+    """`phase_3` → 3; anything else (a lead stage, won/lost, a malformed name) → None."""
     if stage and stage.startswith("phase_") and stage[6:].isdecimal():
         return int(stage[6:])
     return None

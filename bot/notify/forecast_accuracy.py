@@ -32,7 +32,7 @@ def signed_pct(locale: str, e: float | None) -> str:
 
 
 def _tol(uow: UnitOfWork, locale: str, kind: str) -> str:
-    return formatting.format_percent(uow.config.forecast.tolerance.get(kind, 0.05 if kind == "quarter" else 0.10), locale)
+    return formatting.format_percent(uow.config.forecast.tolerance_for(kind), locale)
 
 
 def _period(uow: UnitOfWork, locale: str, r: Row) -> str:
