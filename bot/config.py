@@ -499,6 +499,8 @@ RENAMED: dict[tuple, str] = {
 def parse_config(text: str, path: str = "app.yaml") -> AppConfig:
     try:
         data, lines = _load_with_lines(text)
+    except (TypeError, RecursionError):  # a complex key (`? [a, b]`) or a self-referencing alias
+        raise ConfigError(path, [Problem("", None, "not_yaml", {"line": "?"}, "not valid YAML")], _locale_in(text)) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else None
@@ -560,6 +562,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(str(p), [Problem("", None, "cannot_read", {}, f"cannot read: {e.strerror}")]) from None
+    except UnicodeDecodeError:  # e.g. saved as Shift_JIS
+        raise ConfigError(str(p), [Problem("", None, "not_utf8", {}, "the file is not UTF-8")]) from None
     return parse_config(text, str(p))
 
 

@@ -248,16 +248,24 @@ async def migrate(url: str) -> None:
     await asyncio.to_thread(_upgrade, url)
 
 
-# What a database that cannot be reached raises: told in one line (the dispatcher's first failure
-# carries the traceback; the API answers 503), never a traceback per lane, pass or request.
-DATABASE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+# What a database that cannot be reached raises (told in one line, the API answering 503): the
+# connection refused, reset or timed out, the pool's checkout timing out, a connection SQLAlchemy
+# marks invalidated, PostgreSQL's SQLSTATE class 08 (connection) and 57P (shutting down, starting up),
+# SQLite's "database is locked" / "unable to open". A plain SQL error (no such column, too many
+# variables) is a bug, and keeps its traceback.
+_DOWN_WORDS = ("database is locked", "unable to open database", "disk i/o error")
 
 
 def database_down(e: BaseException) -> bool:
-    """The database is away (refused, dropped, restarting), not a bad row or a bug. PostgreSQL says
-    so with SQLSTATE class 08 (connection exception) or 57P (shutting down, starting up)."""
-    if isinstance(e, DATABASE_DOWN) or (isinstance(e, DBAPIError) and e.connection_invalidated):
+    """The database is away (refused, dropped, restarting, locked), not a bad row or a bug."""
+    if isinstance(e, (OSError, ConnectionError, TimeoutError, PoolTimeoutError, InterfaceError)):
+        return True
+    if isinstance(e, DBAPIError) and e.connection_invalidated:
         return True
     orig = getattr(e, "orig", None)
+    if isinstance(orig, (OSError, ConnectionError, TimeoutError)):
+        return True
     state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
-    return state.startswith(("08", "57P"))
+    if state.startswith(("08", "57P")):
+        return True
+    return isinstance(e, OperationalError) and any(w in str(orig or e).lower() for w in _DOWN_WORDS)

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.clock import as_utc
 from bot.config import AppConfig
 from bot.context import Context, UnitOfWork
+from bot.db import database_down
 from bot.domain import timers
 from bot.models import Timer
 
@@ -181,7 +182,10 @@ class Scheduler:
     async def _arm_in_background(self) -> None:
         try:
             await self.arm()
-        except Exception as e:  # noqa: BLE001 — the database may be away: the sweep finds due timers anyway
+        except Exception as e:  # noqa: BLE001 — the sweep finds due timers anyway
+            if not database_down(e):
+                log.exception("timers: could not re-arm the next wake-up; the sweep will find due timers")
+                return
             log.warning("timers: could not re-arm the next wake-up (%s); the sweep will find due timers", type(e).__name__)
 
     async def arm(self) -> None:

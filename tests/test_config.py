@@ -76,6 +76,15 @@ def test_not_yaml_and_missing_file(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(tmp_path / "nope.yaml")
     assert "cannot read" in str(e.value)
+    # YAML that parses but no config could be (a list as a key, an alias of itself): told, not a traceback.
+    for text in ("? [a, b]\n: 1\n", "a: &a [*a]\n"):
+        assert "not valid YAML" in problems_of(text)[0], text
+    # A file saved as Shift_JIS, as Japanese editors often do.
+    sjis = tmp_path / "sjis.yaml"
+    sjis.write_bytes("company: {name: テスト}\n".encode("shift_jis"))
+    with pytest.raises(ConfigError) as e:
+        load_config(sjis)
+    assert "not UTF-8" in str(e.value)
 
 
 def test_secrets_come_from_the_environment_only():

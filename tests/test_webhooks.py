@@ -221,6 +221,9 @@ async def test_failed_deliveries_are_listed_and_replayed(harness, receiver):
     assert all(d["endpoint"] == "crm" and d["last_error"] == "HTTP 503 from webhook 'crm'" for d in view["deliveries"])
     assert (await harness.get("/api/admin/webhooks/failed?endpoint=nope"))[0] == 404
     assert (await harness.post("/api/admin/webhooks/replay", {"ids": ["x"]}))[0] == 422
+    assert (await harness.post("/api/admin/webhooks/replay", {"ids": list(range(1, 6002))}))[0] == 422  # more than a batch
+    for endpoint in (["crm"], {}, 3):  # not a name: told, not a 500
+        assert (await harness.post("/api/admin/webhooks/replay", {"endpoint": endpoint}))[0] == 404, endpoint
     assert receiver.accepted == []
 
     receiver.mode = "ok"

@@ -39,7 +39,7 @@ class Linear(Section):
 class Measure(Section):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$", description="The measure's id (lowercase).", examples=["logins"])
     label: str | None = Field(None, description="Its name in alerts and App Home.", examples=["ログイン/席"])
-    signal: str = Field(pattern=r"^[a-z][a-z0-9_.]{0,49}$", description="The usage signal it reads (the name sent to POST /api/accounts/{id}/usage).", examples=["logins"])
+    signal: str = Field(pattern=r"^[a-z][a-z0-9_.]{0,49}$", description="The usage signal it reads (the name sent to POST /api/accounts/{id}/signals).", examples=["logins"])
     aggregate: Literal["sum", "avg", "max", "latest"] = Field("sum", description="How the window's values combine: sum, avg, max or latest.", examples=["max"])
     window_days: int = Field(7, ge=1, le=366, description="Days of signals read.", examples=["30"])
     per_seat: bool = Field(False, description="Divide by the account's seats.", examples=["true"])
@@ -74,7 +74,7 @@ class Bands(Section):
 class Health(Section):
     measures: list[Measure] = Field([], description="The measures of the health score.", examples=["[{id: logins, label: ログイン/席, signal: logins, per_seat: true, linear: {from: 0, to: 5}, weight: 3}]"])
     bands: Bands = Field(Bands(), description="Score bands (green / yellow / red).", examples=["{green: 70, yellow: 40}"])
-    missing: Missing = Field("ignore", description="A missing value: ignore (renormalise the weights), zero, or last (the last known value).", examples=["ignore"])
+    missing: Missing = Field("ignore", description="A missing value: ignore (renormalise the weights), zero, or last_known (the last known value).", examples=["ignore"])
 
     @field_validator("measures")
     @classmethod

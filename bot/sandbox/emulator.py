@@ -125,7 +125,7 @@ RATE_TIERS: dict[str, int] = {
     "chat.update": 50, "chat.delete": 50, "conversations.open": 50, "conversations.join": 50,
     "conversations.info": 50, "conversations.history": 50, "conversations.replies": 50,
     "chat.postEphemeral": 100, "users.info": 100, "views.open": 100, "views.push": 100,
-    "views.update": 100, "views.publish": 100, "files.getUploadURLExternal": 20, "files.completeUploadExternal": 20,
+    "views.update": 100, "views.publish": 100, "files.getUploadURLExternal": 100, "files.completeUploadExternal": 100,
 }  # fmt: skip
 
 

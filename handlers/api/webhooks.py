@@ -10,12 +10,12 @@ from aiohttp import web
 
 from bot.integrations import webhooks
 from bot.runtime import BATON_KEY
-from handlers.api.auth import bad, json_body, json_response, require_token
+from handlers.api.auth import MAX_BATCH, bad, json_body, json_response, require_token
 
 
 def _endpoint(request: web.Request, name: str | None) -> str | None | web.Response:
     known = {w.id for w in request.app[BATON_KEY].config.webhooks}
-    if name is not None and name not in known:
+    if name is not None and (not isinstance(name, str) or name not in known):
         return bad(404, {"error": f"no webhook '{name}' in app.yaml", "field": "endpoint", "known": sorted(known)})
     return name
 
@@ -35,8 +35,10 @@ async def replay(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not ({"ids", "endpoint", "all"} & set(body)):
         return bad(400, {"error": 'send {"ids": [1, 2]}, {"endpoint": "crm"} or {"all": true}'})
     ids = body.get("ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)):
-        return bad(422, {"error": "ids must be a list of delivery ids (numbers)", "field": "ids"})
+    if ids is not None and (
+        not isinstance(ids, list) or len(ids) > MAX_BATCH or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)
+    ):
+        return bad(422, {"error": f"ids must be a list of at most {MAX_BATCH} delivery ids (numbers)", "field": "ids"})
     if "all" in body and body["all"] is not True:
         return bad(422, {"error": "all must be true", "field": "all"})
     endpoint = _endpoint(request, body.get("endpoint"))
