@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
 from bot.app import Baton
 from bot.config import ConfigError, Settings, load_config
 from bot.db import migrate
@@ -139,7 +142,14 @@ async def _check_channels(config, settings: Settings) -> int:  # noqa: ANN001
 
 
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    verdicts = await channel_access(client, configured_channels(config))
+    try:
+        verdicts = await channel_access(client, configured_channels(config))
+    except SlackApiError as e:  # a revoked token, a missing scope, rate limited: told, not a traceback
+        say("channel_check_failed", config, err=True, error=e.response.get("error") or e.response.status_code)
+        return 1
+    except (aiohttp.ClientError, TimeoutError, OSError) as e:
+        say("channel_check_failed", config, err=True, error=type(e).__name__)
+        return 1
     for channel, name, verdict in verdicts:
         say(f"channel_{verdict}", config, err=verdict == "invite", channel=channel, name=name)
     return 1 if any(v == "invite" for *_, v in verdicts) else 0

@@ -71,6 +71,14 @@ def test_unknown_rule_operator():
     assert "unknown operator 'greater'" in p
 
 
+def test_a_channel_check_slack_cannot_answer_is_told_not_a_traceback(tmp_path):
+    """With a bot token, check-config asks Slack about each channel: Slack unreachable (or the token
+    refused) is one line in the admin's language and exit 1."""
+    code, out = _check_config(tmp_path, Path("app.yaml").read_text(encoding="utf-8"), "ja",
+                              SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL="http://127.0.0.1:9/api/")  # fmt: skip
+    assert code == 1 and "ボットトークンでチャンネルを確認できませんでした" in out and "Traceback" not in out, out
+
+
 def test_not_yaml_and_missing_file(tmp_path):
     assert "not valid YAML" in problems_of("company: [unclosed")[0]
     with pytest.raises(ConfigError) as e:
@@ -105,7 +113,7 @@ def test_old_handoff_key_is_refused_with_its_new_name():
     assert f"handoff (line {line}): renamed: write 'mql:' instead" in str(e.value)
 
 
-def _check_config(tmp_path, text, locale):
+def _check_config(tmp_path, text, locale, **slack):
     """`python -m bot check-config` on a file, as an admin runs it: its exit code and what it prints."""
     import os
     import subprocess
@@ -113,7 +121,7 @@ def _check_config(tmp_path, text, locale):
 
     path = tmp_path / "app.yaml"
     path.write_text(text.replace("locale: ja", f"locale: {locale}", 1), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | slack
     run = subprocess.run([sys.executable, "-m", "bot", "check-config", str(path)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     return run.returncode, run.stdout + run.stderr
 
